@@ -1,0 +1,156 @@
+//! Load benchmark: VerificaAssistitoFuoriRegione end to end over mutual TLS with keep-alive
+//! connections, every request logged durably (group commit), on this machine's loopback.
+//!
+//!     cargo bench --bench soap_load
+//!
+//! TSGATE_BENCH_SECONDS (default 10) and TSGATE_BENCH_CONNECTIONS (default 32) tune the run;
+//! the database server is TSGATE_TEST_DATABASE_URL (default the local PostgreSQL). The client
+//! runs in the same process and shares the two cores with the server and PostgreSQL.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let seconds = env_or("TSGATE_BENCH_SECONDS", 10);
+    let connections = env_or("TSGATE_BENCH_CONNECTIONS", 32) as usize;
+    let op = ["VerificaAssistitoFuoriRegione"];
+    let mut bench_caller = caller(
+        "regione-lombardia",
+        "REGIONE",
+        Some("030"),
+        &op,
+        &["127.0.0.0/8"],
+    );
+    bench_caller.limite_al_secondo = 1_000_000;
+    bench_caller.limite_raffica = 1_000_000;
+    let server = TestServer::start_with(vec![bench_caller], |c| {
+        c.database.pool_size = 16;
+        c.log.level = "warn".into();
+    })
+    .await;
+    let client = server.client("regione-lombardia");
+    let body = bytes::Bytes::from(vafr_envelope(
+        "BNCGLI85L42H501P",
+        Some("80380120000000000002"),
+        Some("2028-01-31"),
+        None,
+    ));
+
+    // Warm-up: connections, pool, caches.
+    let mut conns = Vec::new();
+    for _ in 0..connections {
+        let mut c = client.connect().await.expect("connect");
+        let r = c
+            .soap(VAFR_PATH, VAFR_ACTION, body.clone())
+            .await
+            .expect("warm-up");
+        assert_eq!(r.status, 200, "{}", r.body);
+        conns.push(c);
+    }
+    let warm_rows = access_log_count(&server);
+
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for mut c in conns {
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match c.soap(VAFR_PATH, VAFR_ACTION, body.clone()).await {
+                    Ok(r) if r.status == 200 => latencies.push(t.elapsed().as_micros() as u32),
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.expect("worker");
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    let logged = access_log_count(&server) - warm_rows;
+    println!("soap_load: VerificaAssistitoFuoriRegione over mTLS, {connections} keep-alive connections, {seconds} s");
+    println!("  requests ok     {}", all.len());
+    println!("  errors          {errors}");
+    println!(
+        "  throughput      {:.0} requests/s",
+        all.len() as f64 / elapsed
+    );
+    println!("  latency p50     {:.2} ms", pct(0.50) as f64 / 1000.0);
+    println!("  latency p99     {:.2} ms", pct(0.99) as f64 / 1000.0);
+    println!(
+        "  latency max     {:.2} ms",
+        all.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    println!(
+        "  rows committed  {logged} (every answered request has its row: {})",
+        logged as usize == all.len()
+    );
+    let metrics = server.state().metrics.render();
+    if let Some(line) = metrics
+        .lines()
+        .find(|l| l.starts_with("tsgate_access_log_batch_size_sum"))
+    {
+        let batches = metrics
+            .lines()
+            .find(|l| l.starts_with("tsgate_access_log_batch_size_count"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(1.0);
+        let sum: f64 = line
+            .split_whitespace()
+            .last()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        println!(
+            "  rows per commit {:.1} (mean over {batches} batches)",
+            sum / batches
+        );
+    }
+    server.stop().await;
+}
+
+fn access_log_count(server: &TestServer) -> u64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = server.db.connection();
+    diesel::sql_query("SELECT count(*) AS n FROM access_log")
+        .get_result::<N>(&mut conn)
+        .expect("count")
+        .n as u64
+}

@@ -1,0 +1,10 @@
+DROP FUNCTION IF EXISTS access_log_drop_partitions_before(TIMESTAMPTZ);
+DROP FUNCTION IF EXISTS access_log_ensure_partitions(DATE, INTEGER);
+DROP TABLE IF EXISTS access_log;
+DROP TABLE IF EXISTS chiamante_certificato;
+DROP TABLE IF EXISTS chiamante_rete;
+DROP TABLE IF EXISTS chiamante;
+DROP TABLE IF EXISTS tessera_sanitaria;
+DROP TABLE IF EXISTS assistito;
+DROP TABLE IF EXISTS asl;
+DROP TABLE IF EXISTS regione;

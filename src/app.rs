@@ -1,0 +1,219 @@
+//! Wiring: builds the shared state once, binds the listeners, starts the background tasks, and
+//! shuts everything down in order (stop accepting, drain requests, flush the access log).
+
+use crate::access::CallerRegistry;
+use crate::audit::{retention, AccessLogWriter};
+use crate::config::Config;
+use crate::db::{self, PgPool};
+use crate::metrics::Metrics;
+use crate::net::tls::TlsContext;
+use crate::soap::envelope::XmlLimits;
+use crate::soap::{operation, wsdl::Contracts};
+use anyhow::Context;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+/// Everything a request needs, built once.
+pub struct AppState {
+    pub config: Config,
+    pub pool: PgPool,
+    pub registry: CallerRegistry,
+    pub access_log: AccessLogWriter,
+    pub metrics: Arc<Metrics>,
+    pub tls: TlsContext,
+    pub contracts: Contracts,
+    pub concurrency: Arc<Semaphore>,
+    pub xml_limits: XmlLimits,
+}
+
+impl AppState {
+    pub fn access_log_running(&self) -> bool {
+        self.access_log.is_running()
+    }
+}
+
+/// A started gateway.
+pub struct Running {
+    pub soap_addr: SocketAddr,
+    pub admin_addr: SocketAddr,
+    pub base_url: String,
+    shutdown: watch::Sender<bool>,
+    soap: JoinHandle<()>,
+    admin: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+    writer: crate::audit::writer::WriterTask,
+    state: Arc<AppState>,
+}
+
+/// Migrates the database, loads the registry and TLS context, binds both ports, and serves.
+pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
+    let metrics = Arc::new(Metrics::new());
+    let initial = db::blocking(&pool, |c| {
+        db::migrate(c).map_err(|e| db::DbError::Unavailable(format!("{e:#}")))?;
+        retention::ensure_partitions(c)?;
+        crate::access::Registry::load(c, None)
+    })
+    .await
+    .context("database not ready")?;
+    let registry = CallerRegistry::new(initial);
+    let tls = TlsContext::load(&config.tls)?;
+    let soap_listener = TcpListener::bind(&config.server.soap_listen)
+        .await
+        .with_context(|| {
+            format!(
+                "server.soap_listen: cannot bind {}",
+                config.server.soap_listen
+            )
+        })?;
+    let admin_listener = TcpListener::bind(&config.server.admin_listen)
+        .await
+        .with_context(|| {
+            format!(
+                "server.admin_listen: cannot bind {}",
+                config.server.admin_listen
+            )
+        })?;
+    let soap_addr = soap_listener.local_addr()?;
+    let admin_addr = admin_listener.local_addr()?;
+    let base_url = if config.server.public_base_url.is_empty() {
+        format!("https://{soap_addr}")
+    } else {
+        config
+            .server
+            .public_base_url
+            .trim_end_matches('/')
+            .to_owned()
+    };
+    let (access_log, writer) =
+        AccessLogWriter::start(pool.clone(), metrics.clone(), config.access_log.batch_max);
+    let xml_limits = XmlLimits {
+        max_depth: config.xml.max_depth,
+        max_attributes: config.xml.max_attributes,
+        max_children: config.xml.max_children,
+        ..XmlLimits::default()
+    };
+    let state = Arc::new(AppState {
+        concurrency: Arc::new(Semaphore::new(config.server.max_concurrent_requests)),
+        contracts: Contracts::new(operation::all(), &base_url),
+        config,
+        pool,
+        registry,
+        access_log,
+        metrics,
+        tls,
+        xml_limits,
+    });
+    let (shutdown, watcher) = watch::channel(false);
+    let soap = tokio::spawn(crate::net::server::serve(
+        state.clone(),
+        soap_listener,
+        watcher.clone(),
+    ));
+    let admin = tokio::spawn(crate::net::admin::serve(
+        state.clone(),
+        admin_listener,
+        watcher.clone(),
+    ));
+    let background = background_tasks(&state, &watcher);
+    tracing::info!(%soap_addr, %admin_addr, %base_url, "tsgate serving");
+    Ok(Running {
+        soap_addr,
+        admin_addr,
+        base_url,
+        shutdown,
+        soap,
+        admin,
+        background,
+        writer,
+        state,
+    })
+}
+
+fn background_tasks(
+    state: &Arc<AppState>,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let cfg = &state.config;
+    let every = |secs: u64, name: &'static str, job: fn(&AppState)| {
+        let state = state.clone();
+        let mut shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(secs));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        let st = state.clone();
+                        if let Err(e) = tokio::task::spawn_blocking(move || job(&st)).await {
+                            tracing::error!(task = name, error = %e, "background task failed");
+                        }
+                    }
+                    _ = shutdown.changed() => break,
+                }
+            }
+        })
+    };
+    vec![
+        every(cfg.access.registry_refresh_secs, "registry", |s| {
+            let result = s
+                .pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| s.registry.reload(&mut c).map_err(|e| e.to_string()));
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "caller registry not reloaded; keeping the previous one");
+            }
+        }),
+        every(cfg.tls.crl_reload_secs, "tls", |s| {
+            s.tls.reload_if_changed()
+        }),
+        every(cfg.access_log.purge_interval_secs, "retention", |s| {
+            let months = s.config.access_log.retention_months;
+            let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                retention::ensure_partitions(&mut c).map_err(|e| e.to_string())?;
+                retention::purge(&mut c, months).map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(dropped) if !dropped.is_empty() => {
+                    tracing::info!(?dropped, "expired access-log partitions dropped")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "access-log retention not run"),
+            }
+        }),
+    ]
+}
+
+impl Running {
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stops accepting, lets in-flight requests finish, then flushes the access log.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.soap.await;
+        let _ = self.admin.await;
+        for task in self.background {
+            task.abort();
+        }
+        self.writer.close().await;
+        tracing::info!("tsgate stopped");
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+        }
+        self.shutdown().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! The access log: one row per transaction, written by a group-commit writer (a response waits
+//! for its row to be durable), and its retention by monthly partitions.
+
+pub mod record;
+pub mod retention;
+pub mod writer;
+
+pub use record::{AccessRecord, LogFields};
+pub use writer::{AccessLogWriter, WriteError};

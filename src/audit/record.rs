@@ -1,0 +1,62 @@
+//! One access-log row (decree 31 May 2021, annex A, 3.5) and the fields a handler contributes.
+
+use crate::db::schema::access_log;
+use chrono::{DateTime, NaiveDate, Utc};
+use ipnetwork::IpNetwork;
+use std::net::IpAddr;
+use uuid::Uuid;
+
+/// What a handler adds to the row. Which of these are kept depends on the operation's rules
+/// (e.g. numero tessera only when the esito is negative): the handler decides, not the writer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogFields {
+    pub codice_fiscale: Option<String>,
+    pub numero_tessera: Option<String>,
+    pub data_scadenza_tessera: Option<NaiveDate>,
+}
+
+/// A complete row. Exactly one of `esito` (answered) and `codice_errore` (refused) is set.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::Insertable)]
+#[diesel(table_name = access_log)]
+pub struct AccessRecord {
+    pub ts_richiesta: DateTime<Utc>,
+    pub identificativo_transazione: Uuid,
+    pub operazione: Option<String>,
+    pub chiamante: Option<String>,
+    pub ip_client: IpNetwork,
+    pub esito: Option<String>,
+    pub codice_errore: Option<String>,
+    pub codice_fiscale: Option<String>,
+    pub numero_tessera: Option<String>,
+    pub data_scadenza_tessera: Option<NaiveDate>,
+}
+
+impl AccessRecord {
+    /// A row for a request that was answered with `esito` or refused with `fault_code`.
+    pub fn new(
+        ts: DateTime<Utc>,
+        transaction_id: Uuid,
+        operation: Option<&str>,
+        caller: Option<String>,
+        ip: IpAddr,
+        outcome: Result<&str, &str>,
+        fields: LogFields,
+    ) -> Self {
+        let (esito, codice_errore) = match outcome {
+            Ok(esito) => (Some(esito.to_owned()), None),
+            Err(code) => (None, Some(code.to_owned())),
+        };
+        Self {
+            ts_richiesta: ts,
+            identificativo_transazione: transaction_id,
+            operazione: operation.map(str::to_owned),
+            chiamante: caller,
+            ip_client: IpNetwork::from(ip),
+            esito,
+            codice_errore,
+            codice_fiscale: fields.codice_fiscale,
+            numero_tessera: fields.numero_tessera,
+            data_scadenza_tessera: fields.data_scadenza_tessera,
+        }
+    }
+}

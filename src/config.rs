@@ -1,0 +1,454 @@
+//! Settings: `conf/tsgate.toml` < environment `TSGATE_<SECTION>_<KEY>` < CLI flags.
+//!
+//! Every setting has a default (see `conf/tsgate.toml`). Values are checked while they are merged,
+//! so a bad value stops the start with the setting's name. The environment is passed in as pairs
+//! so tests hand over a map instead of touching the process environment.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub tls: TlsConfig,
+    pub database: DatabaseConfig,
+    pub xml: XmlConfig,
+    pub access: AccessConfig,
+    pub access_log: AccessLogConfig,
+    pub log: LogConfig,
+    pub pki: PkiConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub soap_listen: String,
+    pub admin_listen: String,
+    pub public_base_url: String,
+    pub max_body_bytes: usize,
+    pub max_concurrent_requests: usize,
+    pub handshake_timeout_ms: u64,
+    pub header_read_timeout_ms: u64,
+    pub request_timeout_ms: u64,
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            soap_listen: "127.0.0.1:8443".into(),
+            admin_listen: "127.0.0.1:9090".into(),
+            public_base_url: String::new(),
+            max_body_bytes: 1024 * 1024,
+            max_concurrent_requests: 200,
+            handshake_timeout_ms: 10_000,
+            header_read_timeout_ms: 10_000,
+            request_timeout_ms: 30_000,
+            shutdown_grace_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_ca_file: PathBuf,
+    pub crl_file: PathBuf,
+    pub crl_reload_secs: u64,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert_file: "var/pki/server.pem".into(),
+            key_file: "var/pki/server.key".into(),
+            client_ca_file: "var/pki/ca.pem".into(),
+            crl_file: "var/pki/crl.pem".into(),
+            crl_reload_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub pool_size: u32,
+    pub pool_timeout_ms: u64,
+    pub embedded_dir: PathBuf,
+    pub embedded_port: u16,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            pool_size: 16,
+            pool_timeout_ms: 2_000,
+            embedded_dir: "var/pg".into(),
+            embedded_port: 54329,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XmlConfig {
+    pub max_depth: usize,
+    pub max_attributes: usize,
+    pub max_children: usize,
+}
+
+impl Default for XmlConfig {
+    fn default() -> Self {
+        Self {
+            max_depth: 100,
+            max_attributes: 500,
+            max_children: 50_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    pub registry_refresh_secs: u64,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            registry_refresh_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessLogConfig {
+    pub batch_max: usize,
+    pub retention_months: u32,
+    pub purge_interval_secs: u64,
+}
+
+impl Default for AccessLogConfig {
+    fn default() -> Self {
+        Self {
+            batch_max: 1_000,
+            retention_months: 12,
+            purge_interval_secs: 86_400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: String,
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PkiConfig {
+    pub dir: PathBuf,
+}
+
+impl Default for PkiConfig {
+    fn default() -> Self {
+        Self {
+            dir: "var/pki".into(),
+        }
+    }
+}
+
+/// A setting that could not be used; the message names it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("unknown setting `{0}`")]
+    Unknown(String),
+    #[error("invalid value for setting `{setting}`: {message}")]
+    Invalid { setting: String, message: String },
+}
+
+fn invalid(setting: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.to_owned(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Loads the defaults, then `file` (if any), then the `TSGATE_*` pairs of `env`, and checks
+    /// every value. `TSGATE_CONFIG` (the file's path) and `TSGATE_TEST_*` are not settings.
+    pub fn load<I>(file: Option<&Path>, env: I) -> Result<Config, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let mut merged = toml::Value::try_from(Config::default())
+            .map_err(|e| invalid("(defaults)", e.to_string()))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let value: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+                path: path.to_owned(),
+                message: e.to_string(),
+            })?;
+            merge_file(&mut merged, value)?;
+        }
+        for (key, raw) in env {
+            if !key.starts_with("TSGATE_")
+                || key == "TSGATE_CONFIG"
+                || key.starts_with("TSGATE_TEST_")
+            {
+                continue;
+            }
+            merge_env(&mut merged, &key, &raw)?;
+        }
+        let config: Config = merged
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid("(configuration)", e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Semantic checks the types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let addr = |name: &str, v: &str| -> Result<SocketAddr, ConfigError> {
+            v.parse()
+                .map_err(|_| invalid(name, format!("`{v}` is not an address like 127.0.0.1:8443")))
+        };
+        addr("server.soap_listen", &self.server.soap_listen)?;
+        let admin = addr("server.admin_listen", &self.server.admin_listen)?;
+        if !admin.ip().is_loopback() {
+            return Err(invalid(
+                "server.admin_listen",
+                "the admin port must be bound to loopback",
+            ));
+        }
+        let url = &self.server.public_base_url;
+        if !url.is_empty() && !url.starts_with("https://") {
+            return Err(invalid(
+                "server.public_base_url",
+                "must be empty or start with https://",
+            ));
+        }
+        let positive = [
+            ("server.max_body_bytes", self.server.max_body_bytes as u64),
+            (
+                "server.max_concurrent_requests",
+                self.server.max_concurrent_requests as u64,
+            ),
+            (
+                "server.handshake_timeout_ms",
+                self.server.handshake_timeout_ms,
+            ),
+            (
+                "server.header_read_timeout_ms",
+                self.server.header_read_timeout_ms,
+            ),
+            ("server.request_timeout_ms", self.server.request_timeout_ms),
+            ("tls.crl_reload_secs", self.tls.crl_reload_secs),
+            ("database.pool_size", u64::from(self.database.pool_size)),
+            ("database.pool_timeout_ms", self.database.pool_timeout_ms),
+            ("xml.max_depth", self.xml.max_depth as u64),
+            ("xml.max_attributes", self.xml.max_attributes as u64),
+            ("xml.max_children", self.xml.max_children as u64),
+            (
+                "access.registry_refresh_secs",
+                self.access.registry_refresh_secs,
+            ),
+            ("access_log.batch_max", self.access_log.batch_max as u64),
+            (
+                "access_log.retention_months",
+                u64::from(self.access_log.retention_months),
+            ),
+            (
+                "access_log.purge_interval_secs",
+                self.access_log.purge_interval_secs,
+            ),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(invalid(name, "must be greater than zero"));
+            }
+        }
+        if self.access_log.retention_months < 12 {
+            return Err(invalid(
+                "access_log.retention_months",
+                "the decree requires at least 12 months",
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(invalid("log.format", "must be `text` or `json`"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                "not a valid tracing filter (e.g. `info`)",
+            ));
+        }
+        if !self.database.url.is_empty() && !self.database.url.starts_with("postgres") {
+            return Err(invalid(
+                "database.url",
+                "must be empty or a postgres:// URL",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Overlays a file's table on the defaults: every key must exist and keep its type.
+fn merge_file(base: &mut toml::Value, file: toml::Table) -> Result<(), ConfigError> {
+    for (section, value) in file {
+        let Some(target) = base.get_mut(&section).and_then(|v| v.as_table_mut()) else {
+            return Err(ConfigError::Unknown(section));
+        };
+        let toml::Value::Table(entries) = value else {
+            return Err(invalid(&section, "must be a table ([section])"));
+        };
+        for (key, v) in entries {
+            let name = format!("{section}.{key}");
+            let Some(slot) = target.get_mut(&key) else {
+                return Err(ConfigError::Unknown(name));
+            };
+            if slot.type_str() != v.type_str() {
+                return Err(invalid(
+                    &name,
+                    format!("expected a {}, found a {}", slot.type_str(), v.type_str()),
+                ));
+            }
+            *slot = v;
+        }
+    }
+    Ok(())
+}
+
+/// Applies one `TSGATE_<SECTION>_<KEY>` variable, parsed as the setting's type.
+fn merge_env(base: &mut toml::Value, var: &str, raw: &str) -> Result<(), ConfigError> {
+    let Some(sections) = base.as_table_mut() else {
+        return Err(invalid(var, "internal: defaults are not a table"));
+    };
+    for (section, table) in sections.iter_mut() {
+        let Some(table) = table.as_table_mut() else {
+            continue;
+        };
+        for (key, slot) in table.iter_mut() {
+            if format!("TSGATE_{section}_{key}").to_uppercase() != var {
+                continue;
+            }
+            let name = format!("{section}.{key} (from {var})");
+            *slot = match slot {
+                toml::Value::String(_) => toml::Value::String(raw.to_owned()),
+                toml::Value::Integer(_) => toml::Value::Integer(
+                    raw.trim()
+                        .parse()
+                        .map_err(|_| invalid(&name, format!("`{raw}` is not a whole number")))?,
+                ),
+                toml::Value::Boolean(_) => toml::Value::Boolean(
+                    raw.trim()
+                        .parse()
+                        .map_err(|_| invalid(&name, format!("`{raw}` is not true or false")))?,
+                ),
+                other => {
+                    return Err(invalid(
+                        &name,
+                        format!("cannot be set from the environment ({})", other.type_str()),
+                    ))
+                }
+            };
+            return Ok(());
+        }
+    }
+    Err(ConfigError::Unknown(var.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.server.max_concurrent_requests, 200);
+        assert_eq!(c.server.max_body_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn shipped_file_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/tsgate.toml");
+        let from_file = Config::load(Some(&path), env(&[])).unwrap();
+        let defaults = Config::default();
+        assert_eq!(
+            toml::Value::try_from(from_file).unwrap(),
+            toml::Value::try_from(defaults).unwrap()
+        );
+    }
+
+    #[test]
+    fn environment_overrides_and_names_the_setting() {
+        let c = Config::load(None, env(&[("TSGATE_SERVER_MAX_CONCURRENT_REQUESTS", "7")])).unwrap();
+        assert_eq!(c.server.max_concurrent_requests, 7);
+        let err = Config::load(None, env(&[("TSGATE_SERVER_MAX_BODY_BYTES", "lots")])).unwrap_err();
+        assert!(err.to_string().contains("server.max_body_bytes"), "{err}");
+        let err = Config::load(None, env(&[("TSGATE_SERVER_NOPE", "1")])).unwrap_err();
+        assert!(err.to_string().contains("TSGATE_SERVER_NOPE"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let err =
+            Config::load(None, env(&[("TSGATE_SERVER_ADMIN_LISTEN", "0.0.0.0:9090")])).unwrap_err();
+        assert!(err.to_string().contains("server.admin_listen"), "{err}");
+        let err = Config::load(None, env(&[("TSGATE_LOG_FORMAT", "xml")])).unwrap_err();
+        assert!(err.to_string().contains("log.format"), "{err}");
+        let err =
+            Config::load(None, env(&[("TSGATE_ACCESS_LOG_RETENTION_MONTHS", "6")])).unwrap_err();
+        assert!(
+            err.to_string().contains("access_log.retention_months"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn file_type_errors_and_unknown_keys_name_the_setting() {
+        let dir = std::env::temp_dir().join(format!("tsgate-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("bad.toml");
+        std::fs::write(&f, "[server]\nmax_body_bytes = \"big\"\n").unwrap();
+        let err = Config::load(Some(&f), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("server.max_body_bytes"), "{err}");
+        std::fs::write(&f, "[server]\nmax_bodybytes = 1\n").unwrap();
+        let err = Config::load(Some(&f), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("server.max_bodybytes"), "{err}");
+    }
+}

@@ -1,0 +1,66 @@
+//! PostgreSQL access: the r2d2 pool, embedded migrations, the private cluster for the demo,
+//! and `blocking`, the one way async code runs diesel work.
+
+pub mod embedded;
+pub mod schema;
+
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Errors of the data layer. `Unavailable` (pool exhausted, server down) becomes a 503 at the
+/// edge; everything else is an internal failure whose details stay in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("blocking task failed: {0}")]
+    Task(String),
+}
+
+/// Builds the pool; fails if no connection can be made.
+pub fn connect(url: &str, size: u32, timeout: Duration) -> Result<PgPool, DbError> {
+    Pool::builder()
+        .max_size(size)
+        .min_idle(Some(size.min(4)))
+        .connection_timeout(timeout)
+        .test_on_check_out(false)
+        .build(ConnectionManager::<PgConnection>::new(url))
+        .map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+/// Applies the pending embedded migrations; returns how many ran.
+pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<usize> {
+    let done = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(done.len())
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's tracing
+/// span. A panic inside `f` is reported as `DbError::Task`, never unwinds into the request.
+pub async fn blocking<T, F>(pool: &PgPool, f: F) -> Result<T, DbError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut PgConn) -> Result<T, DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let mut conn = pool
+            .get()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| DbError::Task(e.to_string()))?
+}

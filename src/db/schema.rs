@@ -1,0 +1,101 @@
+// Diesel table definitions, matching migrations/ (same output as `diesel print-schema`).
+
+diesel::table! {
+    regione (codice) {
+        codice -> Bpchar,
+        denominazione -> Text,
+        virtuale -> Bool,
+    }
+}
+
+diesel::table! {
+    asl (codice_regione, codice) {
+        codice_regione -> Bpchar,
+        codice -> Bpchar,
+        denominazione -> Text,
+    }
+}
+
+diesel::table! {
+    assistito (codice_fiscale) {
+        codice_fiscale -> Bpchar,
+        cognome -> Text,
+        nome -> Text,
+        regione_assistenza -> Bpchar,
+        asl_assistenza -> Nullable<Bpchar>,
+        regione_residenza -> Bpchar,
+        identificativo_cluster -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tessera_sanitaria (numero) {
+        numero -> Bpchar,
+        codice_fiscale -> Bpchar,
+        data_scadenza -> Date,
+    }
+}
+
+diesel::table! {
+    chiamante (id) {
+        id -> Int8,
+        nome -> Text,
+        tipo -> Text,
+        codice_regione -> Nullable<Bpchar>,
+        operazioni -> Array<Text>,
+        limite_al_secondo -> Int4,
+        limite_raffica -> Int4,
+        abilitato -> Bool,
+        creato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    chiamante_rete (chiamante_id, rete) {
+        chiamante_id -> Int8,
+        rete -> Cidr,
+    }
+}
+
+diesel::table! {
+    chiamante_certificato (impronta_sha256) {
+        impronta_sha256 -> Bpchar,
+        chiamante_id -> Int8,
+        seriale -> Text,
+        scadenza -> Timestamptz,
+        revocato_il -> Nullable<Timestamptz>,
+        registrato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    access_log (id, ts_richiesta) {
+        id -> Int8,
+        ts_richiesta -> Timestamptz,
+        identificativo_transazione -> Uuid,
+        operazione -> Nullable<Text>,
+        chiamante -> Nullable<Text>,
+        ip_client -> Inet,
+        esito -> Nullable<Bpchar>,
+        codice_errore -> Nullable<Text>,
+        codice_fiscale -> Nullable<Bpchar>,
+        numero_tessera -> Nullable<Bpchar>,
+        data_scadenza_tessera -> Nullable<Date>,
+    }
+}
+
+diesel::joinable!(assistito -> regione (regione_assistenza));
+diesel::joinable!(tessera_sanitaria -> assistito (codice_fiscale));
+diesel::joinable!(chiamante_rete -> chiamante (chiamante_id));
+diesel::joinable!(chiamante_certificato -> chiamante (chiamante_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    regione,
+    asl,
+    assistito,
+    tessera_sanitaria,
+    chiamante,
+    chiamante_rete,
+    chiamante_certificato,
+    access_log,
+);

@@ -1,0 +1,23 @@
+//! Value types that carry the domain rules: once parsed, a value is proof of its validity.
+//! Parse, don't validate twice.
+
+mod codice_fiscale;
+mod regione;
+mod tessera;
+
+pub use codice_fiscale::CodiceFiscale;
+pub use regione::CodiceRegione;
+pub use tessera::NumeroTessera;
+
+/// Why a domain value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("codice fiscale: formato non valido")]
+    CodiceFiscaleFormato,
+    #[error("codice fiscale: carattere di controllo errato")]
+    CodiceFiscaleControllo,
+    #[error("numero tessera: sono richieste 20 cifre")]
+    NumeroTessera,
+    #[error("codice regione: sono richieste 3 cifre")]
+    CodiceRegione,
+}

@@ -1,0 +1,242 @@
+//! The `tsgate` command line: serve, demo, migrate, purge, pki.
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+use tsgate::config::Config;
+use tsgate::db::{self, embedded::EmbeddedPostgres};
+use tsgate::pki::Pki;
+
+#[derive(Parser)]
+#[command(
+    name = "tsgate",
+    version,
+    about = "Gateway for the cooperative services of Sistema Tessera Sanitaria"
+)]
+struct Cli {
+    /// Configuration file (default: conf/tsgate.toml when it exists).
+    #[arg(long, global = true, env = "TSGATE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Override database.url.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Override server.soap_listen.
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the SOAP and admin ports until SIGINT/SIGTERM.
+    Serve,
+    /// Demo: private database, migrations, fixtures, development PKI, then serve.
+    Demo,
+    /// Apply the pending database migrations.
+    Migrate,
+    /// Drop the access-log partitions older than access_log.retention_months.
+    Purge,
+    /// Manage client certificates of the gateway CA.
+    Pki {
+        #[command(subcommand)]
+        action: PkiAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PkiAction {
+    /// Issue a client certificate for a registered caller and bind it to the caller.
+    Issue {
+        /// Caller name (chiamante.nome).
+        #[arg(long)]
+        caller: String,
+        /// Certificate name, used for its files (default: the caller name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Revoke a client certificate (by name or serial): CRL rewritten, database updated.
+    Revoke {
+        #[arg(long, conflicts_with = "serial", required_unless_present = "serial")]
+        name: Option<String>,
+        #[arg(long)]
+        serial: Option<String>,
+    },
+    /// List the issued certificates.
+    List,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("tsgate: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_path = cli.config.clone().or_else(|| {
+        let default = PathBuf::from("conf/tsgate.toml");
+        default.exists().then_some(default)
+    });
+    let mut config = Config::load(config_path.as_deref(), std::env::vars())?;
+    if let Some(url) = cli.database_url {
+        config.database.url = url;
+    }
+    if let Some(listen) = cli.listen {
+        config.server.soap_listen = listen;
+    }
+    config.validate()?;
+    init_tracing(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Serve => runtime.block_on(serve(config, false)),
+        Command::Demo => runtime.block_on(serve(config, true)),
+        Command::Migrate => {
+            let (mut conn, _pg) = connect_one(&config)?;
+            let n = db::migrate(&mut conn)?;
+            println!("{n} migration(s) applied");
+            Ok(())
+        }
+        Command::Purge => {
+            let (mut conn, _pg) = connect_one(&config)?;
+            tsgate::audit::retention::ensure_partitions(&mut conn)?;
+            let dropped =
+                tsgate::audit::retention::purge(&mut conn, config.access_log.retention_months)?;
+            println!("{} partition(s) dropped {:?}", dropped.len(), dropped);
+            Ok(())
+        }
+        Command::Pki { action } => pki(&config, action),
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log.format == "json" {
+        builder.json().with_current_span(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The database URL, starting the private cluster when none is configured.
+fn database(config: &Config) -> anyhow::Result<(String, Option<EmbeddedPostgres>)> {
+    if !config.database.url.is_empty() {
+        return Ok((config.database.url.clone(), None));
+    }
+    let (pg, url) =
+        EmbeddedPostgres::start(&config.database.embedded_dir, config.database.embedded_port)?;
+    Ok((url, Some(pg)))
+}
+
+fn connect_one(
+    config: &Config,
+) -> anyhow::Result<(diesel::PgConnection, Option<EmbeddedPostgres>)> {
+    use diesel::Connection;
+    let (url, pg) = database(config)?;
+    let conn = diesel::PgConnection::establish(&url).context("cannot connect to the database")?;
+    Ok((conn, pg))
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let (url, pg) = tokio::task::block_in_place(|| database(&config))?;
+    let pool = db::connect(
+        &url,
+        config.database.pool_size,
+        Duration::from_millis(config.database.pool_timeout_ms),
+    )?;
+    if demo {
+        let pki_dir = config.pki.dir.clone();
+        let pool = pool.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = pool.get()?;
+            db::migrate(&mut conn)?;
+            tsgate::demo::load_fixtures(&mut conn)?;
+            let pki = Pki::open_or_create(&pki_dir, &["localhost", "127.0.0.1", "::1"])?;
+            tsgate::demo::provision(&mut conn, &pki)
+        })
+        .await??;
+    }
+    let running = tsgate::app::start(config.clone(), pool).await?;
+    if demo {
+        print_demo_help(&config, &running.base_url);
+    }
+    let result = running.run_until_signal().await;
+    drop(pg);
+    result
+}
+
+fn print_demo_help(config: &Config, base_url: &str) {
+    let pki = config.pki.dir.display();
+    let op = &tsgate::services::vaccini::VERIFICA_ASSISTITO_FUORI_REGIONE;
+    println!(
+        "\ntsgate demo is serving on {base_url}\n\
+         Call VerificaAssistitoFuoriRegione as the Lombardy region (copy and paste):\n\n\
+         curl --cacert {pki}/ca.pem --cert {pki}/clients/regione-lombardia.pem --key {pki}/clients/regione-lombardia.key \\\n  \
+         -H 'Content-Type: text/xml; charset=utf-8' -H 'SOAPAction: \"{action}\"' \\\n  \
+         --data-binary @fixtures/requests/VerificaAssistitoFuoriRegione.xml {base_url}{path}\n\n\
+         WSDL: {base_url}{path}?wsdl (same client certificate)\n\
+         Metrics: http://{admin}/metrics\n\
+         The certificate {pki}/clients/{revoked}.pem is revoked: the handshake fails with it.\n\
+         Stop with Ctrl-C.\n",
+        action = op.soap_action,
+        path = op.path,
+        admin = config.server.admin_listen,
+        revoked = tsgate::demo::REVOKED_DEMO_CERT,
+    );
+}
+
+fn pki(config: &Config, action: PkiAction) -> anyhow::Result<()> {
+    let pki = Pki::open(&config.pki.dir)
+        .with_context(|| format!("no PKI in {}", config.pki.dir.display()))?;
+    match action {
+        PkiAction::List => {
+            for cert in pki.list()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    cert.name,
+                    cert.serial,
+                    cert.fingerprint,
+                    if cert.revoked { "REVOCATO" } else { "valido" }
+                );
+            }
+            Ok(())
+        }
+        PkiAction::Issue { caller, name } => {
+            let (mut conn, _pg) = connect_one(config)?;
+            let name = name.unwrap_or_else(|| caller.clone());
+            let cert = tsgate::demo::issue_for_caller(&mut conn, &pki, &caller, &name)?;
+            println!(
+                "issued {} (serial {}, sha256 {})",
+                cert.cert_path.display(),
+                cert.serial,
+                cert.fingerprint
+            );
+            println!("key: {}", cert.key_path.display());
+            Ok(())
+        }
+        PkiAction::Revoke { name, serial } => {
+            let cert = match (name, serial) {
+                (Some(n), _) => pki.revoke_name(&n)?,
+                (None, Some(s)) => pki.revoke_serial(&s)?,
+                (None, None) => bail!("give --name or --serial"),
+            };
+            let (mut conn, _pg) = connect_one(config)?;
+            tsgate::access::repo::revoke_certificate(&mut conn, &cert.fingerprint)?;
+            println!(
+                "revoked {} (serial {}); CRL rewritten: {}",
+                cert.name,
+                cert.serial,
+                pki.crl_pem_path().display()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Listeners: the mutual-TLS SOAP port (IP pre-check, handshake, caller identity) and the
+//! plain-HTTP admin port on loopback.
+
+pub mod admin;
+pub mod server;
+pub mod tls;

@@ -1,0 +1,3 @@
+//! One folder per service family: handlers, their rules, and `repo.rs` with their queries.
+
+pub mod vaccini;

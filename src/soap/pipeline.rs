@@ -1,0 +1,401 @@
+//! The request road: admission, limits, envelope, dispatch, access log, answer. Every request
+//! ends in `finish`, which commits its access-log row before a single byte is answered.
+
+use super::envelope::{self, EnvelopeError};
+use super::{operation, Fault, FaultCode, Operation, Outcome, RequestCtx};
+use crate::access::{Caller, RateDecision};
+use crate::app::AppState;
+use crate::audit::{AccessRecord, LogFields};
+use crate::db::{self, DbError};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{field, Instrument};
+use uuid::Uuid;
+
+/// What the TLS layer learnt about the connection.
+#[derive(Debug)]
+pub struct ConnInfo {
+    pub peer_ip: IpAddr,
+    /// SHA-256 fingerprint of the client certificate.
+    pub fingerprint: Option<String>,
+    /// The registered caller owning that certificate, if any.
+    pub caller: Option<Arc<Caller>>,
+}
+
+impl ConnInfo {
+    /// The caller id written to the access log: its name, or the unknown certificate.
+    fn caller_id(&self) -> Option<String> {
+        match (&self.caller, &self.fingerprint) {
+            (Some(c), _) => Some(c.nome.clone()),
+            (None, Some(f)) => Some(format!("sha256:{f}")),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A request that went all the way: a SOAP answer, or a contract document.
+enum Answer {
+    Soap {
+        body: String,
+        esito: &'static str,
+        log: LogFields,
+    },
+    Document(String),
+}
+
+type Refusal = (Fault, LogFields);
+
+/// Per-request facts gathered along the road.
+struct Exchange {
+    tx: Uuid,
+    ts: DateTime<Utc>,
+    started: Instant,
+    operation: Option<&'static Operation>,
+    rate: Option<RateDecision>,
+}
+
+/// Serves one HTTP request of a mutually authenticated connection.
+pub async fn handle<B>(
+    state: Arc<AppState>,
+    conn: Arc<ConnInfo>,
+    req: Request<B>,
+) -> Response<Full<Bytes>>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let mut ex = Exchange {
+        tx: Uuid::now_v7(),
+        ts: Utc::now(),
+        started: Instant::now(),
+        operation: None,
+        rate: None,
+    };
+    let span = tracing::info_span!(
+        "request",
+        transaction_id = %ex.tx,
+        caller = conn.caller.as_ref().map(|c| c.nome.as_str()).unwrap_or("-"),
+        ip = %conn.peer_ip,
+        operation = field::Empty,
+        esito = field::Empty,
+    );
+    async move {
+        state.metrics.in_flight().inc();
+        let result = match state.concurrency.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let r = process(&state, &conn, &mut ex, req).await;
+                finish(&state, &conn, &ex, r, Some(permit)).await
+            }
+            Err(_) => {
+                finish(
+                    &state,
+                    &conn,
+                    &ex,
+                    Err((Fault::new(FaultCode::Overloaded), LogFields::default())),
+                    None,
+                )
+                .await
+            }
+        };
+        state.metrics.in_flight().dec();
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+async fn process<B>(
+    state: &AppState,
+    conn: &ConnInfo,
+    ex: &mut Exchange,
+    req: Request<B>,
+) -> Result<Answer, Refusal>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
+    let op =
+        operation::by_path(req.uri().path()).ok_or_else(|| refuse(FaultCode::UnknownOperation))?;
+    ex.operation = Some(op);
+    tracing::Span::current().record("operation", op.name);
+
+    let caller = conn
+        .caller
+        .clone()
+        .ok_or_else(|| refuse(FaultCode::UnknownCertificate))?;
+    if !caller.allows_ip(conn.peer_ip) {
+        return Err(refuse(FaultCode::IpNotAllowed));
+    }
+    if req.method() == Method::GET {
+        let query = req.uri().query().unwrap_or("");
+        return state
+            .contracts
+            .lookup(op.path, query)
+            .map(|doc| Answer::Document(doc.to_owned()))
+            .ok_or_else(|| refuse(FaultCode::UnknownOperation));
+    }
+    if req.method() != Method::POST {
+        return Err(refuse(FaultCode::MethodNotAllowed));
+    }
+    if !caller.allows_operation(op.name) {
+        return Err(refuse(FaultCode::OperationNotAllowed));
+    }
+    let rate = caller.limiter.check(op.name);
+    ex.rate = Some(rate);
+    if let RateDecision::Limited { .. } = rate {
+        state.metrics.rate_limited(op.name);
+        return Err(refuse(FaultCode::RateLimited));
+    }
+    check_content_type(&req).map_err(refuse)?;
+    check_soap_action(&req, op).map_err(refuse)?;
+
+    let body = read_body(state, req).await.map_err(refuse)?;
+    let scanned = envelope::scan(&body, &state.xml_limits)
+        .map_err(|e| (envelope_fault(&e), LogFields::default()))?;
+    if let Some((ns, name)) = scanned.must_understand.first() {
+        let what = format!("{{{}}}{}", ns.as_deref().unwrap_or(""), name);
+        return Err((
+            Fault::with_detail(FaultCode::MustUnderstand, what),
+            LogFields::default(),
+        ));
+    }
+    if scanned.body_ns.as_deref() != Some(op.request_ns) || scanned.body_local != op.request_element
+    {
+        return Err((
+            Fault::with_detail(
+                FaultCode::UnknownOperation,
+                format!("elemento {} non atteso", scanned.body_local),
+            ),
+            LogFields::default(),
+        ));
+    }
+
+    let ctx = RequestCtx {
+        transaction_id: ex.tx.to_string(),
+        caller,
+    };
+    let handler = op.handler;
+    let body_xml = scanned.body_xml;
+    match db::blocking(&state.pool, move |c| handler(c, &ctx, &body_xml)).await {
+        Ok(Outcome {
+            response: Ok((body, esito)),
+            log,
+        }) => Ok(Answer::Soap { body, esito, log }),
+        Ok(Outcome {
+            response: Err(fault),
+            log,
+        }) => Err((fault, log)),
+        Err(DbError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "database unavailable");
+            Err(refuse(FaultCode::Unavailable))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "handler failed");
+            Err(refuse(FaultCode::Internal))
+        }
+    }
+}
+
+/// Commits the access-log row, then builds the response. A row that cannot be committed turns
+/// the answer into a 503 fault: nothing is answered that is not logged.
+async fn finish(
+    state: &AppState,
+    conn: &ConnInfo,
+    ex: &Exchange,
+    result: Result<Answer, Refusal>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Response<Full<Bytes>> {
+    let op_name = ex.operation.map(|o| o.name);
+    let tx = ex.tx.to_string();
+    let (status, xml, outcome_code, log) = match result {
+        Ok(Answer::Document(doc)) => {
+            drop(permit);
+            return respond(StatusCode::OK, doc, ex.rate);
+        }
+        Ok(Answer::Soap { body, esito, log }) => (StatusCode::OK, wrap_body(&body), Ok(esito), log),
+        Err((fault, log)) => {
+            if fault.code == FaultCode::Internal {
+                tracing::error!(code = fault.code.code(), "internal fault answered");
+            } else {
+                tracing::info!(
+                    code = fault.code.code(),
+                    detail = fault.detail.as_deref().unwrap_or(""),
+                    "request refused"
+                );
+            }
+            state.metrics.fault(fault.code.code());
+            (
+                fault.code.status(),
+                fault.to_envelope(&tx),
+                Err(fault.code.code()),
+                log,
+            )
+        }
+    };
+    let esito_label = match outcome_code {
+        Ok(e) | Err(e) => e,
+    };
+    tracing::Span::current().record("esito", esito_label);
+    let record = AccessRecord::new(
+        ex.ts,
+        ex.tx,
+        op_name,
+        conn.caller_id(),
+        conn.peer_ip,
+        outcome_code,
+        log,
+    );
+    let committed = state.access_log.commit(record).await;
+    drop(permit);
+    state
+        .metrics
+        .request(op_name.unwrap_or("-"), esito_label, ex.started.elapsed());
+    match committed {
+        Ok(()) => respond(status, xml, ex.rate),
+        Err(e) => {
+            tracing::error!(error = %e, "access-log row not committed: answering 503");
+            let fault = Fault::new(FaultCode::Unavailable);
+            state.metrics.fault(fault.code.code());
+            respond(fault.code.status(), fault.to_envelope(&tx), None)
+        }
+    }
+}
+
+fn wrap_body(body: &str) -> String {
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+            r#"<soapenv:Envelope xmlns:soapenv="{}"><soapenv:Body>{}</soapenv:Body></soapenv:Envelope>"#
+        ),
+        super::fault::SOAP11_NS,
+        body
+    )
+}
+
+fn respond(status: StatusCode, body: String, rate: Option<RateDecision>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=utf-8"),
+    );
+    match rate {
+        Some(RateDecision::Allowed { limit, remaining }) => {
+            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+            h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+        }
+        Some(RateDecision::Limited { limit, retry_after }) => {
+            let secs = retry_after.as_millis().div_ceil(1000).max(1) as u64;
+            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+            h.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
+            h.insert("x-ratelimit-reset", HeaderValue::from(secs));
+            h.insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        None => {}
+    }
+    resp
+}
+
+/// SOAP 1.1 travels as text/xml; SOAP 1.2's application/soap+xml is a version mismatch.
+fn check_content_type<B>(req: &Request<B>) -> Result<(), FaultCode> {
+    let value = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut parts = value.split(';').map(str::trim);
+    let mime = parts.next().unwrap_or("").to_ascii_lowercase();
+    if mime == "application/soap+xml" {
+        return Err(FaultCode::VersionMismatch);
+    }
+    if mime != "text/xml" {
+        return Err(FaultCode::UnsupportedContentType);
+    }
+    for param in parts {
+        if let Some((k, v)) = param.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("charset")
+                && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            {
+                return Err(FaultCode::NotUtf8);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The SOAPAction header must name the operation (quoted or not).
+fn check_soap_action<B>(req: &Request<B>, op: &Operation) -> Result<(), FaultCode> {
+    let action = req
+        .headers()
+        .get("soapaction")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_matches('"'));
+    match action {
+        Some(a) if a == op.soap_action => Ok(()),
+        _ => Err(FaultCode::WrongSoapAction),
+    }
+}
+
+/// Reads the body up to `server.max_body_bytes`, within `server.request_timeout_ms`.
+async fn read_body<B>(state: &AppState, req: Request<B>) -> Result<Bytes, FaultCode>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let max = state.config.server.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(FaultCode::TooLarge);
+    }
+    let timeout = Duration::from_millis(state.config.server.request_timeout_ms);
+    let collect = Limited::new(req.into_body(), max).collect();
+    match tokio::time::timeout(timeout, collect).await {
+        Err(_) => Err(FaultCode::RequestTimeout),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e))
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(FaultCode::TooLarge)
+        }
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "request body not received");
+            Err(FaultCode::Malformed)
+        }
+    }
+}
+
+/// Each envelope problem has its own stable fault code.
+fn envelope_fault(e: &EnvelopeError) -> Fault {
+    let code = match e {
+        EnvelopeError::NotUtf8 => FaultCode::NotUtf8,
+        EnvelopeError::Doctype => FaultCode::Doctype,
+        EnvelopeError::ProcessingInstruction => FaultCode::ProcessingInstruction,
+        EnvelopeError::EntityReference => FaultCode::EntityReference,
+        EnvelopeError::TooDeep { .. } => FaultCode::TooDeep,
+        EnvelopeError::TooManyAttributes { .. } => FaultCode::TooManyAttributes,
+        EnvelopeError::TooManyChildren { .. } => FaultCode::TooManyChildren,
+        EnvelopeError::AttributeTooLong { .. } => FaultCode::AttributeTooLong,
+        EnvelopeError::Malformed(_) => FaultCode::Malformed,
+        EnvelopeError::NotAnEnvelope => FaultCode::NotAnEnvelope,
+        EnvelopeError::VersionMismatch => FaultCode::VersionMismatch,
+        EnvelopeError::MissingBody
+        | EnvelopeError::EmptyBody
+        | EnvelopeError::MultipleBodyChildren => FaultCode::BodyNotSingle,
+        #[allow(unreachable_patterns)]
+        _ => FaultCode::Malformed,
+    };
+    Fault::new(code)
+}

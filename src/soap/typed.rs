@@ -1,0 +1,77 @@
+//! The typed body: yaserde decoding of the (already scanned) body element, then the facets of
+//! the XSD that yaserde does not check. Any failure is a TSG-0301 fault naming the field.
+
+use super::{Fault, FaultCode};
+use crate::contracts::{self, Facet, FacetViolation, Validate};
+
+/// Decodes and validates a request element.
+pub fn decode<T: yaserde::YaDeserialize + Validate>(xml: &str) -> Result<T, Fault> {
+    let value: T = contracts::from_xml(xml).map_err(|e| {
+        tracing::debug!(error = %e, "body not decodable");
+        // yaserde refuses a missing required element as "<rust_field> is a required field ...".
+        let detail = match e.split_once(" is a required field") {
+            Some((field, _)) => format!("campo {}: obbligatorio e assente", xml_name(field)),
+            None => "struttura della richiesta non riconosciuta".to_owned(),
+        };
+        Fault::with_detail(FaultCode::SchemaViolation, detail)
+    })?;
+    value
+        .validate()
+        .map_err(|v| Fault::with_detail(FaultCode::SchemaViolation, describe(&v)))?;
+    Ok(value)
+}
+
+/// Encodes a response element; a response that would break its own schema is an internal error.
+pub fn encode<T: yaserde::YaSerialize + Validate>(value: &T) -> Result<String, Fault> {
+    if let Err(v) = value.validate() {
+        tracing::error!(field = %v.field, facet = ?v.facet, "response violates its schema");
+        return Err(Fault::new(FaultCode::Internal));
+    }
+    contracts::to_xml(value).map_err(|e| {
+        tracing::error!(error = %e, "response not serializable");
+        Fault::new(FaultCode::Internal)
+    })
+}
+
+/// The XML name of a generated field (`codice_fiscale` -> `codiceFiscale`).
+fn xml_name(rust_field: &str) -> String {
+    let mut out = String::new();
+    let mut upper = false;
+    for c in rust_field.trim_end_matches('_').chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// An Italian description of a facet violation, e.g. "campo codiceFiscale: formato non valido".
+pub fn describe(v: &FacetViolation) -> String {
+    let what = match v.facet {
+        Facet::Required | Facet::MinOccurs => "obbligatorio e assente",
+        Facet::MaxOccurs => "ripetuto oltre il numero massimo di occorrenze",
+        Facet::Length | Facet::MinLength | Facet::MaxLength => "lunghezza non ammessa",
+        Facet::Pattern => "formato non valido",
+        Facet::Enumeration => "valore non previsto",
+        Facet::Range => "valore fuori dall'intervallo ammesso",
+        Facet::Lexical => "valore non valido per il tipo (le date nel formato AAAA-MM-GG)",
+    };
+    format!("campo {}: {}", v.field, what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_go_back_to_xml() {
+        assert_eq!(xml_name("codice_fiscale"), "codiceFiscale");
+        assert_eq!(xml_name("type_"), "type");
+        assert_eq!(xml_name("esito"), "esito");
+    }
+}

@@ -1,0 +1,329 @@
+//! Admission end to end: certificates (none, unknown, foreign CA, revoked), IP ranges,
+//! entitlements, rate limits, the concurrency cap, and the TLS policy. Every refusal is
+//! answered (or the handshake fails) and leaves an access-log row.
+
+mod common;
+use common::*;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+fn ok_body() -> String {
+    vafr_envelope("BNCGLI85L42H501P", None, None, None)
+}
+
+async fn wait_for_rows(s: &TestServer, n: usize) -> Vec<LogRow> {
+    for _ in 0..100 {
+        let rows = access_log(&s.db);
+        if rows.len() >= n {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    access_log(&s.db)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_certificate_is_refused_in_the_handshake_and_logged() {
+    let s = TestServer::start().await;
+    let err = s
+        .anonymous_client()
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .unwrap_err();
+    assert!(
+        err.contains("handshake") || err.contains("request") || err.contains("ready"),
+        "{err}"
+    );
+    let rows = wait_for_rows(&s, 1).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].codice_errore.as_deref(), Some("TSG-0101"));
+    assert_eq!(rows[0].chiamante, None);
+    assert_eq!(rows[0].ip_client, "127.0.0.1");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn foreign_ca_and_revoked_certificates_are_refused() {
+    let s = TestServer::start().await;
+    let foreign =
+        tsgate::pki::issue_foreign_client(&scratch_dir("foreign"), "intruso").expect("foreign");
+    let client = Client::new(
+        s.addr(),
+        &s.pki.ca_pem_path(),
+        Some((foreign.cert_path.clone(), foreign.key_path.clone())),
+    );
+    assert!(
+        client
+            .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+            .await
+            .is_err(),
+        "foreign CA accepted"
+    );
+
+    let revoked = s.client("regione-lombardia-revocato");
+    assert!(
+        revoked
+            .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+            .await
+            .is_err(),
+        "revoked certificate accepted"
+    );
+    // The same caller's valid certificate still works.
+    let r = s
+        .client("regione-lombardia")
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("valid cert");
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let rows = wait_for_rows(&s, 3).await;
+    let refused: Vec<_> = rows
+        .iter()
+        .filter(|r| r.codice_errore.as_deref() == Some("TSG-0101"))
+        .collect();
+    assert_eq!(refused.len(), 2, "{rows:?}");
+    assert!(refused.iter().all(|r| r
+        .chiamante
+        .as_deref()
+        .is_some_and(|c| c.starts_with("sha256:"))));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn certificate_of_no_caller_gets_a_fault() {
+    let s = TestServer::start().await;
+    let stray = s
+        .pki
+        .issue_client("non-registrato", "nessuno", 30)
+        .expect("issue");
+    let client = Client::new(
+        s.addr(),
+        &s.pki.ca_pem_path(),
+        Some((stray.cert_path.clone(), stray.key_path.clone())),
+    );
+    let r = client
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("reply");
+    assert_eq!(
+        (r.status, fault_code(&r).as_deref()),
+        (500, Some("TSG-0102")),
+        "{}",
+        r.body
+    );
+    let row = &access_log(&s.db)[0];
+    assert_eq!(
+        row.chiamante.as_deref(),
+        Some(format!("sha256:{}", stray.fingerprint).as_str())
+    );
+    assert_eq!(row.codice_errore.as_deref(), Some("TSG-0102"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn address_outside_the_callers_ranges_gets_a_fault() {
+    let s = TestServer::start().await;
+    // regione-veneto is registered for 127.0.0.77/32 only.
+    let r = s
+        .client("regione-veneto")
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("reply");
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0103"), "{}", r.body);
+    let r = s
+        .client("regione-veneto")
+        .bound_to("127.0.0.77")
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("reply");
+    assert_eq!(
+        xml_text(&r.body, "esito").as_deref(),
+        Some("00"),
+        "{}",
+        r.body
+    );
+    let rows = access_log(&s.db);
+    assert_eq!(rows[0].codice_errore.as_deref(), Some("TSG-0103"));
+    assert_eq!(rows[1].ip_client, "127.0.0.77");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn address_outside_every_range_is_dropped_before_the_handshake() {
+    let op = ["VerificaAssistitoFuoriRegione"];
+    let callers = vec![caller(
+        "regione-lombardia",
+        "REGIONE",
+        Some("030"),
+        &op,
+        &["127.0.0.1/32"],
+    )];
+    let s = TestServer::start_with(callers, |_| {}).await;
+    let err = s
+        .client("regione-lombardia")
+        .bound_to("127.0.0.2")
+        .connect()
+        .await
+        .err()
+        .expect("dropped");
+    assert!(err.contains("handshake"), "{err}");
+    assert!(s.client("regione-lombardia").connect().await.is_ok());
+    let metrics = s.state().metrics.render();
+    assert!(
+        metrics.contains("reason=\"ip_not_registered\""),
+        "{metrics}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operation_not_entitled_gets_a_fault() {
+    let s = TestServer::start().await;
+    let r = s
+        .client("avn")
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("reply");
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0104"), "{}", r.body);
+    assert_eq!(access_log(&s.db)[0].chiamante.as_deref(), Some("avn"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limit_answers_429_with_headers() {
+    let op = ["VerificaAssistitoFuoriRegione"];
+    let mut slow = caller(
+        "regione-lombardia",
+        "REGIONE",
+        Some("030"),
+        &op,
+        &["127.0.0.0/8"],
+    );
+    slow.limite_al_secondo = 1;
+    slow.limite_raffica = 2;
+    let s = TestServer::start_with(vec![slow], |_| {}).await;
+    let mut conn = s
+        .client("regione-lombardia")
+        .connect()
+        .await
+        .expect("connect");
+    let first = conn
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("1");
+    assert_eq!(first.status, 200);
+    assert_eq!(first.headers["x-ratelimit-limit"], "2");
+    assert_eq!(first.headers["x-ratelimit-remaining"], "1");
+    assert_eq!(
+        conn.soap(VAFR_PATH, VAFR_ACTION, ok_body())
+            .await
+            .expect("2")
+            .status,
+        200
+    );
+    let limited = conn
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("3");
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    assert_eq!(fault_code(&limited).as_deref(), Some("TSG-0429"));
+    assert_eq!(limited.headers["x-ratelimit-remaining"], "0");
+    assert_eq!(limited.headers["retry-after"], "1");
+    assert_eq!(limited.headers["x-ratelimit-reset"], "1");
+    let rows = access_log(&s.db);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.codice_errore.as_deref() == Some("TSG-0429"))
+            .count(),
+        1
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrency_cap_answers_503() {
+    let s =
+        TestServer::start_with(standard_callers(), |c| c.server.max_concurrent_requests = 1).await;
+    // Hold the only slot: headers and half a body, then wait.
+    let mut held = s
+        .client("regione-lombardia")
+        .tls_stream()
+        .await
+        .expect("connect");
+    let body = ok_body();
+    let head = format!(
+        "POST {VAFR_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: text/xml; charset=utf-8\r\nsoapaction: \"{VAFR_ACTION}\"\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    held.write_all(head.as_bytes()).await.unwrap();
+    held.write_all(&body.as_bytes()[..10]).await.unwrap();
+    held.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let r = s
+        .client("regione-lazio")
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("reply");
+    assert_eq!(
+        (r.status, fault_code(&r).as_deref()),
+        (503, Some("TSG-0503")),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        xml_text(&r.body, "faultcode").as_deref(),
+        Some("soapenv:Server")
+    );
+
+    held.write_all(&body.as_bytes()[10..]).await.unwrap();
+    held.flush().await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::io::AsyncReadExt::read(&mut held, &mut buf)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    let r = s
+        .client("regione-lazio")
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("reply");
+    assert_eq!(r.status, 200, "slot released");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_policy_refuses_old_protocols_and_weak_ciphers() {
+    use openssl::ssl::SslVersion;
+    let s = TestServer::start().await;
+    let paths = s.pki.client_paths("regione-lombardia");
+    let tls11 = Client::with_connector(s.addr(), &s.pki.ca_pem_path(), Some(paths.clone()), |b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1)).unwrap();
+        b.set_max_proto_version(Some(SslVersion::TLS1_1)).unwrap();
+        let _ = b.set_cipher_list("DEFAULT:@SECLEVEL=0");
+    });
+    assert!(tls11.connect().await.is_err(), "TLS 1.1 accepted");
+    let no_ecdhe =
+        Client::with_connector(s.addr(), &s.pki.ca_pem_path(), Some(paths.clone()), |b| {
+            b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+            b.set_cipher_list("AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA")
+                .unwrap();
+        });
+    assert!(
+        no_ecdhe.connect().await.is_err(),
+        "non-ECDHE or non-AEAD cipher accepted"
+    );
+    let tls12 = Client::with_connector(s.addr(), &s.pki.ca_pem_path(), Some(paths.clone()), |b| {
+        b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+    });
+    let r = tls12
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("TLS 1.2 with ECDHE-AEAD");
+    assert_eq!(r.status, 200);
+    s.stop().await;
+}

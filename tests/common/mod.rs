@@ -1,0 +1,288 @@
+//! Test harness: a database per test cloned from a migrated template, a PKI per test, the real
+//! server on ephemeral ports, and a real mTLS HTTP/1.1 client.
+#![allow(dead_code)]
+
+pub mod client;
+pub mod db;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tsgate::config::Config;
+use tsgate::demo::CallerSpec;
+use tsgate::pki::Pki;
+
+pub use client::{Client, Reply};
+pub use db::TestDb;
+
+pub const VAFR_PATH: &str = "/ws/VerificaAssistitoFuoriRegione";
+pub const VAFR_ACTION: &str =
+    "urn:tsgate:vaccini:verificaAssistitoFuoriRegione#VerificaAssistitoFuoriRegione";
+pub const VAFR_NS: &str = "urn:tsgate:vaccini:verificaAssistitoFuoriRegione";
+
+/// A unique scratch directory under target/tmp.
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+pub fn caller(
+    nome: &str,
+    tipo: &str,
+    regione: Option<&str>,
+    ops: &[&str],
+    reti: &[&str],
+) -> CallerSpec {
+    CallerSpec {
+        nome: nome.to_owned(),
+        tipo: tipo.to_owned(),
+        codice_regione: regione.map(str::to_owned),
+        operazioni: ops.iter().map(|s| (*s).to_owned()).collect(),
+        reti: reti.iter().map(|r| r.parse().expect("cidr")).collect(),
+        limite_al_secondo: 1000,
+        limite_raffica: 1000,
+    }
+}
+
+/// The standard cast: two regions, the Piattaforma Nazionale, AVN (not entitled), a caller
+/// registered only for another address, and a revoked certificate.
+pub fn standard_callers() -> Vec<CallerSpec> {
+    let op = ["VerificaAssistitoFuoriRegione"];
+    vec![
+        caller(
+            "regione-lombardia",
+            "REGIONE",
+            Some("030"),
+            &op,
+            &["127.0.0.0/8"],
+        ),
+        caller(
+            "regione-lazio",
+            "REGIONE",
+            Some("120"),
+            &op,
+            &["127.0.0.0/8"],
+        ),
+        caller(
+            "piattaforma-nazionale",
+            "PIATTAFORMA_NAZIONALE",
+            None,
+            &op,
+            &["127.0.0.0/8"],
+        ),
+        caller("avn", "AVN", None, &[], &["127.0.0.0/8"]),
+        caller(
+            "regione-veneto",
+            "REGIONE",
+            Some("050"),
+            &op,
+            &["127.0.0.77/32"],
+        ),
+    ]
+}
+
+pub struct TestServer {
+    pub db: TestDb,
+    pub pki: Pki,
+    pub pki_dir: PathBuf,
+    pub running: Option<tsgate::app::Running>,
+    pub config: Config,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(standard_callers(), |_| {}).await
+    }
+
+    /// Starts the server with `callers` (each with a certificate named after it, plus
+    /// `regione-lombardia-revocato`, revoked) and a config adjusted by `tweak`.
+    pub async fn start_with(callers: Vec<CallerSpec>, tweak: impl FnOnce(&mut Config)) -> Self {
+        let db = TestDb::new().await;
+        let pki_dir = scratch_dir("pki");
+        let pki = Pki::open_or_create(&pki_dir, &["localhost", "127.0.0.1"]).expect("pki");
+        {
+            let mut conn = db.connection();
+            for spec in &callers {
+                tsgate::demo::upsert(&mut conn, spec).expect("caller");
+                tsgate::demo::issue_for_caller(&mut conn, &pki, &spec.nome, &spec.nome)
+                    .expect("issue");
+            }
+            if callers.iter().any(|c| c.nome == "regione-lombardia") {
+                let cert = tsgate::demo::issue_for_caller(
+                    &mut conn,
+                    &pki,
+                    "regione-lombardia",
+                    "regione-lombardia-revocato",
+                )
+                .expect("issue");
+                pki.revoke_serial(&cert.serial).expect("revoke");
+                // Deliberately left unrevoked in the database: only the CRL can refuse it.
+            }
+        }
+        let mut config = Config::default();
+        config.server.soap_listen = "127.0.0.1:0".into();
+        config.server.admin_listen = "127.0.0.1:0".into();
+        config.database.url = db.url.clone();
+        config.database.pool_size = 8;
+        config.tls.cert_file = pki.server_cert_path();
+        config.tls.key_file = pki.server_key_path();
+        config.tls.client_ca_file = pki.ca_pem_path();
+        config.tls.crl_file = pki.crl_pem_path();
+        config.pki.dir = pki_dir.clone();
+        tweak(&mut config);
+        config.validate().expect("test config");
+        let pool = tsgate::db::connect(
+            &config.database.url,
+            config.database.pool_size,
+            Duration::from_secs(5),
+        )
+        .expect("pool");
+        let running = tsgate::app::start(config.clone(), pool)
+            .await
+            .expect("server start");
+        Self {
+            db,
+            pki,
+            pki_dir,
+            running: Some(running),
+            config,
+        }
+    }
+
+    pub fn running(&self) -> &tsgate::app::Running {
+        self.running.as_ref().expect("server running")
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running().soap_addr
+    }
+
+    pub fn state(&self) -> &Arc<tsgate::app::AppState> {
+        self.running().state()
+    }
+
+    /// A client presenting the certificate named `cert` (issued by this server's PKI).
+    pub fn client(&self, cert: &str) -> Client {
+        Client::new(
+            self.addr(),
+            &self.pki.ca_pem_path(),
+            Some(self.pki.client_paths(cert)),
+        )
+    }
+
+    pub fn anonymous_client(&self) -> Client {
+        Client::new(self.addr(), &self.pki.ca_pem_path(), None)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+}
+
+/// A VerificaAssistitoFuoriRegione request envelope.
+pub fn vafr_envelope(
+    cf: &str,
+    tessera: Option<&str>,
+    scadenza: Option<&str>,
+    regione: Option<&str>,
+) -> String {
+    let mut inner = format!("<v:codiceFiscale>{cf}</v:codiceFiscale>");
+    if let Some(t) = tessera {
+        inner.push_str(&format!("<v:numeroTessera>{t}</v:numeroTessera>"));
+    }
+    if let Some(s) = scadenza {
+        inner.push_str(&format!(
+            "<v:dataScadenzaTessera>{s}</v:dataScadenzaTessera>"
+        ));
+    }
+    if let Some(r) = regione {
+        inner.push_str(&format!("<v:regioneChiamante>{r}</v:regioneChiamante>"));
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:v="{VAFR_NS}"><soapenv:Header/><soapenv:Body><v:VerificaAssistitoFuoriRegioneRichiesta>{inner}</v:VerificaAssistitoFuoriRegioneRichiesta></soapenv:Body></soapenv:Envelope>"#
+    )
+}
+
+/// Text of the first element with this local name, ignoring prefixes (entities resolved).
+pub fn xml_text(xml: &str, local: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut inside = false;
+    let mut text = String::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if !inside && e.local_name().as_ref() == local => inside = true,
+            Event::Text(t) if inside => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) if inside => {
+                let name = r.xml10_content();
+                let resolved = quick_xml::escape::unescape(&format!("&{name};"))
+                    .ok()?
+                    .into_owned();
+                text.push_str(&resolved);
+            }
+            Event::End(_) if inside => return Some(text),
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+/// One access-log row, as the tests read it.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct LogRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub transazione: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub operazione: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub chiamante: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub ip_client: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub esito: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub codice_errore: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub codice_fiscale: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub numero_tessera: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub data_scadenza_tessera: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub ts: String,
+}
+
+/// The access log in commit order.
+pub fn access_log(db: &TestDb) -> Vec<LogRow> {
+    use diesel::RunQueryDsl;
+    let mut conn = db.connection();
+    diesel::sql_query(
+        "SELECT identificativo_transazione::text AS transazione, operazione, chiamante, \
+         host(ip_client) AS ip_client, esito::text AS esito, codice_errore, codice_fiscale::text AS codice_fiscale, \
+         numero_tessera::text AS numero_tessera, data_scadenza_tessera::text AS data_scadenza_tessera, \
+         to_char(ts_richiesta AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS') AS ts \
+         FROM access_log ORDER BY id",
+    )
+    .load(&mut conn)
+    .expect("access log")
+}
+
+/// The row of one transaction.
+pub fn log_row(db: &TestDb, transaction: &str) -> LogRow {
+    access_log(db)
+        .into_iter()
+        .find(|r| r.transazione == transaction)
+        .unwrap_or_else(|| panic!("no access-log row for {transaction}"))
+}
+
+/// The fault code in a fault response.
+pub fn fault_code(reply: &Reply) -> Option<String> {
+    xml_text(&reply.body, "codice")
+}

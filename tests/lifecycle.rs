@@ -1,0 +1,149 @@
+//! Operations around the requests: admin endpoints and metrics, graceful shutdown that
+//! answers in-flight requests and flushes their rows, and retention by partition.
+
+mod common;
+use bytes::Bytes;
+use common::*;
+use diesel::RunQueryDsl;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn admin_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = http::Request::get(path)
+        .header("host", "admin")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_port_reports_health_and_metrics() {
+    let s = TestServer::start().await;
+    let admin = s.running().admin_addr;
+    assert!(admin.ip().is_loopback());
+    assert_eq!(admin_get(admin, "/healthz").await.0, 200);
+    assert_eq!(admin_get(admin, "/readyz").await.0, 200);
+    let client = s.client("regione-lombardia");
+    client
+        .soap(
+            VAFR_PATH,
+            VAFR_ACTION,
+            vafr_envelope("BNCGLI85L42H501P", None, None, None),
+        )
+        .await
+        .unwrap();
+    client
+        .soap(VAFR_PATH, VAFR_ACTION, "garbage")
+        .await
+        .unwrap();
+    s.client("avn")
+        .soap(
+            VAFR_PATH,
+            VAFR_ACTION,
+            vafr_envelope("BNCGLI85L42H501P", None, None, None),
+        )
+        .await
+        .unwrap();
+    let (status, metrics) = admin_get(admin, "/metrics").await;
+    assert_eq!(status, 200);
+    for needle in [
+        r#"tsgate_requests_total{operation="VerificaAssistitoFuoriRegione",esito="00"} 1"#,
+        r#"tsgate_requests_total{operation="VerificaAssistitoFuoriRegione",esito="TSG-0210"} 1"#,
+        r#"tsgate_faults_total{code="TSG-0104"} 1"#,
+        "tsgate_request_duration_seconds_bucket",
+        "tsgate_access_log_batch_size_count",
+    ] {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
+    assert_eq!(admin_get(admin, "/nope").await.0, 404);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_answers_in_flight_requests_and_flushes_their_rows() {
+    let mut s = TestServer::start().await;
+    let mut held = s
+        .client("regione-lombardia")
+        .tls_stream()
+        .await
+        .expect("connect");
+    let body = vafr_envelope("BNCGLI85L42H501P", None, None, None);
+    let head = format!(
+        "POST {VAFR_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: text/xml\r\nsoapaction: {VAFR_ACTION}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    held.write_all(head.as_bytes()).await.unwrap();
+    held.write_all(&body.as_bytes()[..20]).await.unwrap();
+    held.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let running = s.running.take().unwrap();
+    let addr = running.soap_addr;
+    let stopping = tokio::spawn(running.shutdown());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // New connections are no longer accepted...
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err()
+            || s.client("regione-lombardia").connect().await.is_err()
+    );
+    // ...but the request in flight completes.
+    held.write_all(&body.as_bytes()[20..]).await.unwrap();
+    held.flush().await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = held.read(&mut buf).await.unwrap();
+    let reply = String::from_utf8_lossy(&buf[..n]);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("shutdown finished")
+        .unwrap();
+    let rows = access_log(&s.db);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].esito.as_deref(), Some("00"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_drops_whole_expired_partitions_only() {
+    let s = TestServer::start().await;
+    s.client("regione-lombardia")
+        .soap(
+            VAFR_PATH,
+            VAFR_ACTION,
+            vafr_envelope("BNCGLI85L42H501P", None, None, None),
+        )
+        .await
+        .unwrap();
+    let mut conn = s.db.connection();
+    diesel::sql_query(
+        "SELECT access_log_ensure_partitions((now() - interval '15 months')::date, 2)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "INSERT INTO access_log (ts_richiesta, identificativo_transazione, ip_client, codice_errore) \
+         VALUES (now() - interval '14 months', gen_random_uuid(), '127.0.0.1', 'TSG-0500')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    assert_eq!(access_log(&s.db).len(), 2);
+    let dropped = tsgate::audit::retention::purge(&mut conn, 12).unwrap();
+    assert!(!dropped.is_empty(), "old partitions dropped");
+    let rows = access_log(&s.db);
+    assert_eq!(rows.len(), 1, "only the expired row went");
+    assert_eq!(rows[0].esito.as_deref(), Some("00"));
+    // Idempotent; the current months stay.
+    assert!(tsgate::audit::retention::purge(&mut conn, 12)
+        .unwrap()
+        .is_empty());
+    s.stop().await;
+}
