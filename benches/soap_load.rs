@@ -46,6 +46,8 @@ async fn run() {
         c.log.level = "warn".into();
     })
     .await;
+    let registry_size = env_or("TSGATE_BENCH_ASSISTITI", 500_000);
+    grow_registry(&server, registry_size);
     let client = server.client("regione-lombardia");
     let body = bytes::Bytes::from(vafr_envelope(
         "BNCGLI85L42H501P",
@@ -100,7 +102,10 @@ async fn run() {
             .unwrap_or(0)
     };
     let logged = access_log_count(&server) - warm_rows;
-    println!("soap_load: VerificaAssistitoFuoriRegione over mTLS, {connections} keep-alive connections, {seconds} s");
+    println!(
+        "soap_load: VerificaAssistitoFuoriRegione over mTLS, {connections} keep-alive connections, {seconds} s, \
+         registry of {registry_size} assistiti"
+    );
     println!("  requests ok     {}", all.len());
     println!("  errors          {errors}");
     println!(
@@ -139,6 +144,20 @@ async fn run() {
         );
     }
     server.stop().await;
+}
+
+/// A registry of production size, so the planner picks the plans production gets.
+fn grow_registry(server: &TestServer, n: u64) {
+    use diesel::connection::SimpleConnection;
+    let mut conn = server.db.connection();
+    conn.batch_execute(&format!(
+        "INSERT INTO assistito (codice_fiscale, cognome, nome, regione_assistenza, asl_assistenza, regione_residenza, identificativo_cluster) \
+         SELECT 'ZZZBEN' || lpad(i::text, 10, '0'), 'Bench', 'Bench', '120', '001', '120', 'POP_16_59' FROM generate_series(1, {n}) i; \
+         INSERT INTO tessera_sanitaria (numero, codice_fiscale, data_scadenza) \
+         SELECT '9' || lpad(i::text, 19, '0'), 'ZZZBEN' || lpad(i::text, 10, '0'), DATE '2030-01-01' FROM generate_series(1, {n}) i; \
+         ANALYZE assistito, tessera_sanitaria;"
+    ))
+    .expect("registry");
 }
 
 fn access_log_count(server: &TestServer) -> u64 {

@@ -2,7 +2,7 @@
 -- callers with their certificates and IP ranges, and the access log partitioned by month.
 
 CREATE TABLE regione (
-    codice          CHAR(3) PRIMARY KEY CHECK (codice ~ '^[0-9]{3}$'),
+    codice          TEXT    PRIMARY KEY CHECK (codice ~ '^[0-9]{3}$'),
     denominazione   TEXT    NOT NULL,
     virtuale        BOOLEAN NOT NULL DEFAULT FALSE
 );
@@ -18,26 +18,26 @@ INSERT INTO regione (codice, denominazione, virtuale) VALUES
     ('200', 'Sardegna', FALSE), ('300', 'Ministero della Difesa', TRUE);
 
 CREATE TABLE asl (
-    codice_regione  CHAR(3) NOT NULL REFERENCES regione (codice),
-    codice          CHAR(3) NOT NULL,
+    codice_regione  TEXT    NOT NULL REFERENCES regione (codice),
+    codice          TEXT    NOT NULL CHECK (length(codice) = 3),
     denominazione   TEXT    NOT NULL,
     PRIMARY KEY (codice_regione, codice)
 );
 
 CREATE TABLE assistito (
-    codice_fiscale          CHAR(16) PRIMARY KEY,
+    codice_fiscale          TEXT     PRIMARY KEY CHECK (codice_fiscale ~ '^[A-Z0-9]{16}$'),
     cognome                 TEXT     NOT NULL,
     nome                    TEXT     NOT NULL,
-    regione_assistenza      CHAR(3)  NOT NULL REFERENCES regione (codice),
-    asl_assistenza          CHAR(3),
-    regione_residenza       CHAR(3)  NOT NULL REFERENCES regione (codice),
+    regione_assistenza      TEXT     NOT NULL REFERENCES regione (codice),
+    asl_assistenza          TEXT,
+    regione_residenza       TEXT     NOT NULL REFERENCES regione (codice),
     identificativo_cluster  TEXT,
     FOREIGN KEY (regione_assistenza, asl_assistenza) REFERENCES asl (codice_regione, codice)
 );
 
 CREATE TABLE tessera_sanitaria (
-    numero          CHAR(20) PRIMARY KEY CHECK (numero ~ '^[0-9]{20}$'),
-    codice_fiscale  CHAR(16) NOT NULL REFERENCES assistito (codice_fiscale),
+    numero          TEXT     PRIMARY KEY CHECK (numero ~ '^[0-9]{20}$'),
+    codice_fiscale  TEXT     NOT NULL REFERENCES assistito (codice_fiscale),
     data_scadenza   DATE     NOT NULL
 );
 CREATE INDEX tessera_sanitaria_codice_fiscale_idx ON tessera_sanitaria (codice_fiscale);
@@ -47,7 +47,7 @@ CREATE TABLE chiamante (
     nome                TEXT    NOT NULL UNIQUE CHECK (nome ~ '^[a-z0-9][a-z0-9._-]{0,63}$'),
     tipo                TEXT    NOT NULL
                         CHECK (tipo IN ('REGIONE', 'PIATTAFORMA_NAZIONALE', 'AVN', 'CMS')),
-    codice_regione      CHAR(3) REFERENCES regione (codice),
+    codice_regione      TEXT    REFERENCES regione (codice),
     operazioni          TEXT[]  NOT NULL DEFAULT '{}',
     limite_al_secondo   INTEGER NOT NULL DEFAULT 50 CHECK (limite_al_secondo > 0),
     limite_raffica      INTEGER NOT NULL DEFAULT 100 CHECK (limite_raffica > 0),
@@ -63,7 +63,7 @@ CREATE TABLE chiamante_rete (
 );
 
 CREATE TABLE chiamante_certificato (
-    impronta_sha256 CHAR(64) PRIMARY KEY CHECK (impronta_sha256 ~ '^[0-9a-f]{64}$'),
+    impronta_sha256 TEXT   PRIMARY KEY CHECK (impronta_sha256 ~ '^[0-9a-f]{64}$'),
     chiamante_id    BIGINT NOT NULL REFERENCES chiamante (id) ON DELETE CASCADE,
     seriale         TEXT   NOT NULL,
     scadenza        TIMESTAMPTZ NOT NULL,
@@ -82,10 +82,10 @@ CREATE TABLE access_log (
     operazione                  TEXT,
     chiamante                   TEXT,
     ip_client                   INET        NOT NULL,
-    esito                       CHAR(2),
+    esito                       TEXT        CHECK (esito ~ '^[0-9]{2}$'),
     codice_errore               TEXT,
-    codice_fiscale              CHAR(16),
-    numero_tessera              CHAR(20),
+    codice_fiscale              TEXT        CHECK (length(codice_fiscale) = 16),
+    numero_tessera              TEXT        CHECK (length(numero_tessera) = 20),
     data_scadenza_tessera       DATE,
     PRIMARY KEY (id, ts_richiesta),
     CHECK ((esito IS NULL) <> (codice_errore IS NULL))

@@ -2,7 +2,7 @@
 
 diesel::table! {
     regione (codice) {
-        codice -> Bpchar,
+        codice -> Text,
         denominazione -> Text,
         virtuale -> Bool,
     }
@@ -10,28 +10,28 @@ diesel::table! {
 
 diesel::table! {
     asl (codice_regione, codice) {
-        codice_regione -> Bpchar,
-        codice -> Bpchar,
+        codice_regione -> Text,
+        codice -> Text,
         denominazione -> Text,
     }
 }
 
 diesel::table! {
     assistito (codice_fiscale) {
-        codice_fiscale -> Bpchar,
+        codice_fiscale -> Text,
         cognome -> Text,
         nome -> Text,
-        regione_assistenza -> Bpchar,
-        asl_assistenza -> Nullable<Bpchar>,
-        regione_residenza -> Bpchar,
+        regione_assistenza -> Text,
+        asl_assistenza -> Nullable<Text>,
+        regione_residenza -> Text,
         identificativo_cluster -> Nullable<Text>,
     }
 }
 
 diesel::table! {
     tessera_sanitaria (numero) {
-        numero -> Bpchar,
-        codice_fiscale -> Bpchar,
+        numero -> Text,
+        codice_fiscale -> Text,
         data_scadenza -> Date,
     }
 }
@@ -41,7 +41,7 @@ diesel::table! {
         id -> Int8,
         nome -> Text,
         tipo -> Text,
-        codice_regione -> Nullable<Bpchar>,
+        codice_regione -> Nullable<Text>,
         operazioni -> Array<Text>,
         limite_al_secondo -> Int4,
         limite_raffica -> Int4,
@@ -59,7 +59,7 @@ diesel::table! {
 
 diesel::table! {
     chiamante_certificato (impronta_sha256) {
-        impronta_sha256 -> Bpchar,
+        impronta_sha256 -> Text,
         chiamante_id -> Int8,
         seriale -> Text,
         scadenza -> Timestamptz,
@@ -76,10 +76,10 @@ diesel::table! {
         operazione -> Nullable<Text>,
         chiamante -> Nullable<Text>,
         ip_client -> Inet,
-        esito -> Nullable<Bpchar>,
+        esito -> Nullable<Text>,
         codice_errore -> Nullable<Text>,
-        codice_fiscale -> Nullable<Bpchar>,
-        numero_tessera -> Nullable<Bpchar>,
+        codice_fiscale -> Nullable<Text>,
+        numero_tessera -> Nullable<Text>,
         data_scadenza_tessera -> Nullable<Date>,
     }
 }

@@ -24,8 +24,13 @@ pub fn assistito_con_tessere(
     conn: &mut PgConnection,
     cf: &CodiceFiscale,
 ) -> QueryResult<Option<(Assistito, Vec<Tessera>)>> {
+    // The card side is filtered by the codice fiscale too, so both sides use their index.
     let rows: Vec<(Assistito, Option<Tessera>)> = assistito::table
-        .left_join(tessera_sanitaria::table)
+        .left_join(
+            tessera_sanitaria::table.on(tessera_sanitaria::codice_fiscale
+                .eq(assistito::codice_fiscale)
+                .and(tessera_sanitaria::codice_fiscale.eq(cf.as_str()))),
+        )
         .filter(assistito::codice_fiscale.eq(cf.as_str()))
         .select((
             (
