@@ -286,8 +286,20 @@ async fn input_faults_are_client_faults_and_logged() {
             r.body
         );
     }
+    // A missing required element names the field.
+    let missing =
+        vafr_envelope("X", None, None, None).replace("<v:codiceFiscale>X</v:codiceFiscale>", "");
+    let r = call(&s, "regione-lombardia", missing).await;
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0301"), "{}", r.body);
+    assert!(
+        xml_text(&r.body, "descrizione")
+            .unwrap()
+            .contains("campo codiceFiscale: obbligatorio"),
+        "{}",
+        r.body
+    );
     let rows = access_log(&s.db);
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 8);
     assert!(rows
         .iter()
         .all(|r| r.esito.is_none() && r.codice_errore.is_some()));
