@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
 
 fn ok_body() -> String {
     vafr_envelope("BNCGLI85L42H501P", None, None, None)
@@ -245,19 +244,10 @@ async fn concurrency_cap_answers_503() {
     let s =
         TestServer::start_with(standard_callers(), |c| c.server.max_concurrent_requests = 1).await;
     // Hold the only slot: headers and half a body, then wait.
-    let mut held = s
+    let held = s
         .client("regione-lombardia")
-        .tls_stream()
-        .await
-        .expect("connect");
-    let body = ok_body();
-    let head = format!(
-        "POST {VAFR_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: text/xml; charset=utf-8\r\nsoapaction: \"{VAFR_ACTION}\"\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    held.write_all(head.as_bytes()).await.unwrap();
-    held.write_all(&body.as_bytes()[..10]).await.unwrap();
-    held.flush().await.unwrap();
+        .hold(VAFR_PATH, VAFR_ACTION, &ok_body())
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let r = s
@@ -276,17 +266,8 @@ async fn concurrency_cap_answers_503() {
         Some("soapenv:Server")
     );
 
-    held.write_all(&body.as_bytes()[10..]).await.unwrap();
-    held.flush().await.unwrap();
-    let mut buf = vec![0u8; 4096];
-    let n = tokio::io::AsyncReadExt::read(&mut held, &mut buf)
-        .await
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&buf[..n])
-    );
+    let reply = held.finish().await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     let r = s
         .client("regione-lazio")
         .soap(VAFR_PATH, VAFR_ACTION, ok_body())

@@ -5,6 +5,17 @@ mod common;
 use common::*;
 use std::process::Command;
 
+/// Runs the command, asserts success, returns its standard output.
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run tsgate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn tsgate(db: &TestDb, pki: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tsgate"));
     c.env_clear()
@@ -38,48 +49,24 @@ async fn invalid_settings_stop_the_start_naming_the_setting() {
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_and_purge_run_against_the_database() {
     let db = TestDb::new().await;
-    let out = tsgate(&db, &scratch_dir("pki"))
-        .arg("migrate")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 migration(s) applied"));
-    let out = tsgate(&db, &scratch_dir("pki"))
-        .arg("purge")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("partition(s) dropped"));
+    let out = run_ok(&mut tsgate(&db, &scratch_dir("pki")).arg("migrate"));
+    assert!(out.contains("0 migration(s) applied"));
+    let out = run_ok(&mut tsgate(&db, &scratch_dir("pki")).arg("purge"));
+    assert!(out.contains("partition(s) dropped"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pki_issue_binds_and_revoke_refuses() {
     let s = TestServer::start().await;
     // Issue a second certificate for regione-lazio through the CLI...
-    let out = tsgate(&s.db, &s.pki_dir)
-        .args([
-            "pki",
-            "issue",
-            "--caller",
-            "regione-lazio",
-            "--name",
-            "lazio-2",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&mut tsgate(&s.db, &s.pki_dir).args([
+        "pki",
+        "issue",
+        "--caller",
+        "regione-lazio",
+        "--name",
+        "lazio-2",
+    ]));
     // ...the registry picks it up at its next reload, and it works.
     let state = s.state().clone();
     tokio::task::spawn_blocking(move || {
@@ -103,15 +90,7 @@ async fn pki_issue_binds_and_revoke_refuses() {
         r.body
     );
 
-    let out = tsgate(&s.db, &s.pki_dir)
-        .args(["pki", "revoke", "--name", "lazio-2"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&mut tsgate(&s.db, &s.pki_dir).args(["pki", "revoke", "--name", "lazio-2"]));
     let listed = tsgate(&s.db, &s.pki_dir)
         .args(["pki", "list"])
         .output()

@@ -8,7 +8,6 @@ use diesel::RunQueryDsl;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn admin_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -72,19 +71,11 @@ async fn admin_port_reports_health_and_metrics() {
 #[tokio::test(flavor = "multi_thread")]
 async fn shutdown_answers_in_flight_requests_and_flushes_their_rows() {
     let mut s = TestServer::start().await;
-    let mut held = s
-        .client("regione-lombardia")
-        .tls_stream()
-        .await
-        .expect("connect");
     let body = vafr_envelope("BNCGLI85L42H501P", None, None, None);
-    let head = format!(
-        "POST {VAFR_PATH} HTTP/1.1\r\nhost: x\r\ncontent-type: text/xml\r\nsoapaction: {VAFR_ACTION}\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    held.write_all(head.as_bytes()).await.unwrap();
-    held.write_all(&body.as_bytes()[..20]).await.unwrap();
-    held.flush().await.unwrap();
+    let held = s
+        .client("regione-lombardia")
+        .hold(VAFR_PATH, VAFR_ACTION, &body)
+        .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let running = s.running.take().unwrap();
@@ -97,11 +88,7 @@ async fn shutdown_answers_in_flight_requests_and_flushes_their_rows() {
             || s.client("regione-lombardia").connect().await.is_err()
     );
     // ...but the request in flight completes.
-    held.write_all(&body.as_bytes()[20..]).await.unwrap();
-    held.flush().await.unwrap();
-    let mut buf = vec![0u8; 4096];
-    let n = held.read(&mut buf).await.unwrap();
-    let reply = String::from_utf8_lossy(&buf[..n]);
+    let reply = held.finish().await;
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     tokio::time::timeout(Duration::from_secs(10), stopping)
         .await

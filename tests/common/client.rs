@@ -171,3 +171,41 @@ impl Conn {
         })
     }
 }
+
+/// A SOAP request kept in flight: headers and the start of the body are sent, the rest waits
+/// for `finish`.
+pub struct HeldRequest {
+    stream: SslStream<tokio::net::TcpStream>,
+    rest: Vec<u8>,
+}
+
+impl Client {
+    pub async fn hold(&self, path: &str, action: &str, body: &str) -> HeldRequest {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = self.tls_stream().await.expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: text/xml; charset=utf-8\r\nsoapaction: \"{action}\"\r\ncontent-length: {}\r\n\r\n",
+            body.len()
+        );
+        let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+        stream.write_all(head.as_bytes()).await.expect("write");
+        stream.write_all(first).await.expect("write");
+        stream.flush().await.expect("flush");
+        HeldRequest {
+            stream,
+            rest: rest.to_vec(),
+        }
+    }
+}
+
+impl HeldRequest {
+    /// Sends the rest of the body; returns the start of the raw response.
+    pub async fn finish(mut self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.stream.write_all(&self.rest).await.expect("write");
+        self.stream.flush().await.expect("flush");
+        let mut buf = vec![0u8; 4096];
+        let n = self.stream.read(&mut buf).await.expect("read");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}
