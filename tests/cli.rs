@@ -49,9 +49,9 @@ async fn invalid_settings_stop_the_start_naming_the_setting() {
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_and_purge_run_against_the_database() {
     let db = TestDb::new().await;
-    let out = run_ok(&mut tsgate(&db, &scratch_dir("pki")).arg("migrate"));
+    let out = run_ok(tsgate(&db, &scratch_dir("pki")).arg("migrate"));
     assert!(out.contains("0 migration(s) applied"));
-    let out = run_ok(&mut tsgate(&db, &scratch_dir("pki")).arg("purge"));
+    let out = run_ok(tsgate(&db, &scratch_dir("pki")).arg("purge"));
     assert!(out.contains("partition(s) dropped"));
 }
 
@@ -59,7 +59,7 @@ async fn migrate_and_purge_run_against_the_database() {
 async fn pki_issue_binds_and_revoke_refuses() {
     let s = TestServer::start().await;
     // Issue a second certificate for regione-lazio through the CLI...
-    let out = run_ok(&mut tsgate(&s.db, &s.pki_dir).args([
+    run_ok(tsgate(&s.db, &s.pki_dir).args([
         "pki",
         "issue",
         "--caller",
@@ -90,7 +90,7 @@ async fn pki_issue_binds_and_revoke_refuses() {
         r.body
     );
 
-    let out = run_ok(&mut tsgate(&s.db, &s.pki_dir).args(["pki", "revoke", "--name", "lazio-2"]));
+    run_ok(tsgate(&s.db, &s.pki_dir).args(["pki", "revoke", "--name", "lazio-2"]));
     let listed = tsgate(&s.db, &s.pki_dir)
         .args(["pki", "list"])
         .output()

@@ -12,7 +12,7 @@ use tsgate::config::Config;
 use tsgate::demo::CallerSpec;
 use tsgate::pki::Pki;
 
-pub use client::{Client, HeldRequest, Reply};
+pub use client::{Client, Reply};
 pub use db::TestDb;
 
 pub const VAFR_PATH: &str = "/ws/VerificaAssistitoFuoriRegione";
