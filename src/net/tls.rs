@@ -22,6 +22,19 @@ const TLS13_SUITES: &str =
 
 /// Builds the acceptor from the configured files.
 pub fn build_acceptor(cfg: &TlsConfig) -> anyhow::Result<SslAcceptor> {
+    for (setting, path) in [
+        ("tls.cert_file", &cfg.cert_file),
+        ("tls.key_file", &cfg.key_file),
+        ("tls.client_ca_file", &cfg.client_ca_file),
+        ("tls.crl_file", &cfg.crl_file),
+    ] {
+        if !path.is_file() {
+            anyhow::bail!(
+                "{setting}: {} does not exist (`tsgate demo` creates a development PKI under pki.dir)",
+                path.display()
+            );
+        }
+    }
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())?;
     b.set_min_proto_version(Some(SslVersion::TLS1_2))?;
     b.set_max_proto_version(Some(SslVersion::TLS1_3))?;
