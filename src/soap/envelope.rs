@@ -1,25 +1,34 @@
-//! The safe envelope scanner. It reads every SOAP message with quick-xml before anything else
-//! does, enforces the XML limits while streaming (so a hostile document fails early and cheaply),
-//! checks the SOAP 1.1 envelope structure, and hands on the single Body child as a standalone
-//! fragment. Nothing that would make xml-rs expand entities (DOCTYPE, entity references) gets
-//! through.
+//! The safe envelope scanner. Every SOAP message is read here, with quick-xml, before anything
+//! else sees it: the XML limits are enforced while streaming (a hostile document fails early and
+//! cheaply), the SOAP 1.1 envelope structure is checked, and the single Body child is handed on as
+//! a standalone fragment. Nothing that would make xml-rs (yaserde) expand entities, read external
+//! resources or choke on ill-formed input gets through: no DOCTYPE, no processing instruction, no
+//! entity reference but the five predefined ones and valid character references.
+//!
+//! The fragment is rebuilt from the parsed events: every start tag, end tag, text, reference and
+//! CDATA section of the Body child is written back in its original (already escaped) form, so
+//! values round-trip exactly; comments are dropped; the root start tag also declares every
+//! namespace binding in scope that it does not declare itself.
 
-use quick_xml::events::attributes::Attribute;
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{PrefixDeclaration, QName, ResolveResult};
-use quick_xml::{NsReader, Writer};
-use std::borrow::Cow;
+use quick_xml::escape::unescape;
+use quick_xml::events::{BytesDecl, BytesStart, Event};
+use quick_xml::name::{PrefixDeclaration, ResolveResult};
+use quick_xml::NsReader;
 
 pub const SOAP11_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12_ENV: &str = "http://www.w3.org/2003/05/soap-envelope";
 const PREDEFINED: [&str; 5] = ["lt", "gt", "amp", "apos", "quot"];
 
-/// Structural limits (defaults as Apache CXF's).
-#[derive(Debug, Clone)]
+/// Structural limits, applied to the whole document while it streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XmlLimits {
+    /// Element nesting, the Envelope being depth 1.
     pub max_depth: usize,
+    /// Attributes of one element, namespace declarations included.
     pub max_attributes: usize,
+    /// Element children of one element.
     pub max_children: usize,
+    /// Bytes of one attribute value, as written (before unescaping).
     pub max_attribute_len: usize,
 }
 
@@ -37,15 +46,18 @@ impl Default for XmlLimits {
 /// A well-formed SOAP 1.1 envelope with exactly one Body child.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannedEnvelope {
-    /// Namespace and local name of the Body child (the operation's request element).
+    /// Namespace URI of the Body child (the operation's request element).
     pub body_ns: Option<String>,
+    /// Local name of the Body child.
     pub body_local: String,
-    /// The Body child as a standalone fragment, with every namespace in scope declared on it.
+    /// The Body child as a standalone fragment (no XML declaration), with every namespace
+    /// binding in scope declared on its root start tag.
     pub body_xml: String,
-    /// Header entries that carry `mustUnderstand="1"`.
+    /// Header entries that carry `soap:mustUnderstand="1"`: namespace and local name.
     pub must_understand: Vec<(Option<String>, String)>,
 }
 
+/// Why a message was refused; each variant maps to one stable fault code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvelopeError {
     #[error("message is not UTF-8")]
@@ -76,10 +88,180 @@ pub enum EnvelopeError {
     EmptyBody,
     #[error("more than one element in Body")]
     MultipleBodyChildren,
+    #[error("text directly inside Body")]
+    TextInBody,
 }
 
 fn malformed(e: impl std::fmt::Display) -> EnvelopeError {
     EnvelopeError::Malformed(e.to_string())
+}
+
+/// Scans `input`; see the module documentation.
+pub fn scan(input: &[u8], limits: &XmlLimits) -> Result<ScannedEnvelope, EnvelopeError> {
+    let text = decode(input)?;
+    if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+        return Err(malformed(format!(
+            "character U+{:04X} is not allowed in XML",
+            u32::from(c)
+        )));
+    }
+    let mut reader = NsReader::from_str(text);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.check_comments = true;
+    config.allow_dangling_amp = false;
+    config.trim_text(false);
+
+    let mut s = Scanner {
+        limits: limits.clone(),
+        ..Scanner::default()
+    };
+    let mut first = true;
+    loop {
+        let event = reader.read_event().map_err(malformed)?;
+        match event {
+            Event::Decl(d) if first => check_decl(&d)?,
+            Event::Decl(_) => return Err(malformed("XML declaration not at the start")),
+            Event::DocType(_) => return Err(EnvelopeError::Doctype),
+            Event::PI(_) => return Err(EnvelopeError::ProcessingInstruction),
+            Event::Start(e) => s.open(&reader, &e, false)?,
+            Event::Empty(e) => s.open(&reader, &e, true)?,
+            Event::End(e) => s.close(e.name().as_ref())?,
+            Event::Text(t) => {
+                if t.contains("]]>") {
+                    return Err(malformed("`]]>` in text"));
+                }
+                let blank = t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+                s.content(&t, blank)?;
+            }
+            Event::GeneralRef(r) => {
+                check_reference(&r)?;
+                s.content(&format!("&{};", &*r), false)?;
+            }
+            Event::CData(c) => s.content(&format!("<![CDATA[{}]]>", &*c), false)?,
+            Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+        first = false;
+    }
+    s.finish()
+}
+
+/// UTF-8 only: a UTF-8 BOM is skipped; other BOMs, UTF-16/32 without BOM (NUL bytes in the
+/// first four) and invalid UTF-8 are refused.
+fn decode(input: &[u8]) -> Result<&str, EnvelopeError> {
+    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+    if input.iter().take(4).any(|&b| b == 0) {
+        return Err(EnvelopeError::NotUtf8);
+    }
+    std::str::from_utf8(input).map_err(|_| EnvelopeError::NotUtf8)
+}
+
+/// The `Char` production of XML 1.0.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// A strict XML declaration: `version="1.0"`, then optionally `encoding` (UTF-8 only) and
+/// `standalone`, in that order (quick-xml itself accepts junk after the version).
+fn check_decl(d: &BytesDecl<'_>) -> Result<(), EnvelopeError> {
+    let bad = || malformed("invalid XML declaration");
+    let tag = BytesStart::from_content(&**d, 3);
+    if !attributes_separated(tag.attributes_raw()) {
+        return Err(bad());
+    }
+    let mut allowed = ["version", "encoding", "standalone"].into_iter();
+    let mut version_seen = false;
+    for attr in tag.attributes() {
+        let attr = attr.map_err(malformed)?;
+        let key = attr.key.as_ref();
+        if version_seen != (key != "version") || !allowed.any(|k| k == key) {
+            return Err(bad());
+        }
+        version_seen = true;
+        let value = attr.value.as_ref();
+        match key {
+            "version" if value != "1.0" => {
+                return Err(malformed(format!("XML version {value} is not supported")));
+            }
+            "encoding" if !value.eq_ignore_ascii_case("utf-8") => {
+                return Err(EnvelopeError::NotUtf8)
+            }
+            "standalone" if !matches!(value, "yes" | "no") => return Err(bad()),
+            _ => {}
+        }
+    }
+    version_seen.then_some(()).ok_or_else(bad)
+}
+
+/// A reference (the text between `&` and `;`): one of the five predefined entities or a
+/// character reference to a legal XML character.
+fn check_reference(name: &str) -> Result<(), EnvelopeError> {
+    if let Some(num) = name.strip_prefix('#') {
+        let (digits, radix) = match num.strip_prefix('x') {
+            Some(hex) => (hex, 16),
+            None => (num, 10),
+        };
+        let valid = !digits.is_empty()
+            && digits.chars().all(|c| c.is_digit(radix))
+            && u32::from_str_radix(digits, radix)
+                .ok()
+                .and_then(char::from_u32)
+                .is_some_and(is_xml_char);
+        let invalid = || malformed(format!("invalid character reference &{name};"));
+        valid.then_some(()).ok_or_else(invalid)
+    } else if PREDEFINED.contains(&name) {
+        Ok(())
+    } else if is_ncname(name) {
+        Err(EnvelopeError::EntityReference)
+    } else {
+        Err(malformed("`&` not starting a reference"))
+    }
+}
+
+/// A raw (escaped) attribute value: no `<`, and only allowed references.
+fn check_attribute_value(raw: &str) -> Result<(), EnvelopeError> {
+    if raw.contains('<') {
+        return Err(malformed("`<` in an attribute value"));
+    }
+    let mut rest = raw;
+    while let Some((_, after)) = rest.split_once('&') {
+        let Some((name, tail)) = after.split_once(';') else {
+            return Err(malformed("unterminated reference in an attribute value"));
+        };
+        check_reference(name)?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// An XML name without colons. Exact for ASCII; other characters are accepted.
+fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    let start_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || !c.is_ascii());
+    start_ok
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_') || !c.is_ascii())
+}
+
+/// A qualified name: `local` or `prefix:local`.
+fn check_qname(name: &str) -> Result<(), EnvelopeError> {
+    let ok = match name.split_once(':') {
+        Some((prefix, local)) => is_ncname(prefix) && is_ncname(local),
+        None => is_ncname(name),
+    };
+    ok.then_some(())
+        .ok_or_else(|| malformed(format!("invalid name `{name}`")))
+}
+
+/// The namespace URI of a resolved name, unescaped.
+fn namespace(resolved: ResolveResult<'_>) -> Result<Option<String>, EnvelopeError> {
+    match resolved {
+        ResolveResult::Bound(ns) => Ok(Some(unescape(ns.0).map_err(malformed)?.into_owned())),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(p) => Err(malformed(format!("unbound prefix `{p}`"))),
+    }
 }
 
 /// Where in the envelope an element stands.
@@ -87,135 +269,69 @@ fn malformed(e: impl std::fmt::Display) -> EnvelopeError {
 enum Place {
     Envelope,
     Header,
+    /// A Header entry or anything inside one.
     HeaderEntry,
     Body,
-    /// Inside the Body child (the capture).
+    /// The Body child or anything inside it: copied into the fragment.
     Payload,
 }
 
-struct Scanner<'l> {
-    limits: &'l XmlLimits,
-    /// Place and child count of each open element.
-    stack: Vec<(Place, usize)>,
-    seen_root: bool,
-    seen_header: bool,
-    seen_body: bool,
-    body_children: usize,
-    capture: Option<Writer<Vec<u8>>>,
-    result: Option<(Option<String>, String, String)>,
+struct Frame {
+    place: Place,
+    children: usize,
+}
+
+struct BodyChild {
+    ns: Option<String>,
+    local: String,
+    xml: String,
+}
+
+#[derive(Default)]
+struct Scanner {
+    limits: XmlLimits,
+    stack: Vec<Frame>,
+    root_seen: bool,
+    header_seen: bool,
+    body_seen: bool,
+    body: Option<BodyChild>,
     must_understand: Vec<(Option<String>, String)>,
 }
 
-/// Scans `input`; see the module documentation.
-pub fn scan(input: &[u8], limits: &XmlLimits) -> Result<ScannedEnvelope, EnvelopeError> {
-    let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
-    let text = std::str::from_utf8(input).map_err(|_| EnvelopeError::NotUtf8)?;
-    let mut reader = NsReader::from_str(text);
-    {
-        let config = reader.config_mut();
-        config.check_end_names = true;
-        config.check_comments = true;
-        config.trim_text(false);
-    }
-    let mut s = Scanner {
-        limits,
-        stack: Vec::new(),
-        seen_root: false,
-        seen_header: false,
-        seen_body: false,
-        body_children: 0,
-        capture: None,
-        result: None,
-        must_understand: Vec::new(),
-    };
-    loop {
-        let (ns, event) = reader.read_resolved_event().map_err(malformed)?;
-        let ns = match ns {
-            ResolveResult::Bound(n) => Some(n.0.to_owned()),
-            ResolveResult::Unbound => None,
-            ResolveResult::Unknown(p) => return Err(malformed(format!("unbound prefix {p}"))),
-        };
-        match event {
-            Event::Decl(d) => {
-                if let Some(enc) = d.encoding() {
-                    let enc = enc.map_err(malformed)?;
-                    if !enc.eq_ignore_ascii_case("utf-8") {
-                        return Err(EnvelopeError::NotUtf8);
-                    }
-                }
-            }
-            Event::DocType(_) => return Err(EnvelopeError::Doctype),
-            Event::PI(_) => return Err(EnvelopeError::ProcessingInstruction),
-            Event::GeneralRef(r) => {
-                let name = r.xml10_content();
-                if !(name.starts_with('#') || PREDEFINED.contains(&name.as_ref())) {
-                    return Err(EnvelopeError::EntityReference);
-                }
-                s.text_like(Event::GeneralRef(r), false)?;
-            }
-            Event::Start(e) => s.open(&reader, ns, &e, false)?,
-            Event::Empty(e) => s.open(&reader, ns, &e, true)?,
-            Event::End(e) => s.close(Event::End(e))?,
-            Event::Text(t) => {
-                let blank = t.xml10_content().trim().is_empty();
-                s.text_like(Event::Text(t), blank)?;
-            }
-            Event::CData(c) => s.text_like(Event::CData(c), false)?,
-            Event::Comment(_) => {}
-            Event::Eof => break,
-        }
-    }
-    if !s.stack.is_empty() {
-        return Err(malformed("unexpected end of document"));
-    }
-    if !s.seen_root {
-        return Err(EnvelopeError::NotAnEnvelope);
-    }
-    if !s.seen_body {
-        return Err(EnvelopeError::MissingBody);
-    }
-    let Some((body_ns, body_local, body_xml)) = s.result else {
-        return Err(EnvelopeError::EmptyBody);
-    };
-    Ok(ScannedEnvelope {
-        body_ns,
-        body_local,
-        body_xml,
-        must_understand: s.must_understand,
-    })
-}
-
-impl Scanner<'_> {
+impl Scanner {
     fn open(
         &mut self,
         reader: &NsReader<&[u8]>,
-        ns: Option<String>,
         e: &BytesStart<'_>,
         empty: bool,
     ) -> Result<(), EnvelopeError> {
-        let depth = self.stack.len() + 1;
-        if depth > self.limits.max_depth {
+        if self.stack.len() >= self.limits.max_depth {
             return Err(EnvelopeError::TooDeep {
                 limit: self.limits.max_depth,
             });
         }
-        if let Some((_, children)) = self.stack.last_mut() {
-            *children += 1;
-            if *children > self.limits.max_children {
-                return Err(EnvelopeError::TooManyChildren {
-                    limit: self.limits.max_children,
-                });
+        match self.stack.last_mut() {
+            Some(parent) => {
+                parent.children += 1;
+                if parent.children > self.limits.max_children {
+                    return Err(EnvelopeError::TooManyChildren {
+                        limit: self.limits.max_children,
+                    });
+                }
             }
-        } else if self.seen_root {
-            return Err(malformed("content after the root element"));
+            None if self.root_seen => return Err(malformed("content after the root element")),
+            None => {}
         }
-        let attrs = self.check_attributes(reader, e)?;
+        check_qname(e.name().as_ref())?;
+        let must_understand = check_attributes(&self.limits, reader, e)?;
+        let ns = namespace(reader.resolver().resolve_element(e.name()).0)?;
         let local = e.local_name().as_ref().to_owned();
-        let is_soap = |name: &str| ns.as_deref() == Some(SOAP11_ENV) && local == name;
-        let place = match self.stack.last().map(|(p, _)| *p) {
+        let soap = |name: &str| ns.as_deref() == Some(SOAP11_ENV) && local == name;
+
+        let place = match self.stack.last().map(|f| f.place) {
             None => {
-                self.seen_root = true;
-                if is_soap("Envelope") {
+                self.root_seen = true;
+                if soap("Envelope") {
                     Place::Envelope
                 } else if local == "Envelope" {
                     return Err(EnvelopeError::VersionMismatch);
@@ -223,178 +339,195 @@ impl Scanner<'_> {
                     return Err(EnvelopeError::NotAnEnvelope);
                 }
             }
-            Some(Place::Envelope) if is_soap("Header") && !self.seen_header && !self.seen_body => {
-                self.seen_header = true;
+            Some(Place::Envelope) if soap("Header") && !self.header_seen && !self.body_seen => {
+                self.header_seen = true;
                 Place::Header
             }
-            Some(Place::Envelope) if is_soap("Body") && !self.seen_body => {
-                self.seen_body = true;
+            Some(Place::Envelope) if soap("Body") && !self.body_seen => {
+                self.body_seen = true;
                 Place::Body
             }
             Some(Place::Envelope) => return Err(EnvelopeError::NotAnEnvelope),
             Some(Place::Header) => {
-                let must = attrs.iter().any(|(ans, name, value)| {
-                    ans.as_deref() == Some(SOAP11_ENV)
-                        && name == "mustUnderstand"
-                        && matches!(value.trim(), "1" | "true")
-                });
-                if must {
-                    self.must_understand.push((ns.clone(), local.clone()));
+                if must_understand {
+                    self.must_understand.push((ns, local));
                 }
                 Place::HeaderEntry
             }
             Some(Place::HeaderEntry) => Place::HeaderEntry,
             Some(Place::Body) => {
-                self.body_children += 1;
-                if self.body_children > 1 {
+                if self.body.is_some() {
                     return Err(EnvelopeError::MultipleBodyChildren);
                 }
-                self.start_capture(reader, ns.clone(), &local, e, empty)?;
+                let xml = body_root_tag(reader, e, empty);
+                self.body = Some(BodyChild { ns, local, xml });
                 Place::Payload
             }
             Some(Place::Payload) => {
-                self.write(if empty {
-                    Event::Empty(e.borrow())
-                } else {
-                    Event::Start(e.borrow())
-                })?;
+                self.write(&["<", e, if empty { "/>" } else { ">" }]);
                 Place::Payload
             }
         };
         if !empty {
-            self.stack.push((place, 0));
-        } else if place == Place::Body {
-            return Ok(());
+            self.stack.push(Frame { place, children: 0 });
         }
         Ok(())
     }
 
-    /// Counts and checks the attributes; returns (namespace, local name, value) of each.
-    fn check_attributes(
-        &self,
-        reader: &NsReader<&[u8]>,
-        e: &BytesStart<'_>,
-    ) -> Result<Vec<(Option<String>, String, String)>, EnvelopeError> {
-        let mut out = Vec::new();
-        for attr in e.attributes() {
-            let attr = attr.map_err(malformed)?;
-            if out.len() >= self.limits.max_attributes {
-                return Err(EnvelopeError::TooManyAttributes {
-                    limit: self.limits.max_attributes,
-                });
-            }
-            if attr.value.len() > self.limits.max_attribute_len {
-                return Err(EnvelopeError::AttributeTooLong {
-                    limit: self.limits.max_attribute_len,
-                });
-            }
-            let value = attr
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|_| EnvelopeError::EntityReference)?
-                .into_owned();
-            let (ans, local) = reader.resolver().resolve_attribute(attr.key);
-            let ans = match ans {
-                ResolveResult::Bound(n) => Some(n.0.to_owned()),
-                ResolveResult::Unbound => None,
-                ResolveResult::Unknown(p) => return Err(malformed(format!("unbound prefix {p}"))),
-            };
-            out.push((ans, local.as_ref().to_owned(), value));
-        }
-        Ok(out)
-    }
-
-    /// Starts copying the Body child: its start tag gets every namespace binding in scope.
-    fn start_capture(
-        &mut self,
-        reader: &NsReader<&[u8]>,
-        ns: Option<String>,
-        local: &str,
-        e: &BytesStart<'_>,
-        empty: bool,
-    ) -> Result<(), EnvelopeError> {
-        let declared: Vec<String> = e
-            .attributes()
-            .flatten()
-            .filter(|a| a.key.as_namespace_binding().is_some())
-            .map(|a| a.key.0.to_owned())
-            .collect();
-        let mut start = BytesStart::new(e.name().0.to_owned());
-        for (prefix, namespace) in reader.resolver().bindings() {
-            let key = match prefix {
-                PrefixDeclaration::Default => "xmlns".to_owned(),
-                PrefixDeclaration::Named(p) => format!("xmlns:{p}"),
-            };
-            if !declared.contains(&key) {
-                start.push_attribute(Attribute {
-                    key: QName(&key),
-                    value: Cow::Borrowed(namespace.0),
-                });
-            }
-        }
-        for attr in e.attributes() {
-            start.push_attribute(attr.map_err(malformed)?);
-        }
-        self.capture = Some(Writer::new(Vec::new()));
-        self.write(if empty {
-            Event::Empty(start.borrow())
-        } else {
-            Event::Start(start.borrow())
-        })?;
-        if empty {
-            self.finish_capture(ns, local)?;
-        } else {
-            self.result = Some((ns, local.to_owned(), String::new()));
-        }
-        Ok(())
-    }
-
-    fn finish_capture(&mut self, ns: Option<String>, local: &str) -> Result<(), EnvelopeError> {
-        let bytes = self
-            .capture
-            .take()
-            .map(Writer::into_inner)
-            .unwrap_or_default();
-        let xml = String::from_utf8(bytes).map_err(|_| EnvelopeError::NotUtf8)?;
-        self.result = Some((ns, local.to_owned(), xml));
-        Ok(())
-    }
-
-    fn close(&mut self, end: Event<'_>) -> Result<(), EnvelopeError> {
-        let Some((place, _)) = self.stack.pop() else {
+    fn close(&mut self, name: &str) -> Result<(), EnvelopeError> {
+        let Some(frame) = self.stack.pop() else {
             return Err(malformed("unexpected end tag"));
         };
-        if place == Place::Payload {
-            self.write(end)?;
-            let body_child_closed = self.stack.last().map(|(p, _)| *p) == Some(Place::Body);
-            if body_child_closed {
-                let (ns, local) = match &self.result {
-                    Some((ns, local, _)) => (ns.clone(), local.clone()),
-                    None => (None, String::new()),
-                };
-                self.finish_capture(ns, &local)?;
-            }
+        if frame.place == Place::Payload {
+            self.write(&["</", name, ">"]);
         }
         Ok(())
     }
 
-    /// Text, CDATA and character references: copied inside the payload; elsewhere only
-    /// whitespace (and header content) is allowed.
-    fn text_like(&mut self, event: Event<'_>, blank: bool) -> Result<(), EnvelopeError> {
-        match self.stack.last().map(|(p, _)| *p) {
-            Some(Place::Payload) => self.write(event),
+    /// Appends to the Body child's fragment.
+    fn write(&mut self, parts: &[&str]) {
+        if let Some(body) = self.body.as_mut() {
+            parts.iter().for_each(|p| body.xml.push_str(p));
+        }
+    }
+
+    /// Text, references and CDATA (`raw`, as written): copied inside the Body child, ignored
+    /// inside Header entries, elsewhere only whitespace is allowed.
+    fn content(&mut self, raw: &str, blank: bool) -> Result<(), EnvelopeError> {
+        match self.stack.last().map(|f| f.place) {
+            Some(Place::Payload) => {
+                self.write(&[raw]);
+                Ok(())
+            }
             Some(Place::HeaderEntry) => Ok(()),
             _ if blank => Ok(()),
-            Some(Place::Body) => Err(EnvelopeError::Malformed("text directly inside Body".into())),
+            Some(Place::Body) => Err(EnvelopeError::TextInBody),
             _ => Err(malformed("text outside of the envelope elements")),
         }
     }
 
-    fn write(&mut self, event: Event<'_>) -> Result<(), EnvelopeError> {
-        match self.capture.as_mut() {
-            Some(w) => w.write_event(event).map_err(malformed),
-            None => Ok(()),
+    fn finish(self) -> Result<ScannedEnvelope, EnvelopeError> {
+        if !self.stack.is_empty() {
+            return Err(malformed("unexpected end of document"));
+        }
+        if !self.root_seen {
+            return Err(EnvelopeError::NotAnEnvelope);
+        }
+        if !self.body_seen {
+            return Err(EnvelopeError::MissingBody);
+        }
+        let Some(body) = self.body else {
+            return Err(EnvelopeError::EmptyBody);
+        };
+        Ok(ScannedEnvelope {
+            body_ns: body.ns,
+            body_local: body.local,
+            body_xml: body.xml,
+            must_understand: self.must_understand,
+        })
+    }
+}
+
+/// Checks the attributes of `e` against the limits and the namespace rules (no unbound prefix,
+/// no two attributes with the same expanded name); returns whether it has a true
+/// `soap:mustUnderstand`.
+fn check_attributes(
+    limits: &XmlLimits,
+    reader: &NsReader<&[u8]>,
+    e: &BytesStart<'_>,
+) -> Result<bool, EnvelopeError> {
+    if !attributes_separated(e.attributes_raw()) {
+        return Err(malformed("attributes not separated by whitespace"));
+    }
+    let mut must_understand = false;
+    let mut qualified: Vec<(&str, String)> = Vec::new();
+    for (count, attr) in e.attributes().enumerate() {
+        if count >= limits.max_attributes {
+            return Err(EnvelopeError::TooManyAttributes {
+                limit: limits.max_attributes,
+            });
+        }
+        let attr = attr.map_err(malformed)?;
+        if attr.value.len() > limits.max_attribute_len {
+            return Err(EnvelopeError::AttributeTooLong {
+                limit: limits.max_attribute_len,
+            });
+        }
+        check_qname(attr.key.as_ref())?;
+        check_attribute_value(&attr.value)?;
+        if attr.key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let (resolved, local) = reader.resolver().resolve_attribute(attr.key);
+        let ns = match resolved {
+            ResolveResult::Bound(ns) => ns.0,
+            ResolveResult::Unbound => continue,
+            ResolveResult::Unknown(p) => return Err(malformed(format!("unbound prefix `{p}`"))),
+        };
+        let local = local.as_ref().to_owned();
+        if qualified.iter().any(|(n, l)| *n == ns && *l == local) {
+            return Err(malformed(format!("duplicate attribute {{{ns}}}{local}")));
+        }
+        if ns == SOAP11_ENV && local == "mustUnderstand" {
+            let value = unescape(&attr.value).map_err(malformed)?;
+            must_understand = matches!(value.trim(), "1" | "true");
+        }
+        qualified.push((ns, local));
+    }
+    Ok(must_understand)
+}
+
+/// Whether every quoted value in a raw attribute list is followed by whitespace or the end
+/// (quick-xml accepts `a="1"b="2"`).
+fn attributes_separated(raw: &str) -> bool {
+    let mut quote = None;
+    let mut after_value = false;
+    for c in raw.chars() {
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+                after_value = true;
+            }
+        } else if after_value && !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            return false;
+        } else {
+            after_value = false;
+            if c == '"' || c == '\'' {
+                quote = Some(c);
+            }
         }
     }
+    true
+}
+
+/// The start tag of the Body child: its own name and attributes as written, plus a declaration
+/// of every namespace binding in scope that the element does not declare itself.
+fn body_root_tag(reader: &NsReader<&[u8]>, e: &BytesStart<'_>, empty: bool) -> String {
+    let mut tag = String::from("<");
+    tag.push_str(e.name().as_ref());
+    for (prefix, uri) in reader.resolver().bindings() {
+        let own = e
+            .attributes()
+            .flatten()
+            .any(|a| a.key.as_namespace_binding() == Some(prefix));
+        if own {
+            continue;
+        }
+        match prefix {
+            PrefixDeclaration::Default => tag.push_str(" xmlns=\""),
+            PrefixDeclaration::Named(p) => {
+                tag.push_str(" xmlns:");
+                tag.push_str(p);
+                tag.push_str("=\"");
+            }
+        }
+        // The value as written; it may have come from a single-quoted declaration.
+        tag.push_str(&uri.0.replace('"', "&quot;"));
+        tag.push('"');
+    }
+    tag.push_str(e.attributes_raw());
+    tag.push_str(if empty { "/>" } else { ">" });
+    tag
 }
 
 #[cfg(test)]

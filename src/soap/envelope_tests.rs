@@ -2,66 +2,164 @@ use super::*;
 
 const NS: &str = "urn:tsgate:vaccini:verificaAssistitoFuoriRegione";
 
+/// An envelope (prefix `soapenv`, request prefix `v` declared on the Envelope) around `body`.
 fn env(body: &str) -> String {
     format!(
         r#"<soapenv:Envelope xmlns:soapenv="{SOAP11_ENV}" xmlns:v="{NS}"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
     )
 }
 
-fn err(input: &str) -> EnvelopeError {
-    scan(input.as_bytes(), &XmlLimits::default()).unwrap_err()
+fn ok(input: &str) -> ScannedEnvelope {
+    match scan(input.as_bytes(), &XmlLimits::default()) {
+        Ok(s) => s,
+        Err(e) => panic!("{e:?} for {input}"),
+    }
 }
 
-const REQ: &str = "<v:Req><v:codiceFiscale a=\"x &amp; y\">AB&lt;C</v:codiceFiscale><v:n><![CDATA[<raw>]]></v:n></v:Req>";
+fn err(input: &str) -> EnvelopeError {
+    match scan(input.as_bytes(), &XmlLimits::default()) {
+        Ok(s) => panic!("accepted {input}: {s:?}"),
+        Err(e) => e,
+    }
+}
 
-#[test]
-fn valid_envelope_yields_a_standalone_body() {
-    let s = scan(env(REQ).as_bytes(), &XmlLimits::default()).unwrap();
-    assert_eq!(s.body_ns.as_deref(), Some(NS));
-    assert_eq!(s.body_local, "Req");
-    assert!(s.must_understand.is_empty());
-    // Parse it back standalone: namespaces resolve, content is intact.
-    let mut r = NsReader::from_str(&s.body_xml);
-    let mut names = Vec::new();
-    let mut text = String::new();
+fn is_malformed(e: EnvelopeError) -> bool {
+    matches!(e, EnvelopeError::Malformed(_))
+}
+
+const REQ: &str = "<v:Req><v:codiceFiscale a=\"x &amp; y\" b='say \"hi\"'>AB&lt;C&#x41;</v:codiceFiscale><v:n><![CDATA[<raw>]]></v:n><x:e xmlns:x=\"urn:x\" x:k=\"1\"/><!-- dropped --></v:Req>";
+
+/// Parses a standalone fragment with quick-xml: resolved (namespace, local name) of every
+/// element, unescaped text, and the unescaped attribute values by local name.
+type Parsed = (Vec<(Option<String>, String)>, String, Vec<(String, String)>);
+
+fn parse_back(xml: &str) -> Parsed {
+    let mut r = NsReader::from_str(xml);
+    r.config_mut().check_end_names = true;
+    let (mut names, mut text, mut attrs) = (Vec::new(), String::new(), Vec::new());
     loop {
-        match r.read_resolved_event().unwrap() {
-            (ResolveResult::Bound(n), Event::Start(e)) => {
-                names.push((n.0.to_owned(), e.local_name().as_ref().to_owned()))
+        let (ns, ev) = r.read_resolved_event().expect("fragment is well formed");
+        let ns = match ns {
+            ResolveResult::Bound(n) => Some(n.0.to_owned()),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(p) => panic!("unbound prefix {p} in {xml}"),
+        };
+        match ev {
+            Event::Start(e) | Event::Empty(e) => {
+                names.push((ns, e.local_name().as_ref().to_owned()));
+                for a in e.attributes() {
+                    let a = a.expect("attribute");
+                    if a.key.as_namespace_binding().is_none() {
+                        let v = unescape(&a.value).expect("value").into_owned();
+                        attrs.push((a.key.local_name().as_ref().to_owned(), v));
+                    }
+                }
             }
-            (_, Event::Text(t)) => text.push_str(&t.xml10_content()),
-            (_, Event::GeneralRef(g)) => text.push_str(&format!("&{};", g.xml10_content())),
-            (_, Event::Eof) => break,
+            Event::Text(t) => text.push_str(&t.xml10_content()),
+            Event::CData(c) => text.push_str(&c),
+            Event::GeneralRef(g) => match g.resolve_char_ref().expect("char ref") {
+                Some(c) => text.push(c),
+                None => text.push_str(&unescape(&format!("&{};", &*g)).expect("entity")),
+            },
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) => panic!("unexpected in {xml}"),
             _ => {}
         }
     }
-    assert_eq!(names[0], (NS.to_owned(), "Req".to_owned()));
-    assert_eq!(names[1], (NS.to_owned(), "codiceFiscale".to_owned()));
-    assert_eq!(text, "AB&lt;C");
-    assert!(s.body_xml.contains("a=\"x &amp; y\""), "{}", s.body_xml);
-    assert!(s.body_xml.contains("<![CDATA[<raw>]]>"), "{}", s.body_xml);
-    assert!(s
-        .body_xml
-        .contains(&format!("xmlns:soapenv=\"{SOAP11_ENV}\"")));
+    (names, text, attrs)
 }
 
 #[test]
-fn other_prefixes_default_namespace_header_and_bom() {
-    let input = format!(
-        "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><!-- c --><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP11_ENV}\"><SOAP-ENV:Header><h xmlns=\"urn:h\">x</h></SOAP-ENV:Header><SOAP-ENV:Body>\n <Req xmlns=\"{NS}\"><codiceFiscale/></Req>\n</SOAP-ENV:Body></SOAP-ENV:Envelope>"
-    );
-    let s = scan(input.as_bytes(), &XmlLimits::default()).unwrap();
+fn valid_envelope_yields_a_standalone_body() {
+    let s = ok(&env(REQ));
     assert_eq!(s.body_ns.as_deref(), Some(NS));
-    assert!(s.body_xml.starts_with("<Req "), "{}", s.body_xml);
-    assert!(s.body_xml.contains(&format!("xmlns=\"{NS}\"")));
+    assert_eq!(s.body_local, "Req");
+    assert!(s.must_understand.is_empty());
+    assert!(!s.body_xml.contains("dropped"), "{}", s.body_xml);
+    let (names, text, attrs) = parse_back(&s.body_xml);
+    let ns = Some(NS.to_owned());
+    assert_eq!(
+        names,
+        vec![
+            (ns.clone(), "Req".to_owned()),
+            (ns.clone(), "codiceFiscale".to_owned()),
+            (ns, "n".to_owned()),
+            (Some("urn:x".to_owned()), "e".to_owned()),
+        ]
+    );
+    assert_eq!(text, "AB<CA<raw>");
+    assert_eq!(
+        attrs,
+        vec![
+            ("a".to_owned(), "x & y".to_owned()),
+            ("b".to_owned(), "say \"hi\"".to_owned()),
+            ("k".to_owned(), "1".to_owned()),
+        ]
+    );
+    // Every binding in scope is carried, the SOAP one included.
+    assert!(s.body_xml.starts_with(&format!(
+        "<v:Req xmlns:soapenv=\"{SOAP11_ENV}\" xmlns:v=\"{NS}\">"
+    )));
+}
+
+#[test]
+fn prefixes_default_namespace_declaration_and_bom() {
+    for prefix in ["soapenv", "soap", "SOAP-ENV", "s"] {
+        let input = format!(
+            "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<!-- c -->\n<{prefix}:Envelope xmlns:{prefix}=\"{SOAP11_ENV}\" xmlns=\"urn:outer\">\n <{prefix}:Body>\n  <Req xmlns=\"{NS}\"><codiceFiscale>X</codiceFiscale><o xmlns=\"\"/></Req>\n </{prefix}:Body>\n</{prefix}:Envelope>\n<!-- after -->\n"
+        );
+        let s = ok(&input);
+        assert_eq!(s.body_ns.as_deref(), Some(NS));
+        assert_eq!(s.body_local, "Req");
+        // The element's own default declaration wins over the Envelope's.
+        assert!(!s.body_xml.contains("urn:outer"), "{}", s.body_xml);
+        let (names, _, _) = parse_back(&s.body_xml);
+        assert_eq!(names[0], (Some(NS.to_owned()), "Req".to_owned()));
+        assert_eq!(names[1], (Some(NS.to_owned()), "codiceFiscale".to_owned()));
+        assert_eq!(names[2], (None, "o".to_owned()));
+    }
+}
+
+#[test]
+fn inherited_default_and_shadowed_prefixes_are_carried() {
+    let input = format!(
+        r#"<s:Envelope xmlns:s="{SOAP11_ENV}" xmlns='{NS}' xmlns:p="urn:old"><s:Body xmlns:p='urn:"new"'><Req p:a="1"><p:c/></Req></s:Body></s:Envelope>"#
+    );
+    let s = ok(&input);
+    assert_eq!(s.body_ns.as_deref(), Some(NS));
+    assert!(!s.body_xml.contains("urn:old"), "{}", s.body_xml);
+    let (names, _, attrs) = parse_back(&s.body_xml);
+    assert_eq!(names[0], (Some(NS.to_owned()), "Req".to_owned()));
+    assert_eq!(
+        names[1],
+        (Some("urn:&quot;new&quot;".to_owned()), "c".to_owned())
+    );
+    assert_eq!(attrs, vec![("a".to_owned(), "1".to_owned())]);
+}
+
+#[test]
+fn empty_body_child_and_header_without_must_understand() {
+    let input = format!(
+        r#"<soap:Envelope xmlns:soap="{SOAP11_ENV}"><soap:Header><h:Info xmlns:h="urn:h">free text &amp; <b>x</b></h:Info></soap:Header><soap:Body><v:Req xmlns:v="{NS}" a="1"/></soap:Body></soap:Envelope>"#
+    );
+    let s = ok(&input);
+    assert!(s.must_understand.is_empty());
+    assert_eq!(
+        (s.body_ns.as_deref(), s.body_local.as_str()),
+        (Some(NS), "Req")
+    );
+    assert_eq!(
+        s.body_xml,
+        format!("<v:Req xmlns:soap=\"{SOAP11_ENV}\" xmlns:v=\"{NS}\" a=\"1\"/>")
+    );
 }
 
 #[test]
 fn must_understand_headers_are_reported() {
     let input = format!(
-        r#"<s:Envelope xmlns:s="{SOAP11_ENV}"><s:Header><w:Sec xmlns:w="urn:w" s:mustUnderstand="1"/><w:Opt xmlns:w="urn:w" s:mustUnderstand="0"/></s:Header><s:Body><Req xmlns="{NS}"/></s:Body></s:Envelope>"#
+        r#"<s:Envelope xmlns:s="{SOAP11_ENV}"><s:Header><w:Sec xmlns:w="urn:w" s:mustUnderstand="1"><w:In s:mustUnderstand="1"/></w:Sec><w:Opt xmlns:w="urn:w" s:mustUnderstand="0"/><Plain mustUnderstand="1"/></s:Header><s:Body><Req xmlns="{NS}"/></s:Body></s:Envelope>"#
     );
-    let s = scan(input.as_bytes(), &XmlLimits::default()).unwrap();
+    let s = ok(&input);
     assert_eq!(
         s.must_understand,
         vec![(Some("urn:w".to_owned()), "Sec".to_owned())]
@@ -70,16 +168,25 @@ fn must_understand_headers_are_reported() {
 }
 
 #[test]
-fn dangerous_constructs_are_refused() {
-    let doctype = format!(
+fn doctype_in_every_shape_is_refused() {
+    let internal = format!("<!DOCTYPE x [<!ELEMENT x ANY>]>{}", env(REQ));
+    let laughs = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">]>{}",
+        env("<v:Req>&lol2;</v:Req>")
+    );
+    let xxe = format!(
         "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>{}",
         env("<v:Req>&e;</v:Req>")
     );
-    assert_eq!(err(&doctype), EnvelopeError::Doctype);
-    assert_eq!(
-        err(&format!("<!DOCTYPE x>{}", env(REQ))),
-        EnvelopeError::Doctype
-    );
+    let external = format!("<!DOCTYPE x SYSTEM \"http://evil/x.dtd\">{}", env(REQ));
+    let lower = format!("<!doctype x>{}", env(REQ));
+    for input in [internal, laughs, xxe, external, lower] {
+        assert_eq!(err(&input), EnvelopeError::Doctype, "{input}");
+    }
+}
+
+#[test]
+fn references_and_processing_instructions() {
     assert_eq!(
         err(&env("<v:Req>&e;</v:Req>")),
         EnvelopeError::EntityReference
@@ -89,24 +196,54 @@ fn dangerous_constructs_are_refused() {
         EnvelopeError::EntityReference
     );
     assert_eq!(
+        err(&env("<v:Req>&nbsp;</v:Req>")),
+        EnvelopeError::EntityReference
+    );
+    for bad in [
+        "&#0;",
+        "&#1;",
+        "&#xFFFE;",
+        "&#xD800;",
+        "&#x;",
+        "&#+65;",
+        "&#99999999999;",
+        "& x;",
+        "a & b",
+    ] {
+        assert!(
+            is_malformed(err(&env(&format!("<v:Req>{bad}</v:Req>")))),
+            "{bad}"
+        );
+        assert!(
+            is_malformed(err(&env(&format!("<v:Req a=\"{bad}\"/>")))),
+            "{bad}"
+        );
+    }
+    let s = ok(&env(
+        "<v:Req a=\"&#65;&lt;\">&#65;&#x42;&amp;&quot;&apos;&gt;&lt;</v:Req>",
+    ));
+    assert_eq!(parse_back(&s.body_xml).1, "AB&\"'><");
+    assert_eq!(
         err(&format!("<?xml version=\"1.0\"?><?pi x?>{}", env(REQ))),
         EnvelopeError::ProcessingInstruction
     );
-    assert!(scan(
-        env("<v:Req>&#65;&#x42;&amp;</v:Req>").as_bytes(),
-        &XmlLimits::default()
-    )
-    .is_ok());
+    assert_eq!(
+        err(&env("<v:Req><?xml-stylesheet href=\"x\"?></v:Req>")),
+        EnvelopeError::ProcessingInstruction
+    );
+    // An XML declaration anywhere but at the very start is not one.
+    assert!(is_malformed(err(&format!(
+        " <?xml version=\"1.0\"?>{}",
+        env(REQ)
+    ))));
+    assert!(is_malformed(err(&env(
+        "<v:Req><?xml version=\"1.0\"?></v:Req>"
+    ))));
 }
 
 #[test]
-fn limits_hold_at_their_edges() {
-    let limits = XmlLimits {
-        max_depth: 10,
-        max_attributes: 5,
-        max_children: 7,
-        max_attribute_len: 60,
-    };
+fn depth_limit() {
+    // Envelope (1) > Body (2) > Req (3) > n levels of <a>.
     let deep = |n: usize| {
         env(&format!(
             "<v:Req>{}{}</v:Req>",
@@ -114,92 +251,189 @@ fn limits_hold_at_their_edges() {
             "</a>".repeat(n)
         ))
     };
-    assert!(scan(deep(7).as_bytes(), &limits).is_ok()); // 3 + 7 = 10
-    assert_eq!(
-        scan(deep(8).as_bytes(), &limits).unwrap_err(),
-        EnvelopeError::TooDeep { limit: 10 }
-    );
+    ok(&deep(97));
+    assert_eq!(err(&deep(98)), EnvelopeError::TooDeep { limit: 100 });
+    // Streaming: an endless nest fails at the limit, never reading its end.
+    let endless = "<a>".repeat(300_000);
+    assert!(matches!(err(&env(&endless)), EnvelopeError::TooDeep { .. }));
+}
+
+#[test]
+fn attribute_limits() {
     let attrs = |n: usize| {
-        env(&format!(
-            "<v:Req{}/>",
-            (0..n).map(|i| format!(" a{i}=\"1\"")).collect::<String>()
-        ))
+        let a: String = (0..n).map(|i| format!(" a{i}=\"1\"")).collect();
+        env(&format!("<v:Req{a}/>"))
     };
-    assert!(scan(attrs(5).as_bytes(), &limits).is_ok());
+    ok(&attrs(500));
     assert_eq!(
-        scan(attrs(6).as_bytes(), &limits).unwrap_err(),
-        EnvelopeError::TooManyAttributes { limit: 5 }
+        err(&attrs(501)),
+        EnvelopeError::TooManyAttributes { limit: 500 }
     );
-    let kids = |n: usize| env(&format!("<v:Req>{}</v:Req>", "<c/>".repeat(n)));
-    assert!(scan(kids(7).as_bytes(), &limits).is_ok());
+    assert!(matches!(
+        err(&attrs(100_000)),
+        EnvelopeError::TooManyAttributes { .. }
+    ));
+    // Namespace declarations count as attributes.
+    let decls: String = (0..499).map(|i| format!(" a{i}=\"1\"")).collect();
     assert_eq!(
-        scan(kids(8).as_bytes(), &limits).unwrap_err(),
-        EnvelopeError::TooManyChildren { limit: 7 }
+        err(&env(&format!("<v:Req xmlns:z=\"urn:z\"{decls} b=\"2\"/>"))),
+        EnvelopeError::TooManyAttributes { limit: 500 }
     );
     let long = |n: usize| env(&format!("<v:Req a=\"{}\"/>", "x".repeat(n)));
-    assert!(scan(long(60).as_bytes(), &limits).is_ok());
+    ok(&long(64 * 1024));
     assert_eq!(
-        scan(long(61).as_bytes(), &limits).unwrap_err(),
-        EnvelopeError::AttributeTooLong { limit: 60 }
+        err(&long(64 * 1024 + 1)),
+        EnvelopeError::AttributeTooLong { limit: 64 * 1024 }
+    );
+}
+
+#[test]
+fn children_limit() {
+    let kids = |n: usize| env(&format!("<v:Req>{}</v:Req>", "<c/>".repeat(n)));
+    ok(&kids(50_000));
+    assert_eq!(
+        err(&kids(50_001)),
+        EnvelopeError::TooManyChildren { limit: 50_000 }
+    );
+    // Text between children does not count.
+    ok(&env(&format!("<v:Req>{}</v:Req>", "<c/> ".repeat(50_000))));
+}
+
+#[test]
+fn custom_limits_apply() {
+    let limits = XmlLimits {
+        max_depth: 4,
+        max_attributes: 2,
+        max_children: 3,
+        max_attribute_len: 60,
+    };
+    let run = |body: &str| scan(env(body).as_bytes(), &limits);
+    assert!(run(&format!(
+        "<v:Req><a b=\"{}\"/><a/><a/></v:Req>",
+        "x".repeat(60)
+    ))
+    .is_ok());
+    assert_eq!(
+        run("<v:Req><a><b/></a></v:Req>"),
+        Err(EnvelopeError::TooDeep { limit: 4 })
+    );
+    assert_eq!(
+        run("<v:Req><a/><a/><a/><a/></v:Req>"),
+        Err(EnvelopeError::TooManyChildren { limit: 3 })
+    );
+    // The Envelope carries two declarations already: at the limit.
+    assert!(run("<v:Req a=\"1\" b=\"2\"/>").is_ok());
+    assert_eq!(
+        run("<v:Req a=\"1\" b=\"2\" c=\"3\"/>"),
+        Err(EnvelopeError::TooManyAttributes { limit: 2 })
+    );
+    assert_eq!(
+        run(&format!("<v:Req a=\"{}\"/>", "x".repeat(61))),
+        Err(EnvelopeError::AttributeTooLong { limit: 60 })
     );
 }
 
 #[test]
 fn encoding_is_utf8_only() {
     let mut latin1 = env("<v:Req>X</v:Req>").into_bytes();
-    let pos = latin1.iter().position(|&b| b == b'X').unwrap();
-    latin1[pos] = 0xE8;
+    if let Some(pos) = latin1.iter().position(|&b| b == b'X') {
+        latin1[pos] = 0xE8; // 'è' in Latin-1
+    }
     assert_eq!(
-        scan(&latin1, &XmlLimits::default()).unwrap_err(),
-        EnvelopeError::NotUtf8
+        scan(&latin1, &XmlLimits::default()),
+        Err(EnvelopeError::NotUtf8)
     );
-    assert_eq!(
-        err(&format!(
-            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>{}",
+    for enc in ["ISO-8859-1", "UTF-16", "windows-1252"] {
+        let input = format!("<?xml version=\"1.0\" encoding=\"{enc}\"?>{}", env(REQ));
+        assert_eq!(err(&input), EnvelopeError::NotUtf8, "{enc}");
+    }
+    for enc in ["UTF-8", "utf-8", "Utf-8"] {
+        ok(&format!(
+            "<?xml version='1.0' encoding='{enc}' standalone='yes'?>{}",
             env(REQ)
-        )),
-        EnvelopeError::NotUtf8
-    );
-    let mut utf16 = vec![0xFF, 0xFE];
-    utf16.extend(env(REQ).encode_utf16().flat_map(|u| u.to_le_bytes()));
-    assert_eq!(
-        scan(&utf16, &XmlLimits::default()).unwrap_err(),
-        EnvelopeError::NotUtf8
-    );
+        ));
+    }
+    let utf16 = |bom: &[u8], le: bool| {
+        let mut v = bom.to_vec();
+        v.extend(env(REQ).encode_utf16().flat_map(|u| {
+            if le {
+                u.to_le_bytes()
+            } else {
+                u.to_be_bytes()
+            }
+        }));
+        scan(&v, &XmlLimits::default())
+    };
+    assert_eq!(utf16(&[0xFF, 0xFE], true), Err(EnvelopeError::NotUtf8));
+    assert_eq!(utf16(&[0xFE, 0xFF], false), Err(EnvelopeError::NotUtf8));
+    assert_eq!(utf16(&[], true), Err(EnvelopeError::NotUtf8));
+    assert_eq!(utf16(&[], false), Err(EnvelopeError::NotUtf8));
+    for decl in [
+        "<?xml version=\"1.1\"?>",
+        "<?xml?>",
+        "<?xml encoding=\"UTF-8\"?>",
+        "<?xml encoding=\"UTF-8\" version=\"1.0\"?>",
+        "<?xml version=\"1.0\" version=\"1.0\"?>",
+        "<?xml version=\"1.0\"junk?>",
+        "<?xml version=\"1.0\" standalone=\"maybe\"?>",
+        "<?xml version=\"1.0\" foo=\"bar\"?>",
+    ] {
+        assert!(is_malformed(err(&format!("{decl}{}", env(REQ)))), "{decl}");
+    }
+    // Characters XML 1.0 does not allow, even as raw UTF-8.
+    assert!(is_malformed(err(&env("<v:Req>a\u{1}b</v:Req>"))));
+    assert!(is_malformed(err(&env("<v:Req>a\u{0}b</v:Req>"))));
+    assert!(is_malformed(err(&env("<v:Req>\u{FFFF}</v:Req>"))));
+    // Non-ASCII UTF-8 is fine and round-trips.
+    let s = ok(&env("<v:Req>Città è ü 𝄞</v:Req>"));
+    assert_eq!(parse_back(&s.body_xml).1, "Città è ü 𝄞");
+}
+
+#[test]
+fn malformed_documents() {
+    let cases = [
+        env("<v:Req>"),
+        env("<v:Req></v:Other>"),
+        format!("{}<x/>", env(REQ)),
+        format!("{}trailing", env(REQ)),
+        format!("junk{}", env(REQ)),
+        env("<v:Req a=\"1\" a=\"2\"/>"),
+        env("<v:Req xmlns:p=\"urn:a\" xmlns:q=\"urn:a\" p:x=\"1\" q:x=\"2\"/>"),
+        env("<q:Req/>"),
+        env("<v:Req q:a=\"1\"/>"),
+        env("<v:Req xmlns:p=\"\"><p:x/></v:Req>"),
+        env("<v:Req xmlns:xml=\"urn:not-xml\"/>"),
+        env("<v:Req a=\"<\"/>"),
+        env("<v:Req a=1/>"),
+        env("<v:Req a=\"1\"b='2'/>"),
+        env("<v:Req>]]></v:Req>"),
+        env("<v:Req><1a/></v:Req>"),
+        env("<v:Req><a:b:c/></v:Req>"),
+        env("<v:Req><!-- a -- b --></v:Req>"),
+        env("<v:Req><![CDATA[x</v:Req>"),
+        format!("<s:Envelope xmlns:s=\"{SOAP11_ENV}\">x<s:Body>{REQ}</s:Body></s:Envelope>"),
+        "<s:Envelope xmlns:s=\"x\"".to_owned(),
+        "<".to_owned(),
+        "</a>".to_owned(),
+        "garbage".to_owned(),
+    ];
+    for input in cases {
+        assert!(is_malformed(err(&input)), "{input}: {:?}", err(&input));
+    }
 }
 
 #[test]
 fn structure_errors() {
-    assert!(matches!(err(&env("<v:Req>")), EnvelopeError::Malformed(_)));
-    assert!(matches!(
-        err("garbage"),
-        EnvelopeError::NotAnEnvelope | EnvelopeError::Malformed(_)
-    ));
-    assert!(matches!(
-        err(&format!("{}<x/>", env(REQ))),
-        EnvelopeError::Malformed(_)
-    ));
-    assert!(matches!(
-        err(&env("<v:Req a=\"1\" a=\"2\"/>")),
-        EnvelopeError::Malformed(_)
-    ));
-    assert!(matches!(err(&env("<q:Req/>")), EnvelopeError::Malformed(_)));
-    assert!(matches!(err(&env("text")), EnvelopeError::Malformed(_)));
+    assert_eq!(err(""), EnvelopeError::NotAnEnvelope);
     assert_eq!(
-        err(&env(&format!("{REQ}{REQ}"))),
-        EnvelopeError::MultipleBodyChildren
-    );
-    assert_eq!(err(&env("")), EnvelopeError::EmptyBody);
-    assert_eq!(
-        err(&format!("<s:Envelope xmlns:s=\"{SOAP11_ENV}\"/>")),
-        EnvelopeError::MissingBody
+        err("  <!-- only a comment -->  "),
+        EnvelopeError::NotAnEnvelope
     );
     assert_eq!(
-        err(&format!(
-            "<s:Envelope xmlns:s=\"{SOAP11_ENV}\"><s:Header/></s:Envelope>"
-        )),
-        EnvelopeError::MissingBody
+        err(&format!("<x:Foo xmlns:x=\"{SOAP11_ENV}\"/>")),
+        EnvelopeError::NotAnEnvelope
     );
+    assert_eq!(err("<Request/>"), EnvelopeError::NotAnEnvelope);
     assert_eq!(
         err(&format!(
             "<e:Envelope xmlns:e=\"{SOAP12_ENV}\"><e:Body>{REQ}</e:Body></e:Envelope>"
@@ -207,39 +441,98 @@ fn structure_errors() {
         EnvelopeError::VersionMismatch
     );
     assert_eq!(
-        err(&format!("<x:Foo xmlns:x=\"{SOAP11_ENV}\"/>")),
-        EnvelopeError::NotAnEnvelope
+        err("<Envelope><Body/></Envelope>"),
+        EnvelopeError::VersionMismatch
+    );
+    assert_eq!(
+        err(&env(&format!("{REQ}{REQ}"))),
+        EnvelopeError::MultipleBodyChildren
+    );
+    assert_eq!(
+        err(&env("<v:A/> <v:B/>")),
+        EnvelopeError::MultipleBodyChildren
+    );
+    assert_eq!(err(&env("")), EnvelopeError::EmptyBody);
+    assert_eq!(err(&env(" <!-- nothing --> ")), EnvelopeError::EmptyBody);
+    let s = SOAP11_ENV;
+    assert_eq!(
+        err(&format!(
+            "<s:Envelope xmlns:s=\"{s}\"><s:Body/></s:Envelope>"
+        )),
+        EnvelopeError::EmptyBody
+    );
+    assert_eq!(
+        err(&format!("<s:Envelope xmlns:s=\"{s}\"/>")),
+        EnvelopeError::MissingBody
     );
     assert_eq!(
         err(&format!(
-            "<s:Envelope xmlns:s=\"{SOAP11_ENV}\"><s:Body/><s:Body/></s:Envelope>"
+            "<s:Envelope xmlns:s=\"{s}\"><s:Header/></s:Envelope>"
         )),
-        EnvelopeError::NotAnEnvelope
+        EnvelopeError::MissingBody
     );
+    assert_eq!(err(&env("text")), EnvelopeError::TextInBody);
+    assert_eq!(err(&env(&format!("{REQ}text"))), EnvelopeError::TextInBody);
+    assert_eq!(err(&env("<![CDATA[x]]>")), EnvelopeError::TextInBody);
+    assert_eq!(err(&env("&amp;")), EnvelopeError::TextInBody);
+    let s = format!("{SOAP11_ENV}\" xmlns:v=\"{NS}");
+    let wrong_order = [
+        format!(
+            "<s:Envelope xmlns:s=\"{s}\"><s:Body>{REQ}</s:Body><s:Body>{REQ}</s:Body></s:Envelope>"
+        ),
+        format!("<s:Envelope xmlns:s=\"{s}\"><s:Body>{REQ}</s:Body><s:Header/></s:Envelope>"),
+        format!(
+            "<s:Envelope xmlns:s=\"{s}\"><s:Header/><s:Header/><s:Body>{REQ}</s:Body></s:Envelope>"
+        ),
+        format!("<s:Envelope xmlns:s=\"{s}\"><s:Body>{REQ}</s:Body><s:Extra/></s:Envelope>"),
+        format!("<s:Envelope xmlns:s=\"{s}\"><Body>{REQ}</Body></s:Envelope>"),
+    ];
+    for input in wrong_order {
+        assert_eq!(err(&input), EnvelopeError::NotAnEnvelope, "{input}");
+    }
 }
 
 #[test]
 fn mutations_never_panic() {
-    let base = env(REQ).into_bytes();
+    let bases = [
+        env(REQ).into_bytes(),
+        format!(
+            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"{SOAP11_ENV}\"><s:Header><h xmlns=\"urn:h\" s:mustUnderstand=\"1\">&#65;</h></s:Header><s:Body><Req xmlns=\"{NS}\" a='&amp;'><b/></Req></s:Body></s:Envelope>"
+        )
+        .into_bytes(),
+    ];
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut next = || {
+    let mut next = move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
     };
-    for _ in 0..5_000 {
-        let mut m = base.clone();
+    let alphabet = b"<>&;\"'/=:!?[]-#x \x00\xC3\xA8\xFF";
+    let mut accepted = 0;
+    for round in 0..6_000 {
+        let mut m = bases[round % bases.len()].clone();
         for _ in 0..(next() % 4 + 1) {
-            let i = (next() as usize) % m.len();
-            match next() % 3 {
-                0 => m[i] = (next() & 0xff) as u8,
-                1 => {
+            let i = (next() as usize) % (m.len() + 1);
+            let b = alphabet[(next() as usize) % alphabet.len()];
+            match next() % 4 {
+                0 if i < m.len() => m[i] = (next() & 0xff) as u8,
+                1 if i < m.len() => {
                     m.remove(i);
                 }
-                _ => m.insert(i, b"<>&;\"'/="[(next() % 8) as usize]),
+                2 if i < m.len() => {
+                    let end = (i + (next() as usize) % 16).min(m.len());
+                    let chunk = m[i..end].to_vec();
+                    m.splice(i..i, chunk);
+                }
+                _ => m.insert(i, b),
             }
         }
-        let _ = scan(&m, &XmlLimits::default());
+        if let Ok(s) = scan(&m, &XmlLimits::default()) {
+            accepted += 1;
+            // Whatever is accepted yields a fragment that parses on its own.
+            parse_back(&s.body_xml);
+        }
     }
+    assert!(accepted > 0);
 }

@@ -393,7 +393,8 @@ fn envelope_fault(e: &EnvelopeError) -> Fault {
         EnvelopeError::VersionMismatch => FaultCode::VersionMismatch,
         EnvelopeError::MissingBody
         | EnvelopeError::EmptyBody
-        | EnvelopeError::MultipleBodyChildren => FaultCode::BodyNotSingle,
+        | EnvelopeError::MultipleBodyChildren
+        | EnvelopeError::TextInBody => FaultCode::BodyNotSingle,
         #[allow(unreachable_patterns)]
         _ => FaultCode::Malformed,
     };
