@@ -1,24 +1,28 @@
-//! Generates the message types from `xsd/*.xsd` (see `codegen/`) into `$OUT_DIR/contracts.rs`.
+//! Generates the message types from `xsd/*.xsd` (see `codegen/`) into `$OUT_DIR/contracts.rs`,
+//! included by `src/contracts/mod.rs`. A schema the generator does not understand fails the
+//! build with the file, line and construct.
 
-fn main() {
-    let dir = std::path::Path::new("xsd");
-    println!("cargo:rerun-if-changed=xsd");
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            println!("cargo:rerun-if-changed={}", e.path().display());
-        }
-    }
-    let code = match tsgate_codegen::generate(dir) {
-        Ok(code) => code,
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run(Path::new("xsd")) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot generate the message types: {e}");
-            std::process::exit(1);
+            ExitCode::FAILURE
         }
-    };
-    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default())
-        .join("contracts.rs");
-    if let Err(e) = std::fs::write(&out, code) {
-        eprintln!("error: cannot write {}: {e}", out.display());
-        std::process::exit(1);
     }
+}
+
+fn run(dir: &Path) -> Result<(), String> {
+    // The directory itself, so that added or removed files trigger a rerun too.
+    println!("cargo:rerun-if-changed={}", dir.display());
+    for f in tsgate_codegen::schema_files(dir)? {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    let code = tsgate_codegen::generate(dir)?;
+    let out_dir = std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?;
+    let out = PathBuf::from(out_dir).join("contracts.rs");
+    std::fs::write(&out, code).map_err(|e| format!("{}: {e}", out.display()))
 }

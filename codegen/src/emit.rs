@@ -1,341 +1,291 @@
-//! Model -> Rust source. The output uses `crate::contracts::{Facet, FacetViolation, Validate}`
-//! and the helpers of `crate::contracts::support`.
+//! Model -> Rust source: one module per schema with `NAMESPACE`, a validator function per
+//! simple type, and (in `emit_struct`) a struct per complex type. The output refers only to
+//! `super::` items, i.e. the module that `include!`s it (`crate::contracts`), and to the
+//! `yaserde` and `regex` crates.
 
 use crate::model::*;
+use crate::names::{prefix, snake};
+use crate::pattern;
 use std::fmt::Write;
 
-/// snake_case of an XML name (`codiceFiscale` -> `codice_fiscale`, `TipiDati` -> `tipi_dati`).
-pub fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                out.push('_');
+/// The built-in types we map, with the variant of `contracts::validate::Builtin` that checks
+/// their lexical space and the facets that make sense on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Text,
+    Numeric,
+    Date,
+    Other,
+}
+
+pub fn builtin(name: &str) -> Option<(&'static str, Category)> {
+    use Category::*;
+    Some(match name {
+        "string" => ("String", Text),
+        "normalizedString" => ("NormalizedString", Text),
+        "token" => ("Token", Text),
+        "date" => ("Date", Date),
+        "dateTime" => ("DateTime", Other),
+        "time" => ("Time", Other),
+        "boolean" => ("Boolean", Other),
+        "base64Binary" => ("Base64Binary", Other),
+        "decimal" => ("Decimal", Numeric),
+        "integer" => ("Integer", Numeric),
+        "nonNegativeInteger" => ("NonNegativeInteger", Numeric),
+        "positiveInteger" => ("PositiveInteger", Numeric),
+        "long" => ("Long", Numeric),
+        "int" => ("Int", Numeric),
+        "short" => ("Short", Numeric),
+        _ => return None,
+    })
+}
+
+/// What a type reference stands for.
+pub enum Resolved<'a> {
+    Builtin(&'static str, Category),
+    Simple {
+        module: &'a str,
+        st: &'a SimpleType,
+    },
+    Complex {
+        module: &'a str,
+        ct: &'a ComplexType,
+    },
+}
+
+/// All schemas, with the module name and namespace prefix given to each.
+pub struct World<'a> {
+    pub schemas: &'a [Schema],
+    pub modules: Vec<String>,
+    pub prefixes: Vec<String>,
+}
+
+impl<'a> World<'a> {
+    fn new(schemas: &'a [Schema]) -> Result<Self, String> {
+        let mut modules: Vec<String> = Vec::new();
+        let mut prefixes: Vec<String> = Vec::new();
+        for (i, s) in schemas.iter().enumerate() {
+            let m = snake(&s.stem);
+            if modules.contains(&m) {
+                return Err(format!(
+                    "{}.xsd: module name `{m}` is taken by another file",
+                    s.stem
+                ));
             }
-            out.extend(c.to_lowercase());
-        } else if c.is_alphanumeric() {
-            out.push(c);
-        } else {
-            out.push('_');
+            if schemas[..i].iter().any(|o| o.target_ns == s.target_ns) {
+                return Err(format!(
+                    "{}.xsd: namespace {} is the target of another file",
+                    s.stem, s.target_ns
+                ));
+            }
+            modules.push(m);
+            prefixes.push(prefix(&s.stem, &prefixes));
         }
+        Ok(World {
+            schemas,
+            modules,
+            prefixes,
+        })
     }
-    const KEYWORDS: &[&str] = &[
-        "type", "ref", "match", "mod", "use", "fn", "impl", "struct", "enum", "self", "super",
-        "crate", "loop", "move", "where", "in", "as", "box", "const", "static",
-    ];
-    if KEYWORDS.contains(&out.as_str()) {
-        out.push('_');
-    }
-    out
-}
 
-/// Builds the expression that checks a simple value (empty for complex values).
-type CheckFn = Box<dyn Fn(&str) -> String>;
-
-/// How a type reference resolves.
-enum Resolved {
-    Builtin(String),
-    Simple { module: String, func: String },
-    Complex { module: String, rust: String },
-}
-
-struct Names<'a> {
-    schemas: &'a [Schema],
-    prefixes: Vec<String>,
-}
-
-impl Names<'_> {
-    fn resolve(&self, t: &TypeName) -> Result<Resolved, String> {
+    pub fn resolve(&self, t: &TypeName) -> Result<Resolved<'_>, String> {
         if t.ns == XS {
-            return match t.name.as_str() {
-                "string" | "normalizedString" | "token" | "date" | "dateTime" | "int"
-                | "integer" | "long" | "short" | "decimal" | "boolean" | "base64Binary" => {
-                    Ok(Resolved::Builtin(t.name.clone()))
-                }
-                other => Err(format!("unsupported built-in type xs:{other}")),
-            };
+            let (variant, cat) = builtin(&t.name)
+                .ok_or_else(|| format!("built-in type xs:{} is not supported", t.name))?;
+            return Ok(Resolved::Builtin(variant, cat));
         }
-        let s = self
+        let i = self
             .schemas
             .iter()
-            .find(|s| s.target_ns == t.ns)
-            .ok_or_else(|| format!("no schema for namespace {}", t.ns))?;
-        let module = snake(&s.stem);
-        if s.simple.iter().any(|x| x.name == t.name) {
-            return Ok(Resolved::Simple {
-                module,
-                func: format!("validate_{}", snake(&t.name)),
-            });
+            .position(|s| s.target_ns == t.ns)
+            .ok_or_else(|| format!("no schema in xsd/ has the namespace of {t}"))?;
+        let (s, module) = (&self.schemas[i], self.modules[i].as_str());
+        if let Some(st) = s.simple.iter().find(|x| x.name == t.name) {
+            return Ok(Resolved::Simple { module, st });
         }
-        if s.complex_names.contains(&t.name) {
-            let rust = s
-                .complex
-                .iter()
-                .find(|c| c.xml_name == t.name)
-                .map(|c| c.rust_name.clone())
-                .unwrap_or_default();
-            return Ok(Resolved::Complex { module, rust });
+        if let Some(ct) = s
+            .complex
+            .iter()
+            .find(|c| c.type_name.as_deref() == Some(&t.name))
+        {
+            return Ok(Resolved::Complex { module, ct });
         }
-        Err(format!("unknown type {{{}}}{}", t.ns, t.name))
+        Err(format!("unknown type {t}"))
+    }
+
+    /// The built-in type at the bottom of a simple type's derivation chain.
+    pub fn primitive(&self, st: &SimpleType) -> Result<(&'static str, Category), String> {
+        let mut base = st.base.clone();
+        for _ in 0..32 {
+            match self.resolve(&base)? {
+                Resolved::Builtin(v, c) => return Ok((v, c)),
+                Resolved::Simple { st, .. } => base = st.base.clone(),
+                Resolved::Complex { .. } => {
+                    return Err(format!("{}: restricts complex type {base}", st.origin))
+                }
+            }
+        }
+        Err(format!(
+            "{}: derivation chain too long (a cycle?)",
+            st.origin
+        ))
     }
 }
 
+/// Generates the whole `contracts.rs`.
 pub fn all(schemas: &[Schema]) -> Result<String, String> {
-    let mut prefixes: Vec<String> = Vec::new();
-    for (i, s) in schemas.iter().enumerate() {
-        let p = s.self_prefix.clone().unwrap_or_else(|| format!("ns{i}"));
-        let p = if prefixes.contains(&p) {
-            format!("{p}{i}")
-        } else {
-            p
-        };
-        prefixes.push(p);
-    }
-    let names = Names { schemas, prefixes };
+    let world = World::new(schemas)?;
     let mut out = String::from(
-        "// Generated by tsgate-codegen from xsd/*.xsd at build time: do not edit.\n\n",
+        "// Generated by tsgate-codegen from xsd/*.xsd at build time: do not edit.\n\
+         // Simple values are Strings holding the lexical value; see contracts/mod.rs.\n\n",
     );
     for (i, s) in schemas.iter().enumerate() {
-        module(&mut out, &names, s, &names.prefixes[i])
-            .map_err(|e| format!("{}.xsd: {e}", s.stem))?;
+        module(&mut out, &world, i).map_err(|e| format!("{}.xsd: {e}", s.stem))?;
     }
     Ok(out)
 }
 
-fn module(out: &mut String, names: &Names<'_>, s: &Schema, prefix: &str) -> Result<(), String> {
-    let w = |out: &mut String, text: String| out.push_str(&text);
-    w(
+fn module(out: &mut String, world: &World<'_>, i: usize) -> Result<(), String> {
+    let s = &world.schemas[i];
+    let _ = writeln!(
         out,
-        format!(
-            "/// Types of `xsd/{}.xsd` (namespace `{}`).\npub mod {} {{\n",
-            s.stem,
-            s.target_ns,
-            snake(&s.stem)
-        ),
+        "/// Types of `xsd/{}.xsd`, namespace `{}`.",
+        s.stem, s.target_ns
     );
-    w(out, "    #[allow(unused_imports)]\n    use crate::contracts::{support, Facet, FacetViolation, Validate};\n\n".into());
-    w(
-        out,
-        format!("    pub const NAMESPACE: &str = {:?};\n\n", s.target_ns),
-    );
+    doc(out, "", &s.doc);
+    let _ = writeln!(out, "pub mod {} {{", world.modules[i]);
+    out.push_str("    #[allow(unused_imports)]\n    use super::validate as v;\n\n");
+    let _ = writeln!(out, "    /// The target namespace of the schema.");
+    let _ = writeln!(out, "    pub const NAMESPACE: &str = {:?};\n", s.target_ns);
+    let mut fn_names = Vec::new();
     for st in &s.simple {
-        simple(out, names, st)?;
+        simple(out, world, st, &mut fn_names)?;
     }
-    let mut structs: Vec<&ComplexType> = Vec::new();
-    fn collect<'a>(c: &'a ComplexType, acc: &mut Vec<&'a ComplexType>) {
-        acc.push(c);
-        for f in &c.fields {
-            if let FieldType::Inline(inner) = &f.ty {
-                collect(inner, acc);
-            }
-        }
-    }
+    let mut structs = Vec::new();
     for c in &s.complex {
-        collect(c, &mut structs);
-    }
-    for c in structs {
-        complex(out, names, s, prefix, c)?;
+        crate::emit_struct::complex(out, world, i, c, &mut structs, &mut fn_names)?;
     }
     out.push_str("}\n\n");
     Ok(())
 }
 
-fn doc(out: &mut String, indent: &str, d: &Option<String>) {
+pub fn doc(out: &mut String, indent: &str, d: &Option<String>) {
     if let Some(d) = d {
         let _ = writeln!(out, "{indent}/// {d}");
     }
 }
 
-fn builtin_check(name: &str, var: &str) -> String {
-    format!("support::builtin({name:?}, {var})")
+/// The validator function name of a simple type.
+pub fn validator(st: &SimpleType) -> String {
+    format!("validate_{}", snake(&st.name))
 }
 
-fn simple(out: &mut String, names: &Names<'_>, st: &SimpleType) -> Result<(), String> {
-    let func = format!("validate_{}", snake(&st.name));
-    for (i, p) in st.facets.patterns.iter().enumerate() {
-        let anchored = format!("^(?:{p})$");
-        regex::Regex::new(&anchored)
-            .map_err(|e| format!("simpleType `{}`: pattern `{p}` not supported: {e}", st.name))?;
-        if p.contains("\\i") || p.contains("\\c") || p.contains("\\I") || p.contains("\\C") {
+/// Emits `pub fn validate_<type>(value: &str) -> Result<(), (Facet, String)>`: the checks of
+/// the base type first, then this step's facets in a fixed order.
+pub fn simple(
+    out: &mut String,
+    world: &World<'_>,
+    st: &SimpleType,
+    taken: &mut Vec<String>,
+) -> Result<(), String> {
+    let func = validator(st);
+    if taken.contains(&func) {
+        return Err(format!("{}: validator name `{func}` is taken", st.origin));
+    }
+    taken.push(func.clone());
+    let (kind, cat) = world.primitive(st)?;
+    let f = &st.facets;
+    let what = &st.origin;
+    doc(out, "    ", &st.doc);
+    let _ = writeln!(
+        out,
+        "    /// Checks a value against the facets of {} (and of its base types).",
+        st.origin.replace('`', "")
+    );
+    let _ = writeln!(
+        out,
+        "    pub fn {func}(value: &str) -> Result<(), (super::Facet, String)> {{"
+    );
+    match world.resolve(&st.base)? {
+        Resolved::Builtin(b, _) => {
+            let _ = writeln!(out, "        v::builtin(v::Builtin::{b}, value)?;");
+        }
+        Resolved::Simple { module, st: base } => {
+            let _ = writeln!(out, "        super::{module}::{}(value)?;", validator(base));
+        }
+        Resolved::Complex { .. } => return Err(format!("{what}: restricts a complex type")),
+    }
+    let opt = |v: Option<usize>| v.map_or("None".into(), |n| format!("Some({n})"));
+    if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
+        if cat != Category::Text {
             return Err(format!(
-                "simpleType `{}`: pattern `{p}` uses \\i or \\c, not supported",
-                st.name
+                "{what}: length facets on xs:{kind} are not supported"
             ));
         }
         let _ = writeln!(
             out,
-            "    static {}_PATTERN_{i}: std::sync::LazyLock<regex::Regex> =\n        std::sync::LazyLock::new(|| regex::Regex::new({anchored:?}).expect(\"pattern checked at build time\"));",
-            snake(&st.name).to_uppercase()
-        );
-    }
-    doc(out, "    ", &st.doc);
-    let _ = writeln!(out, "    /// Checks the facets of `{}`.", st.name);
-    let _ = writeln!(
-        out,
-        "    pub fn {func}(value: &str) -> Result<(), (Facet, String)> {{"
-    );
-    match names.resolve(&st.base)? {
-        Resolved::Builtin(b) => {
-            let _ = writeln!(out, "        {}?;", builtin_check(&b, "value"));
-        }
-        Resolved::Simple { module, func } => {
-            let _ = writeln!(out, "        super::{module}::{func}(value)?;");
-        }
-        Resolved::Complex { .. } => {
-            return Err(format!("simpleType `{}` restricts a complex type", st.name))
-        }
-    }
-    let f = &st.facets;
-    let opt = |v: Option<usize>| {
-        v.map(|n| format!("Some({n})"))
-            .unwrap_or_else(|| "None".into())
-    };
-    if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
-        let _ = writeln!(
-            out,
-            "        support::length(value, {}, {}, {})?;",
+            "        v::length(value, {}, {}, {})?;",
             opt(f.length),
             opt(f.min_length),
             opt(f.max_length)
         );
     }
-    for i in 0..f.patterns.len() {
-        let _ = writeln!(
-            out,
-            "        if !{}_PATTERN_{i}.is_match(value) {{\n            return Err((Facet::Pattern, {:?}.to_owned()));\n        }}",
-            snake(&st.name).to_uppercase(),
-            format!("does not match {}", f.patterns[i])
-        );
+    if !f.patterns.is_empty() {
+        let re = pattern::anchored(&f.patterns).map_err(|e| format!("{what}: {e}"))?;
+        let shown = f.patterns.join(" | ");
+        let _ = writeln!(out, "        static RE: std::sync::LazyLock<regex::Regex> =\n            std::sync::LazyLock::new(|| v::compile({re:?}));");
+        let _ = writeln!(out, "        v::pattern(value, &RE, {shown:?})?;");
     }
     if !f.enumeration.is_empty() {
-        let _ = writeln!(
-            out,
-            "        support::one_of(value, &{:?})?;",
-            f.enumeration
-        );
+        if cat != Category::Text {
+            return Err(format!("{what}: enumeration on xs:{kind} is not supported (values, not strings, would be compared)"));
+        }
+        let _ = writeln!(out, "        v::one_of(value, &{:?})?;", f.enumeration);
     }
-    if f.min_inclusive.is_some() || f.max_inclusive.is_some() {
-        let o = |v: &Option<String>| {
-            v.as_ref()
-                .map(|s| format!("Some({s:?})"))
-                .unwrap_or_else(|| "None".into())
+    if f.min.is_some() || f.max.is_some() {
+        if !matches!(cat, Category::Numeric | Category::Date) {
+            return Err(format!(
+                "{what}: range facets on xs:{kind} are not supported"
+            ));
+        }
+        let bound = |b: &Option<Bound>| -> Result<String, String> {
+            let Some(b) = b else { return Ok("None".into()) };
+            if !valid_bound(cat, &b.value) {
+                return Err(format!(
+                    "{what}: `{}` is not a valid xs:{kind} bound",
+                    b.value
+                ));
+            }
+            Ok(format!("Some(({:?}, {}))", b.value, b.inclusive))
         };
         let _ = writeln!(
             out,
-            "        support::range(value, {}, {})?;",
-            o(&f.min_inclusive),
-            o(&f.max_inclusive)
+            "        v::range(v::Builtin::{kind}, value, {}, {})?;",
+            bound(&f.min)?,
+            bound(&f.max)?
         );
     }
     out.push_str("        Ok(())\n    }\n\n");
     Ok(())
 }
 
-fn complex(
-    out: &mut String,
-    names: &Names<'_>,
-    s: &Schema,
-    prefix: &str,
-    c: &ComplexType,
-) -> Result<(), String> {
-    doc(out, "    ", &c.doc);
-    let _ = writeln!(out, "    #[derive(Debug, Clone, Default, PartialEq, yaserde::YaSerialize, yaserde::YaDeserialize)]");
-    let _ = writeln!(
-        out,
-        "    #[yaserde(rename = {:?}, prefix = {prefix:?}, namespaces = {{ {prefix:?} = {:?} }})]",
-        c.xml_name, s.target_ns
-    );
-    let _ = writeln!(out, "    pub struct {} {{", c.rust_name);
-    let mut checks = String::new();
-    for f in &c.fields {
-        let (rust_ty, check): (String, CheckFn) = match &f.ty {
-            FieldType::Inline(inner) => {
-                (inner.rust_name.clone(), Box::new(|_: &str| String::new()))
-            }
-            FieldType::Named(t) => match names.resolve(t)? {
-                Resolved::Builtin(b) => (
-                    "String".into(),
-                    Box::new(move |v: &str| builtin_check(&b, v)),
-                ),
-                Resolved::Simple { module, func } => (
-                    "String".into(),
-                    Box::new(move |v: &str| format!("super::{module}::{func}({v})")),
-                ),
-                Resolved::Complex { module, rust } => (
-                    format!("super::{module}::{rust}"),
-                    Box::new(|_: &str| String::new()),
-                ),
-            },
-        };
-        let is_complex = check("v").is_empty();
-        let field = snake(&f.name);
-        let name = &f.name;
-        let ty = match (f.min, f.max) {
-            (0, Some(1)) => format!("Option<{rust_ty}>"),
-            (_, Some(1)) => rust_ty.clone(),
-            _ => format!("Vec<{rust_ty}>"),
-        };
-        doc(out, "        ", &f.doc);
-        let _ = writeln!(out, "        #[yaserde(rename = {name:?}, prefix = {prefix:?})]\n        pub {field}: {ty},");
-        let simple_err = |path: &str| {
-            format!(".map_err(|(facet, detail)| FacetViolation::new({path}, facet, detail))?;")
-        };
-        match (f.min, f.max, is_complex) {
-            (0, Some(1), false) => {
-                let _ = writeln!(
-                    checks,
-                    "        if let Some(v) = &self.{field} {{\n            {}{}\n        }}",
-                    check("v"),
-                    simple_err(&format!("{name:?}"))
-                );
-            }
-            (0, Some(1), true) => {
-                let _ = writeln!(checks, "        if let Some(v) = &self.{field} {{\n            v.validate().map_err(|e| e.within({name:?}))?;\n        }}");
-            }
-            (_, Some(1), false) => {
-                let _ = writeln!(
-                    checks,
-                    "        support::required(&self.{field}, {name:?})?;\n        {}{}",
-                    check(&format!("&self.{field}")),
-                    simple_err(&format!("{name:?}"))
-                );
-            }
-            (_, Some(1), true) => {
-                let _ = writeln!(
-                    checks,
-                    "        self.{field}.validate().map_err(|e| e.within({name:?}))?;"
-                );
-            }
-            (min, max, complex) => {
-                let max = max
-                    .map(|m| format!("Some({m})"))
-                    .unwrap_or_else(|| "None".into());
-                let _ = writeln!(
-                    checks,
-                    "        support::occurs(self.{field}.len(), {min}, {max}, {name:?})?;"
-                );
-                let body = if complex {
-                    format!(
-                        "v.validate().map_err(|e| e.within(&format!(\"{name}[{{}}]\", i + 1)))?;"
-                    )
-                } else {
-                    format!(
-                        "{}{}",
-                        check("v"),
-                        simple_err(&format!("&format!(\"{name}[{{}}]\", i + 1)"))
-                    )
-                };
-                let _ = writeln!(checks, "        for (i, v) in self.{field}.iter().enumerate() {{\n            {body}\n        }}");
-            }
+/// A bound must be in the lexical space the runtime compares: decimals, or YYYY-MM-DD.
+fn valid_bound(cat: Category, v: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match cat {
+        Category::Numeric => {
+            let v = v.strip_prefix(['+', '-']).unwrap_or(v);
+            let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+            (digits(int) || (int.is_empty() && digits(frac))) && (frac.is_empty() || digits(frac))
         }
+        Category::Date => {
+            let p: Vec<&str> = v.split('-').collect();
+            p.len() == 3
+                && p[0].len() == 4
+                && p[1].len() == 2
+                && p[2].len() == 2
+                && p.iter().all(|x| digits(x))
+        }
+        _ => false,
     }
-    out.push_str("    }\n\n");
-    let _ = writeln!(
-        out,
-        "    impl Validate for {} {{\n        fn validate(&self) -> Result<(), FacetViolation> {{",
-        c.rust_name
-    );
-    out.push_str(&checks);
-    out.push_str("        Ok(())\n        }\n    }\n\n");
-    Ok(())
 }

@@ -1,4 +1,5 @@
-//! What the generator understands of a schema.
+//! What the generator understands of a schema: the XSD subset, after parsing and before any
+//! cross-schema resolution.
 
 pub const XS: &str = "http://www.w3.org/2001/XMLSchema";
 
@@ -9,20 +10,38 @@ pub struct TypeName {
     pub name: String,
 }
 
+impl std::fmt::Display for TypeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{{{}}}{}", self.ns, self.name)
+    }
+}
+
+/// A bound of minInclusive/maxInclusive/minExclusive/maxExclusive.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    pub value: String,
+    pub inclusive: bool,
+}
+
+/// The facets of one restriction step.
 #[derive(Debug, Clone, Default)]
 pub struct Facets {
     pub length: Option<usize>,
     pub min_length: Option<usize>,
     pub max_length: Option<usize>,
+    /// Alternatives: a value must match one of them (XSD ORs the patterns of one step).
     pub patterns: Vec<String>,
     pub enumeration: Vec<String>,
-    pub min_inclusive: Option<String>,
-    pub max_inclusive: Option<String>,
+    pub min: Option<Bound>,
+    pub max: Option<Bound>,
 }
 
 #[derive(Debug, Clone)]
 pub struct SimpleType {
+    /// The XML name, or a made-up one (`<Struct>_<field>`) for an anonymous type.
     pub name: String,
+    /// Where it is declared, for messages.
+    pub origin: String,
     pub base: TypeName,
     pub facets: Facets,
     pub doc: Option<String>,
@@ -31,10 +50,13 @@ pub struct SimpleType {
 #[derive(Debug, Clone)]
 pub enum FieldType {
     Named(TypeName),
-    /// An anonymous complex type, generated as a struct of this name.
-    Inline(Box<ComplexType>),
+    /// An anonymous complex type, generated as a struct of its own.
+    InlineComplex(Box<ComplexType>),
+    /// An anonymous simple type, generated as a validator function of its own.
+    InlineSimple(Box<SimpleType>),
 }
 
+/// A child element of a sequence.
 #[derive(Debug, Clone)]
 pub struct Field {
     pub name: String,
@@ -49,20 +71,22 @@ pub struct Field {
 pub struct ComplexType {
     /// Rust struct name.
     pub rust_name: String,
-    /// XML name: the element's for top-level elements, the type's otherwise.
+    /// XML name the struct is written as: the element's for top-level elements, the type's
+    /// for named types (only used when such a value is serialized on its own).
     pub xml_name: String,
+    /// The type name, for named complex types.
+    pub type_name: Option<String>,
     pub fields: Vec<Field>,
     pub doc: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Schema {
+    /// File stem, e.g. `TipiDati`.
     pub stem: String,
     pub target_ns: String,
-    /// The prefix the schema itself binds to its target namespace, if any.
-    pub self_prefix: Option<String>,
+    pub doc: Option<String>,
     pub simple: Vec<SimpleType>,
-    /// Named complex types (by XML type name) and top-level elements.
+    /// Named complex types and top-level elements, in document order.
     pub complex: Vec<ComplexType>,
-    pub complex_names: Vec<String>,
 }

@@ -1,16 +1,37 @@
 //! The message types of every operation, generated at build time from `xsd/*.xsd` by
-//! `codegen/` (see `build.rs`), and the runtime support they use: the `Validate` trait for the
-//! facets yaserde does not check, and the XML entry points.
+//! `codegen/` (see `build.rs`), and the runtime they use: the XML entry points `from_xml` /
+//! `to_xml`, the content models `from_xml` enforces, and the facet checks (`Validate`).
+//!
+//! Generated API, per schema file `xsd/FooBar.xsd` a module `foo_bar` with `NAMESPACE`, a
+//! `validate_<type>(&str)` per simple type, and per top-level element or complex type a struct
+//! (`VerificaAssistitoFuoriRegioneRichiesta`, `MessaggioType`, inline types as
+//! `<Parent><Element>`) with snake_case fields renamed to the XML names.
 //!
 //! Mapping: a required single element is a `T` (a required string that is empty counts as
-//! missing), `minOccurs="0"` an `Option<T>`, `maxOccurs` above 1 a `Vec<T>`; simple types are
-//! `String`s holding the lexical value, checked by `validate_<type>` functions.
+//! missing), `minOccurs="0"` an `Option<T>`, `maxOccurs` above 1 a `Vec<T>`. Every simple
+//! value (string, date, number, boolean, base64) is a `String` holding its lexical value, as
+//! the caller wrote it minus surrounding whitespace; `validate` checks it, and domain types
+//! parse it.
+//!
+//! Encoding writes each namespace with a prefix made of the initials of its file name
+//! (`vafr:`, `td:`), declared on the root (or on the element where another schema's type
+//! starts), children qualified as `elementFormDefault="qualified"` asks.
+//!
+//! Decoding is strict where yaserde is lenient: yaserde ignores unknown, repeated and
+//! misordered elements and never looks at the root's name, so `from_xml` first checks the
+//! text against the generated content model (see `shape`).
+
+mod shape;
+pub mod validate;
+
+pub use shape::{Content, Element, Particle};
 
 include!(concat!(env!("OUT_DIR"), "/contracts.rs"));
 
 /// The facet a value broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Facet {
+    /// A required element is missing, or (strings) empty.
     Required,
     MinOccurs,
     MaxOccurs,
@@ -19,15 +40,18 @@ pub enum Facet {
     MaxLength,
     Pattern,
     Enumeration,
+    /// min/maxInclusive, min/maxExclusive.
     Range,
-    /// The lexical form of a built-in type (xs:date, xs:int, ...).
+    /// The lexical form of a built-in type: xs:date as YYYY-MM-DD that is a real date,
+    /// xs:dateTime, numbers, booleans, base64, and characters XML cannot carry.
     Lexical,
 }
 
 /// The first facet violation found, in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FacetViolation {
-    /// XML path of the value, e.g. `codiceFiscale` or `listaMessaggi/messaggio[2]/codice`.
+    /// XML path of the value below the root, e.g. `codiceFiscale` or
+    /// `listaMessaggi/messaggio[2]/codice` (1-based index on repeated elements).
     pub field: String,
     pub facet: Facet,
     /// A short English explanation, for logs.
@@ -50,17 +74,33 @@ impl FacetViolation {
     }
 }
 
-/// Facet validation of a generated type.
-pub trait Validate {
+impl std::fmt::Display for FacetViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {:?}: {}", self.field, self.facet, self.detail)
+    }
+}
+
+/// The facets of the XSD that yaserde does not check, implemented by every generated type.
+pub trait Validate: Element {
+    /// Returns the first violation in document order.
     fn validate(&self) -> Result<(), FacetViolation>;
 }
 
-/// Deserializes a standalone element (the Body child handed on by the envelope scanner).
-pub fn from_xml<T: yaserde::YaDeserialize>(xml: &str) -> Result<T, String> {
+/// Decodes a standalone element (the Body child handed on by the envelope scanner, with the
+/// namespace declarations in scope copied onto it), any prefix or a default namespace.
+///
+/// The text is first checked against the type's content model: root name and namespace,
+/// child elements known, in order, within maxOccurs, required ones present; no stray text or
+/// attributes. Errors read `<path>: <problem>`; a missing element reads
+/// `<path> is a required field (...)`. Facets are not checked here: call `validate`.
+pub fn from_xml<T: yaserde::YaDeserialize + Element>(xml: &str) -> Result<T, String> {
+    shape::check(xml, T::element())?;
     yaserde::de::from_str(xml).map_err(|e| e.to_string())
 }
 
-/// Serializes an element without XML declaration, for embedding in a SOAP Body.
+/// Serializes an element without XML declaration or indentation, for embedding in a SOAP
+/// Body; the namespace is declared on the element itself. It does not validate: call
+/// `validate` first.
 pub fn to_xml<T: yaserde::YaSerialize>(value: &T) -> Result<String, String> {
     let config = yaserde::ser::Config {
         perform_indent: false,
@@ -68,119 +108,6 @@ pub fn to_xml<T: yaserde::YaSerialize>(value: &T) -> Result<String, String> {
         indent_string: None,
     };
     yaserde::ser::to_string_with_config(value, &config).map_err(|e| e.to_string())
-}
-
-/// Checks used by the generated validators.
-pub mod support {
-    use super::{Facet, FacetViolation};
-    use chrono::{DateTime, NaiveDate, NaiveDateTime};
-
-    type Check = Result<(), (Facet, String)>;
-
-    pub fn required(value: &str, field: &str) -> Result<(), FacetViolation> {
-        if value.is_empty() {
-            return Err(FacetViolation::new(
-                field,
-                Facet::Required,
-                "required element missing or empty".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    pub fn occurs(n: usize, min: u32, max: Option<u32>, field: &str) -> Result<(), FacetViolation> {
-        if n < min as usize {
-            return Err(FacetViolation::new(
-                field,
-                Facet::MinOccurs,
-                format!("{n} occurrences, at least {min}"),
-            ));
-        }
-        if let Some(max) = max {
-            if n > max as usize {
-                return Err(FacetViolation::new(
-                    field,
-                    Facet::MaxOccurs,
-                    format!("{n} occurrences, at most {max}"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Lengths in characters, as XSD counts them.
-    pub fn length(
-        value: &str,
-        exact: Option<usize>,
-        min: Option<usize>,
-        max: Option<usize>,
-    ) -> Check {
-        let n = value.chars().count();
-        if exact.is_some_and(|e| n != e) {
-            return Err((
-                Facet::Length,
-                format!("length {n}, expected {}", exact.unwrap_or(0)),
-            ));
-        }
-        if min.is_some_and(|m| n < m) {
-            return Err((Facet::MinLength, format!("length {n} below the minimum")));
-        }
-        if max.is_some_and(|m| n > m) {
-            return Err((Facet::MaxLength, format!("length {n} above the maximum")));
-        }
-        Ok(())
-    }
-
-    pub fn one_of(value: &str, allowed: &[&str]) -> Check {
-        if allowed.contains(&value) {
-            Ok(())
-        } else {
-            Err((Facet::Enumeration, format!("not one of {allowed:?}")))
-        }
-    }
-
-    pub fn range(value: &str, min: Option<&str>, max: Option<&str>) -> Check {
-        let v: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| (Facet::Lexical, "not a number".to_owned()))?;
-        let bound = |b: Option<&str>| b.and_then(|b| b.parse::<f64>().ok());
-        if bound(min).is_some_and(|m| v < m) || bound(max).is_some_and(|m| v > m) {
-            return Err((Facet::Range, "out of range".into()));
-        }
-        Ok(())
-    }
-
-    /// The lexical space of the built-in types our schemas use.
-    pub fn builtin(kind: &str, value: &str) -> Check {
-        let ok = match kind {
-            "date" => NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
-            "dateTime" => {
-                DateTime::parse_from_rfc3339(value).is_ok()
-                    || NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
-            }
-            "int" => value.trim().parse::<i32>().is_ok(),
-            "short" => value.trim().parse::<i16>().is_ok(),
-            "long" => value.trim().parse::<i64>().is_ok(),
-            "integer" => value.trim().parse::<i128>().is_ok(),
-            "decimal" => {
-                let v = value.trim().trim_start_matches(['+', '-']);
-                !v.is_empty()
-                    && v.chars().all(|c| c.is_ascii_digit() || c == '.')
-                    && v.matches('.').count() <= 1
-            }
-            "boolean" => matches!(value.trim(), "true" | "false" | "1" | "0"),
-            "base64Binary" => value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+/= \r\n\t".contains(&b)),
-            _ => true,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err((Facet::Lexical, format!("not a valid xs:{kind}")))
-        }
-    }
 }
 
 #[cfg(test)]
