@@ -1,7 +1,12 @@
-//! The gateway's PKI: a CA of its own, the server certificate, client certificates for the
-//! callers, and the CRL that the TLS layer checks. Everything lives in one directory
-//! (`pki.dir`); files are written atomically and private keys with mode 0600.
+//! The gateway's PKI: its own CA, the server certificate, client certificates for the callers
+//! and the CRL that the TLS layer checks, all in one directory (layout in `store`).
 
+mod ca;
+mod files;
 mod store;
+#[cfg(test)]
+mod tests;
 
-pub use store::{fingerprint_sha256, issue_foreign_client, IssuedCert, Pki};
+pub use ca::{fingerprint_sha256, CA_COMMON_NAME, CNS_POLICY_OID};
+pub use files::IssuedCert;
+pub use store::{issue_foreign_client, Pki, RevokeTarget, CA_DAYS, CERT_DAYS, CRL_DAYS};
