@@ -60,6 +60,7 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
     .await
     .context("database not ready")?;
     let registry = CallerRegistry::new(initial);
+    tokio::task::block_in_place(|| refresh_own_crl(&config));
     let tls = TlsContext::load(&config.tls)?;
     let soap_listener = TcpListener::bind(&config.server.soap_listen)
         .await
@@ -170,7 +171,8 @@ fn background_tasks(
             }
         }),
         every(cfg.tls.crl_reload_secs, "tls", |s| {
-            s.tls.reload_if_changed()
+            refresh_own_crl(&s.config);
+            s.tls.reload_if_changed();
         }),
         every(cfg.access_log.purge_interval_secs, "retention", |s| {
             let months = s.config.access_log.retention_months;
@@ -187,6 +189,20 @@ fn background_tasks(
             }
         }),
     ]
+}
+
+/// When the gateway's own CA (`pki.dir`) issues the CRL it checks, re-signs the CRL before it
+/// expires: an expired CRL would make every handshake fail. A CRL from elsewhere is left alone.
+fn refresh_own_crl(config: &Config) {
+    let dir = &config.pki.dir;
+    if config.tls.crl_file != dir.join("crl.pem") || !dir.join("ca.key").is_file() {
+        return;
+    }
+    match crate::pki::Pki::open(dir).and_then(|pki| pki.refresh_crl_if_due()) {
+        Ok(true) => tracing::info!("CRL re-signed by the gateway CA"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "CRL not refreshed"),
+    }
 }
 
 impl Running {

@@ -134,3 +134,33 @@ async fn retention_drops_whole_expired_partitions_only() {
         .is_empty());
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_ca_keeps_its_crl_alive() {
+    let s = TestServer::start_with(standard_callers(), |c| c.tls.crl_reload_secs = 1).await;
+    let crl = s.pki.crl_pem_path();
+    std::fs::remove_file(&crl).unwrap();
+    for _ in 0..50 {
+        if crl.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(crl.exists(), "CRL not re-signed");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let body = vafr_envelope("BNCGLI85L42H501P", None, None, None);
+    assert!(
+        s.client("regione-lombardia-revocato")
+            .soap(VAFR_PATH, VAFR_ACTION, body.clone())
+            .await
+            .is_err(),
+        "revoked certificate accepted after the CRL was re-signed"
+    );
+    let r = s
+        .client("regione-lombardia")
+        .soap(VAFR_PATH, VAFR_ACTION, body)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    s.stop().await;
+}
