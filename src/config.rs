@@ -295,6 +295,10 @@ impl Config {
                 return Err(invalid(name, "must be greater than zero"));
             }
         }
+        if self.access_log.batch_max > 5_000 {
+            // 11 columns a row: PostgreSQL takes at most 65,535 parameters a statement.
+            return Err(invalid("access_log.batch_max", "at most 5000 rows a batch"));
+        }
         if self.access_log.retention_months < 12 {
             return Err(invalid(
                 "access_log.retention_months",

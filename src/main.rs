@@ -146,6 +146,12 @@ fn connect_one(
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    if !demo && config.database.url.is_empty() {
+        bail!(
+            "database.url (TSGATE_DATABASE_URL) is not set: `serve` needs a PostgreSQL server; \
+             `tsgate demo` starts a private one for trying things out"
+        );
+    }
     let (url, pg) = tokio::task::block_in_place(|| database(&config))?;
     let pool = db::connect(
         &url,

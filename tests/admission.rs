@@ -282,29 +282,79 @@ async fn tls_policy_refuses_old_protocols_and_weak_ciphers() {
     use openssl::ssl::SslVersion;
     let s = TestServer::start().await;
     let paths = s.pki.client_paths("regione-lombardia");
-    let tls11 = Client::with_connector(s.addr(), &s.pki.ca_pem_path(), Some(paths.clone()), |b| {
-        b.set_min_proto_version(Some(SslVersion::TLS1)).unwrap();
-        b.set_max_proto_version(Some(SslVersion::TLS1_1)).unwrap();
-        let _ = b.set_cipher_list("DEFAULT:@SECLEVEL=0");
-    });
-    assert!(tls11.connect().await.is_err(), "TLS 1.1 accepted");
-    let no_ecdhe =
-        Client::with_connector(s.addr(), &s.pki.ca_pem_path(), Some(paths.clone()), |b| {
-            b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
-            b.set_cipher_list("AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA")
-                .unwrap();
-        });
-    assert!(
-        no_ecdhe.connect().await.is_err(),
-        "non-ECDHE or non-AEAD cipher accepted"
-    );
-    let tls12 = Client::with_connector(s.addr(), &s.pki.ca_pem_path(), Some(paths.clone()), |b| {
-        b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
-    });
-    let r = tls12
+    let probe = |min: SslVersion, max: SslVersion, ciphers: &'static str| {
+        Client::with_connector(
+            s.addr(),
+            &s.pki.ca_pem_path(),
+            Some(paths.clone()),
+            move |b| {
+                b.set_min_proto_version(Some(min)).unwrap();
+                b.set_max_proto_version(Some(max)).unwrap();
+                b.set_cipher_list(ciphers).unwrap();
+            },
+        )
+    };
+    // TLS 1.0 and 1.1, even with a cipher the server would otherwise pick.
+    for v in [SslVersion::TLS1, SslVersion::TLS1_1] {
+        let c = probe(v, v, "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0");
+        assert!(c.connect().await.is_err(), "{v:?} accepted");
+    }
+    // TLS 1.2 with ECDHE but without AEAD (CBC with SHA-1 or SHA-2), one suite at a time.
+    for suite in [
+        "ECDHE-ECDSA-AES128-SHA",
+        "ECDHE-ECDSA-AES256-SHA",
+        "ECDHE-ECDSA-AES128-SHA256",
+        "ECDHE-ECDSA-AES256-SHA384",
+    ] {
+        let c = probe(SslVersion::TLS1_2, SslVersion::TLS1_2, suite);
+        assert!(c.connect().await.is_err(), "{suite} accepted");
+    }
+    // Each accepted TLS 1.2 suite is ECDHE with AEAD.
+    for suite in [
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+    ] {
+        let c = probe(SslVersion::TLS1_2, SslVersion::TLS1_2, suite);
+        let r = c
+            .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+            .await
+            .unwrap_or_else(|e| panic!("{suite}: {e}"));
+        assert_eq!(r.status, 200);
+    }
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_caller_is_refused_on_an_open_connection() {
+    use diesel::RunQueryDsl;
+    let s = TestServer::start().await;
+    let mut conn = s
+        .client("regione-lombardia")
+        .connect()
+        .await
+        .expect("connect");
+    let r = conn
         .soap(VAFR_PATH, VAFR_ACTION, ok_body())
         .await
-        .expect("TLS 1.2 with ECDHE-AEAD");
-    assert_eq!(r.status, 200);
+        .expect("first");
+    assert_eq!(r.status, 200, "{}", r.body);
+    diesel::sql_query("UPDATE chiamante SET abilitato = false WHERE nome = 'regione-lombardia'")
+        .execute(&mut s.db.connection())
+        .unwrap();
+    let state = s.state().clone();
+    tokio::task::spawn_blocking(move || {
+        state
+            .registry
+            .reload(&mut state.pool.get().unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let r = conn
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("second");
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0102"), "{}", r.body);
     s.stop().await;
 }

@@ -112,22 +112,33 @@ async fn retention_drops_whole_expired_partitions_only() {
         .unwrap();
     let mut conn = s.db.connection();
     diesel::sql_query(
-        "SELECT access_log_ensure_partitions((now() - interval '15 months')::date, 2)",
+        "SELECT access_log_ensure_partitions((now() - interval '15 months')::date, 5)",
     )
     .execute(&mut conn)
     .unwrap();
-    diesel::sql_query(
-        "INSERT INTO access_log (ts_richiesta, identificativo_transazione, ip_client, codice_errore) \
-         VALUES (now() - interval '14 months', gen_random_uuid(), '127.0.0.1', 'TSG-0500')",
-    )
-    .execute(&mut conn)
-    .unwrap();
-    assert_eq!(access_log(&s.db).len(), 2);
+    for (age, code) in [("14 months", "TSG-0500"), ("11 months", "TSG-0504")] {
+        diesel::sql_query(format!(
+            "INSERT INTO access_log (ts_richiesta, identificativo_transazione, ip_client, codice_errore) \
+             VALUES (now() - interval '{age}', gen_random_uuid(), '127.0.0.1', '{code}')"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+    assert_eq!(access_log(&s.db).len(), 3);
     let dropped = tsgate::audit::retention::purge(&mut conn, 12).unwrap();
     assert!(!dropped.is_empty(), "old partitions dropped");
     let rows = access_log(&s.db);
-    assert_eq!(rows.len(), 1, "only the expired row went");
-    assert_eq!(rows[0].esito.as_deref(), Some("00"));
+    assert_eq!(
+        rows.len(),
+        2,
+        "only the row older than 12 months went: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.codice_errore.as_deref() == Some("TSG-0504")),
+        "11 months old kept"
+    );
+    assert!(rows.iter().any(|r| r.esito.as_deref() == Some("00")));
     // Idempotent; the current months stay.
     assert!(tsgate::audit::retention::purge(&mut conn, 12)
         .unwrap()
@@ -147,6 +158,35 @@ async fn the_gateway_ca_keeps_its_crl_alive() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(crl.exists(), "CRL not re-signed");
+    // The re-signed CRL lists the revoked certificate.
+    let revoked = s
+        .pki
+        .find_client("regione-lombardia-revocato")
+        .unwrap()
+        .unwrap();
+    let parsed = openssl::x509::X509Crl::from_pem(&std::fs::read(&crl).unwrap()).unwrap();
+    let listed: Vec<String> = parsed
+        .get_revoked()
+        .map(|st| {
+            st.iter()
+                .map(|r| {
+                    r.serial_number()
+                        .to_bn()
+                        .unwrap()
+                        .to_hex_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        listed
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(&revoked.serial)),
+        "{listed:?} vs {}",
+        revoked.serial
+    );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let body = vafr_envelope("BNCGLI85L42H501P", None, None, None);
     assert!(

@@ -87,7 +87,7 @@ async fn structural_limits_hold_at_their_edges() {
     // 100 levels pass the scanner (and then fail the schema, which is fine).
     expect_fault(&s, nested(100), 500, "TSG-0301").await;
     expect_fault(&s, attributes(501), 500, "TSG-0216").await;
-    expect_fault(&s, attributes(498), 500, "TSG-0301").await;
+    expect_fault(&s, attributes(500), 500, "TSG-0301").await;
     expect_fault(&s, children(50_001), 500, "TSG-0217").await;
     expect_fault(&s, children(50_000), 500, "TSG-0301").await;
     s.stop().await;

@@ -180,10 +180,10 @@ async fn esito_02_for_the_region_of_assistance() {
     let tx = xml_text(&r.body, "identificativoTransazione").unwrap();
     let row = log_row(&s.db, &tx);
     assert_eq!(row.esito.as_deref(), Some("02"));
+    assert_eq!(row.codice_fiscale.as_deref(), Some(ROSSI));
     assert_eq!(
-        row.numero_tessera.as_deref(),
-        Some(ROSSI_TS),
-        "02 is not positive: card kept"
+        row.numero_tessera, None,
+        "02 is not a negative outcome: card not kept"
     );
     s.stop().await;
 }

@@ -100,17 +100,16 @@ async fn run(
         if received == 0 {
             break;
         }
-        let rows: Vec<AccessRecord> = batch.iter().map(|p| p.record.clone()).collect();
+        let (rows, waiters): (Vec<AccessRecord>, Vec<_>) =
+            batch.drain(..).map(|p| (p.record, p.done)).unzip();
         let size = rows.len();
         let result = insert_with_retry(&pool, rows).await;
         metrics.access_log_batch(size);
         if let Err(e) = &result {
             tracing::error!(error = %e, rows = size, "access log batch not committed");
         }
-        for pending in batch.drain(..) {
-            if let Some(done) = pending.done {
-                let _ = done.send(result.clone());
-            }
+        for done in waiters.into_iter().flatten() {
+            let _ = done.send(result.clone());
         }
     }
     tracing::debug!("access log writer flushed and stopped");

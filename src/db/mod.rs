@@ -26,10 +26,24 @@ pub enum DbError {
     Task(String),
 }
 
+/// Every pooled connection gives up on a statement after 10 s and on a lock after 3 s, so a
+/// stuck query or a queued `DROP TABLE` of the retention task cannot hold requests forever.
+#[derive(Debug)]
+struct SessionLimits;
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionLimits {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("SET statement_timeout = '10s'; SET lock_timeout = '3s'")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
 /// Builds the pool; fails if no connection can be made.
 pub fn connect(url: &str, size: u32, timeout: Duration) -> Result<PgPool, DbError> {
     Pool::builder()
         .max_size(size)
+        .connection_customizer(Box::new(SessionLimits))
         .min_idle(Some(size.min(4)))
         .connection_timeout(timeout)
         .test_on_check_out(false)

@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_openssl::SslStream;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Accepts connections until `shutdown` turns true, then waits for open connections to finish
@@ -150,15 +151,17 @@ async fn connection(
         .keep_alive(true)
         .max_buf_size(64 * 1024)
         .serve_connection(TokioIo::new(stream), service);
-    let mut conn = std::pin::pin!(conn);
-    let _entered = span.enter();
-    tokio::select! {
-        result = conn.as_mut() => log_end(result),
-        _ = shutdown.changed() => {
-            conn.as_mut().graceful_shutdown();
-            log_end(conn.await);
+    let serve = async move {
+        let mut conn = std::pin::pin!(conn);
+        tokio::select! {
+            result = conn.as_mut() => log_end(result),
+            _ = shutdown.changed() => {
+                conn.as_mut().graceful_shutdown();
+                log_end(conn.await);
+            }
         }
-    }
+    };
+    serve.instrument(span).await;
 }
 
 fn log_end(result: Result<(), hyper::Error>) {

@@ -7,7 +7,7 @@
 use http::StatusCode;
 use quick_xml::escape::escape;
 
-pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+pub use super::envelope::SOAP11_ENV as SOAP11_NS;
 pub const FAULT_DETAIL_NS: &str = "urn:tsgate:errori";
 
 /// The SOAP 1.1 faultcode class.

@@ -1,5 +1,6 @@
-//! The request road: admission, limits, envelope, dispatch, access log, answer. Every request
-//! ends in `finish`, which commits its access-log row before a single byte is answered.
+//! The request road: admission, limits, envelope, dispatch, access log, answer. Every SOAP
+//! request ends in `finish`, which commits its access-log row before a single byte is answered.
+//! The contract documents (`?wsdl`, `?xsd=`) are not transactions and get no row.
 
 use super::envelope::{self, EnvelopeError};
 use super::{operation, Fault, FaultCode, Operation, Outcome, RequestCtx};
@@ -70,6 +71,16 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    // The caller is looked up for every request, so a revoked, disabled or moved caller is
+    // refused on a connection opened before the change (after the next registry reload).
+    let conn = Arc::new(ConnInfo {
+        peer_ip: conn.peer_ip,
+        caller: conn
+            .fingerprint
+            .as_deref()
+            .and_then(|f| state.registry.snapshot().caller_by_fingerprint(f)),
+        fingerprint: conn.fingerprint.clone(),
+    });
     let mut ex = Exchange {
         tx: Uuid::now_v7(),
         ts: Utc::now(),
@@ -85,29 +96,45 @@ where
         operation = field::Empty,
         esito = field::Empty,
     );
-    async move {
-        state.metrics.in_flight().inc();
-        let result = match state.concurrency.clone().try_acquire_owned() {
-            Ok(permit) => {
-                let r = process(&state, &conn, &mut ex, req).await;
-                finish(&state, &conn, &ex, r, Some(permit)).await
-            }
-            Err(_) => {
-                finish(
-                    &state,
-                    &conn,
-                    &ex,
-                    Err((Fault::new(FaultCode::Overloaded), LogFields::default())),
-                    None,
-                )
-                .await
-            }
-        };
-        state.metrics.in_flight().dec();
-        result
+    let tx = ex.tx;
+    // Its own task: if the client goes away, hyper drops this future, but the request still
+    // runs to the end and its access-log row is committed.
+    let task = tokio::spawn(
+        async move {
+            state.metrics.in_flight().inc();
+            let result = match state.concurrency.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let r = process(&state, &conn, &mut ex, req).await;
+                    finish(&state, &conn, &ex, r, Some(permit)).await
+                }
+                Err(_) => {
+                    finish(
+                        &state,
+                        &conn,
+                        &ex,
+                        Err((Fault::new(FaultCode::Overloaded), LogFields::default())),
+                        None,
+                    )
+                    .await
+                }
+            };
+            state.metrics.in_flight().dec();
+            result
+        }
+        .instrument(span),
+    );
+    match task.await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(transaction_id = %tx, error = %e, "request task failed");
+            let fault = Fault::new(FaultCode::Internal);
+            respond(
+                fault.code.status(),
+                fault.to_envelope(&tx.to_string()),
+                None,
+            )
+        }
     }
-    .instrument(span)
-    .await
 }
 
 async fn process<B>(
@@ -395,8 +422,6 @@ fn envelope_fault(e: &EnvelopeError) -> Fault {
         | EnvelopeError::EmptyBody
         | EnvelopeError::MultipleBodyChildren
         | EnvelopeError::TextInBody => FaultCode::BodyNotSingle,
-        #[allow(unreachable_patterns)]
-        _ => FaultCode::Malformed,
     };
     Fault::new(code)
 }

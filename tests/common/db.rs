@@ -94,22 +94,6 @@ fn ensure_template(admin: &str) -> String {
             .execute(&mut conn)
             .expect("rename");
     }
-    // Templates of older migrations or fixtures are no longer needed.
-    #[derive(diesel::QueryableByName)]
-    struct Stale {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        datname: String,
-    }
-    let stale: Vec<Stale> = diesel::sql_query(
-        r"SELECT datname FROM pg_database WHERE datname LIKE 'tsgate\_tpl\_%' AND datname <> $1",
-    )
-    .bind::<diesel::sql_types::Text, _>(&name)
-    .load(&mut conn)
-    .unwrap_or_default();
-    for s in stale {
-        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", s.datname);
-        let _ = diesel::sql_query(drop).execute(&mut conn);
-    }
     diesel::sql_query("SELECT pg_advisory_unlock(72430017)")
         .execute(&mut conn)
         .expect("unlock");

@@ -118,7 +118,8 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         Ok(r) => r,
         Err(fault) => return Ok(Outcome::fault(fault, LogFields::default())),
     };
-    // Section 3.5: codice fiscale always; card number and expiry only for a negative outcome.
+    // Section 3.5: codice fiscale always; card number and expiry only for a negative outcome
+    // (esito 01). 02 is "verification not performed", a fault is no outcome: neither keeps them.
     let scadenza = req
         .data_scadenza_tessera
         .as_deref()
@@ -128,7 +129,11 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         numero_tessera: req.numero_tessera.clone(),
         data_scadenza_tessera: scadenza,
     };
-    let refuse = |code: FaultCode| Ok(Outcome::fault(Fault::new(code), negative_log.clone()));
+    let cf_only = LogFields {
+        codice_fiscale: Some(req.codice_fiscale.clone()),
+        ..LogFields::default()
+    };
+    let refuse = |code: FaultCode| Ok(Outcome::fault(Fault::new(code), cf_only.clone()));
 
     let cf = match CodiceFiscale::parse(&req.codice_fiscale) {
         Ok(cf) => cf,
@@ -138,7 +143,7 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
                     FaultCode::CodiceFiscaleInvalid,
                     "carattere di controllo errato",
                 ),
-                negative_log,
+                cf_only,
             ))
         }
         Err(_) => return refuse(FaultCode::CodiceFiscaleInvalid),
@@ -170,13 +175,10 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         scadenza,
         &regione_chiamante,
     );
-    let log = if esito.code() == "00" {
-        LogFields {
-            codice_fiscale: Some(cf.as_str().to_owned()),
-            ..LogFields::default()
-        }
-    } else {
+    let log = if esito.code() == "01" {
         negative_log
+    } else {
+        cf_only
     };
     let mut ricevuta = Ricevuta {
         identificativo_transazione: ctx.transaction_id.clone(),
