@@ -342,15 +342,7 @@ async fn a_disabled_caller_is_refused_on_an_open_connection() {
     diesel::sql_query("UPDATE chiamante SET abilitato = false WHERE nome = 'regione-lombardia'")
         .execute(&mut s.db.connection())
         .unwrap();
-    let state = s.state().clone();
-    tokio::task::spawn_blocking(move || {
-        state
-            .registry
-            .reload(&mut state.pool.get().unwrap())
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    s.reload_registry().await;
     let r = conn
         .soap(VAFR_PATH, VAFR_ACTION, ok_body())
         .await

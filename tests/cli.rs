@@ -68,15 +68,7 @@ async fn pki_issue_binds_and_revoke_refuses() {
         "lazio-2",
     ]));
     // ...the registry picks it up at its next reload, and it works.
-    let state = s.state().clone();
-    tokio::task::spawn_blocking(move || {
-        state
-            .registry
-            .reload(&mut state.pool.get().unwrap())
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    s.reload_registry().await;
     let body = vafr_envelope("RSSMRA60C15F205L", None, None, None);
     let r = s
         .client("lazio-2")

@@ -179,6 +179,17 @@ impl TestServer {
         Client::new(self.addr(), &self.pki.ca_pem_path(), None)
     }
 
+    /// Reloads the caller registry now, as the server's periodic task would.
+    pub async fn reload_registry(&self) {
+        let state = self.state().clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = state.pool.get().expect("pool");
+            state.registry.reload(&mut conn).expect("reload")
+        })
+        .await
+        .expect("reload task");
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.shutdown().await;
