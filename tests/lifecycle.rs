@@ -45,14 +45,8 @@ async fn admin_port_reports_health_and_metrics() {
         .soap(VAFR_PATH, VAFR_ACTION, "garbage")
         .await
         .unwrap();
-    s.client("avn")
-        .soap(
-            VAFR_PATH,
-            VAFR_ACTION,
-            vafr_envelope("BNCGLI85L42H501P", None, None, None),
-        )
-        .await
-        .unwrap();
+    s.call("avn", vafr_envelope("BNCGLI85L42H501P", None, None, None))
+        .await;
     let (status, metrics) = admin_get(admin, "/metrics").await;
     assert_eq!(status, 200);
     for needle in [
@@ -102,14 +96,11 @@ async fn shutdown_answers_in_flight_requests_and_flushes_their_rows() {
 #[tokio::test(flavor = "multi_thread")]
 async fn retention_drops_whole_expired_partitions_only() {
     let s = TestServer::start().await;
-    s.client("regione-lombardia")
-        .soap(
-            VAFR_PATH,
-            VAFR_ACTION,
-            vafr_envelope("BNCGLI85L42H501P", None, None, None),
-        )
-        .await
-        .unwrap();
+    s.call(
+        "regione-lombardia",
+        vafr_envelope("BNCGLI85L42H501P", None, None, None),
+    )
+    .await;
     let mut conn = s.db.connection();
     diesel::sql_query(
         "SELECT access_log_ensure_partitions((now() - interval '15 months')::date, 5)",

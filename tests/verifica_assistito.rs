@@ -12,23 +12,15 @@ const VERDI: &str = "VRDLCU39S20L219J"; // 010, cluster OVER80
 const ESPOSITO: &str = "SPSNNA90A49F839L"; // 150, no cluster, two cards
 const UNKNOWN: &str = "RCCMNL83S18D969H"; // valid, not in the registry
 
-async fn call(server: &TestServer, cert: &str, body: String) -> Reply {
-    server
-        .client(cert)
-        .soap(VAFR_PATH, VAFR_ACTION, body)
-        .await
-        .expect("reply")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn esito_00_with_every_output_field() {
     let s = TestServer::start().await;
-    let r = call(
-        &s,
-        "regione-lombardia",
-        vafr_envelope(BIANCHI, Some(BIANCHI_TS), Some("2028-01-31"), None),
-    )
-    .await;
+    let r = s
+        .call(
+            "regione-lombardia",
+            vafr_envelope(BIANCHI, Some(BIANCHI_TS), Some("2028-01-31"), None),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(xml_text(&r.body, "esito").as_deref(), Some("00"));
     assert_eq!(
@@ -71,12 +63,9 @@ async fn esito_00_with_every_output_field() {
 #[tokio::test(flavor = "multi_thread")]
 async fn esito_00_omits_residence_when_equal_and_cluster_when_unknown() {
     let s = TestServer::start().await;
-    let r = call(
-        &s,
-        "regione-lombardia",
-        vafr_envelope(VERDI, None, None, None),
-    )
-    .await;
+    let r = s
+        .call("regione-lombardia", vafr_envelope(VERDI, None, None, None))
+        .await;
     assert_eq!(
         xml_text(&r.body, "esito").as_deref(),
         Some("00"),
@@ -93,12 +82,12 @@ async fn esito_00_omits_residence_when_equal_and_cluster_when_unknown() {
         Some("OVER80")
     );
 
-    let r = call(
-        &s,
-        "regione-lombardia",
-        vafr_envelope(ESPOSITO, None, Some("2031-01-31"), None),
-    )
-    .await;
+    let r = s
+        .call(
+            "regione-lombardia",
+            vafr_envelope(ESPOSITO, None, Some("2031-01-31"), None),
+        )
+        .await;
     assert_eq!(
         xml_text(&r.body, "esito").as_deref(),
         Some("00"),
@@ -131,7 +120,7 @@ async fn esito_01_for_each_inconsistency_logs_card_and_expiry() {
         ),
     ];
     for (body, expected) in cases {
-        let r = call(&s, "regione-lazio", body).await;
+        let r = s.call("regione-lazio", body).await;
         assert_eq!(r.status, 200, "{}", r.body);
         assert_eq!(
             xml_text(&r.body, "esito").as_deref(),
@@ -165,12 +154,12 @@ async fn esito_01_for_each_inconsistency_logs_card_and_expiry() {
 #[tokio::test(flavor = "multi_thread")]
 async fn esito_02_for_the_region_of_assistance() {
     let s = TestServer::start().await;
-    let r = call(
-        &s,
-        "regione-lombardia",
-        vafr_envelope(ROSSI, Some(ROSSI_TS), None, None),
-    )
-    .await;
+    let r = s
+        .call(
+            "regione-lombardia",
+            vafr_envelope(ROSSI, Some(ROSSI_TS), None, None),
+        )
+        .await;
     assert_eq!(
         xml_text(&r.body, "esito").as_deref(),
         Some("02"),
@@ -192,14 +181,18 @@ async fn esito_02_for_the_region_of_assistance() {
 async fn piattaforma_nazionale_calls_on_behalf_of_a_region() {
     let s = TestServer::start().await;
     let pn = "piattaforma-nazionale";
-    let r = call(&s, pn, vafr_envelope(ROSSI, None, None, Some("030"))).await;
+    let r = s
+        .call(pn, vafr_envelope(ROSSI, None, None, Some("030")))
+        .await;
     assert_eq!(
         xml_text(&r.body, "esito").as_deref(),
         Some("02"),
         "{}",
         r.body
     );
-    let r = call(&s, pn, vafr_envelope(ROSSI, None, None, Some("120"))).await;
+    let r = s
+        .call(pn, vafr_envelope(ROSSI, None, None, Some("120")))
+        .await;
     assert_eq!(
         xml_text(&r.body, "esito").as_deref(),
         Some("00"),
@@ -210,7 +203,9 @@ async fn piattaforma_nazionale_calls_on_behalf_of_a_region() {
         xml_text(&r.body, "regioneAssistenza").as_deref(),
         Some("030")
     );
-    let r = call(&s, pn, vafr_envelope(ROSSI, None, None, Some("300"))).await;
+    let r = s
+        .call(pn, vafr_envelope(ROSSI, None, None, Some("300")))
+        .await;
     assert_eq!(
         xml_text(&r.body, "esito").as_deref(),
         Some("00"),
@@ -218,14 +213,16 @@ async fn piattaforma_nazionale_calls_on_behalf_of_a_region() {
         r.body
     );
 
-    let r = call(&s, pn, vafr_envelope(ROSSI, None, None, None)).await;
+    let r = s.call(pn, vafr_envelope(ROSSI, None, None, None)).await;
     assert_eq!(
         (r.status, fault_code(&r).as_deref()),
         (500, Some("TSG-0304")),
         "{}",
         r.body
     );
-    let r = call(&s, pn, vafr_envelope(ROSSI, None, None, Some("999"))).await;
+    let r = s
+        .call(pn, vafr_envelope(ROSSI, None, None, Some("999")))
+        .await;
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0305"), "{}", r.body);
     s.stop().await;
 }
@@ -234,12 +231,12 @@ async fn piattaforma_nazionale_calls_on_behalf_of_a_region() {
 async fn input_faults_are_client_faults_and_logged() {
     let s = TestServer::start().await;
     // A region may not send regioneChiamante.
-    let r = call(
-        &s,
-        "regione-lombardia",
-        vafr_envelope(BIANCHI, None, None, Some("120")),
-    )
-    .await;
+    let r = s
+        .call(
+            "regione-lombardia",
+            vafr_envelope(BIANCHI, None, None, Some("120")),
+        )
+        .await;
     assert_eq!(r.status, 500);
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0303"), "{}", r.body);
     assert_eq!(
@@ -258,12 +255,12 @@ async fn input_faults_are_client_faults_and_logged() {
     assert_eq!(row.codice_fiscale.as_deref(), Some(BIANCHI));
 
     // Wrong check character: pattern passes, the domain rule does not.
-    let r = call(
-        &s,
-        "regione-lombardia",
-        vafr_envelope("BNCGLI85L42H501A", None, None, None),
-    )
-    .await;
+    let r = s
+        .call(
+            "regione-lombardia",
+            vafr_envelope("BNCGLI85L42H501A", None, None, None),
+        )
+        .await;
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0302"), "{}", r.body);
     // Schema facets: pattern, length, date, missing required element.
     for body in [
@@ -273,7 +270,7 @@ async fn input_faults_are_client_faults_and_logged() {
         vafr_envelope(BIANCHI, None, None, Some("12")),
         vafr_envelope("", None, None, None),
     ] {
-        let r = call(&s, "regione-lombardia", body).await;
+        let r = s.call("regione-lombardia", body).await;
         assert_eq!(
             (r.status, fault_code(&r).as_deref()),
             (500, Some("TSG-0301")),
@@ -289,7 +286,7 @@ async fn input_faults_are_client_faults_and_logged() {
     // A missing required element names the field.
     let missing =
         vafr_envelope("X", None, None, None).replace("<v:codiceFiscale>X</v:codiceFiscale>", "");
-    let r = call(&s, "regione-lombardia", missing).await;
+    let r = s.call("regione-lombardia", missing).await;
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0301"), "{}", r.body);
     assert!(
         xml_text(&r.body, "descrizione")

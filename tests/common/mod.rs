@@ -179,6 +179,14 @@ impl TestServer {
         Client::new(self.addr(), &self.pki.ca_pem_path(), None)
     }
 
+    /// One VerificaAssistitoFuoriRegione call with the certificate `cert`, on a fresh connection.
+    pub async fn call(&self, cert: &str, body: impl Into<bytes::Bytes>) -> Reply {
+        self.client(cert)
+            .soap(VAFR_PATH, VAFR_ACTION, body)
+            .await
+            .expect("reply")
+    }
+
     /// Reloads the caller registry now, as the server's periodic task would.
     pub async fn reload_registry(&self) {
         let state = self.state().clone();
