@@ -47,6 +47,7 @@ diesel::table! {
         limite_raffica -> Int4,
         abilitato -> Bool,
         creato_il -> Timestamptz,
+        tessera_obbligatoria -> Bool,
     }
 }
 
@@ -84,7 +85,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    prenotazione (id) {
+        id -> Int8,
+        codice_fiscale -> Text,
+        dose -> Int2,
+        regione_prenotazione -> Text,
+        codice_regione -> Text,
+        codice_aic -> Nullable<Text>,
+        data_prenotazione -> Date,
+        identificativo_transazione -> Uuid,
+        aggiornata_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    somministrazione (id) {
+        id -> Int8,
+        codice_fiscale -> Text,
+        dose -> Int2,
+        regione_somministrazione -> Text,
+        codice_regione -> Text,
+        codice_aic -> Text,
+        data_somministrazione -> Date,
+        deroga_sequenza -> Bool,
+        identificativo_transazione -> Uuid,
+        aggiornata_il -> Timestamptz,
+    }
+}
+
 diesel::joinable!(assistito -> regione (regione_assistenza));
+diesel::joinable!(prenotazione -> assistito (codice_fiscale));
+diesel::joinable!(somministrazione -> assistito (codice_fiscale));
 diesel::joinable!(tessera_sanitaria -> assistito (codice_fiscale));
 diesel::joinable!(chiamante_rete -> chiamante (chiamante_id));
 diesel::joinable!(chiamante_certificato -> chiamante (chiamante_id));
@@ -98,4 +130,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     chiamante_rete,
     chiamante_certificato,
     access_log,
+    prenotazione,
+    somministrazione,
 );

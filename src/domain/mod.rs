@@ -1,10 +1,12 @@
 //! Value types that carry the domain rules: once parsed, a value is proof of its validity.
 //! Parse, don't validate twice.
 
+mod aic;
 mod codice_fiscale;
 mod regione;
 mod tessera;
 
+pub use aic::CodiceAic;
 pub use codice_fiscale::CodiceFiscale;
 pub use regione::CodiceRegione;
 pub use tessera::NumeroTessera;
@@ -20,4 +22,8 @@ pub enum DomainError {
     NumeroTessera,
     #[error("codice regione: sono richieste 3 cifre")]
     CodiceRegione,
+    #[error("codice AIC: sono richieste 9 cifre, la prima 0")]
+    CodiceAicFormato,
+    #[error("codice AIC: cifra di controllo errata")]
+    CodiceAicControllo,
 }

@@ -1,6 +1,7 @@
 //! Services of the decree of 31 May 2021 for the vaccination campaign (regions, Piattaforma
 //! Nazionale, AVN).
 
+pub mod avn;
 pub mod repo;
 pub mod verifica_assistito;
 
