@@ -31,6 +31,13 @@ pub struct CallerSpec {
     pub limite_al_secondo: i32,
     #[serde(default = "default_burst")]
     pub limite_raffica: i32,
+    /// Whether VerificaSomministrazioni requires numeroTessera from this caller (section 6.3).
+    #[serde(default = "default_true")]
+    pub tessera_obbligatoria: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_rate() -> i32 {
@@ -61,6 +68,7 @@ pub fn upsert(conn: &mut PgConnection, spec: &CallerSpec) -> anyhow::Result<i64>
         operazioni: spec.operazioni.clone(),
         limite_al_secondo: spec.limite_al_secondo,
         limite_raffica: spec.limite_raffica,
+        tessera_obbligatoria: spec.tessera_obbligatoria,
         reti: spec.reti.clone(),
     };
     repo::upsert_caller(conn, &new).with_context(|| format!("caller {}", spec.nome))

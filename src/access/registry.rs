@@ -49,6 +49,8 @@ pub struct Caller {
     pub reti: Vec<IpNetwork>,
     pub operazioni: HashSet<String>,
     pub limiter: Arc<RateLimiter>,
+    /// VerificaSomministrazioni requires numeroTessera from this caller (section 6.3).
+    pub tessera_obbligatoria: bool,
 }
 
 impl Caller {
@@ -71,7 +73,16 @@ impl std::fmt::Debug for Caller {
 }
 
 /// id, nome, tipo, codice_regione, operazioni, limite_al_secondo, limite_raffica
-type CallerRow = (i64, String, String, Option<String>, Vec<String>, i32, i32);
+type CallerRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Vec<String>,
+    i32,
+    i32,
+    bool,
+);
 
 /// One immutable snapshot of the registry.
 #[derive(Default)]
@@ -110,6 +121,7 @@ impl Registry {
                 c::operazioni,
                 c::limite_al_secondo,
                 c::limite_raffica,
+                c::tessera_obbligatoria,
             ))
             .load(conn)?;
         let nets: Vec<(i64, IpNetwork)> =
@@ -130,7 +142,7 @@ impl Registry {
 
         let mut registry = Registry::default();
         let mut by_id = HashMap::new();
-        for (id, nome, tipo, regione, operazioni, per_second, burst) in rows {
+        for (id, nome, tipo, regione, operazioni, per_second, burst, tessera_obbligatoria) in rows {
             let Some(tipo) = TipoChiamante::parse(&tipo) else {
                 tracing::warn!(caller = %nome, tipo = %tipo, "caller of unknown kind ignored");
                 continue;
@@ -154,6 +166,7 @@ impl Registry {
                 reti,
                 operazioni: operazioni.into_iter().collect(),
                 limiter,
+                tessera_obbligatoria,
             });
             by_id.insert(id, caller.clone());
             registry.callers.push(caller);

@@ -14,6 +14,7 @@ pub struct NewCaller<'a> {
     pub operazioni: Vec<String>,
     pub limite_al_secondo: i32,
     pub limite_raffica: i32,
+    pub tessera_obbligatoria: bool,
     pub reti: Vec<IpNetwork>,
 }
 
@@ -28,6 +29,7 @@ pub fn upsert_caller(conn: &mut PgConnection, new: &NewCaller<'_>) -> QueryResul
                 c::operazioni.eq(&new.operazioni),
                 c::limite_al_secondo.eq(new.limite_al_secondo),
                 c::limite_raffica.eq(new.limite_raffica),
+                c::tessera_obbligatoria.eq(new.tessera_obbligatoria),
             ))
             .on_conflict(c::nome)
             .do_update()
@@ -37,6 +39,7 @@ pub fn upsert_caller(conn: &mut PgConnection, new: &NewCaller<'_>) -> QueryResul
                 c::operazioni.eq(&new.operazioni),
                 c::limite_al_secondo.eq(new.limite_al_secondo),
                 c::limite_raffica.eq(new.limite_raffica),
+                c::tessera_obbligatoria.eq(new.tessera_obbligatoria),
             ))
             .returning(c::id)
             .get_result(conn)?;

@@ -13,9 +13,13 @@ pub struct LogFields {
     pub codice_fiscale: Option<String>,
     pub numero_tessera: Option<String>,
     pub data_scadenza_tessera: Option<NaiveDate>,
+    /// Keep the esito only when negative (decree section 6.5): a positive outcome leaves
+    /// both `esito` and `codice_errore` empty.
+    pub esito_solo_se_negativo: bool,
 }
 
-/// A complete row. Exactly one of `esito` (answered) and `codice_errore` (refused) is set.
+/// A complete row. At most one of `esito` (answered) and `codice_errore` (refused) is set;
+/// neither, for a positive outcome of an operation that keeps only negative ones.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::Insertable)]
 #[diesel(table_name = access_log)]
 pub struct AccessRecord {
@@ -43,6 +47,7 @@ impl AccessRecord {
         fields: LogFields,
     ) -> Self {
         let (esito, codice_errore) = match outcome {
+            Ok("00") if fields.esito_solo_se_negativo => (None, None),
             Ok(esito) => (Some(esito.to_owned()), None),
             Err(code) => (None, Some(code.to_owned())),
         };

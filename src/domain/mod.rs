@@ -4,6 +4,7 @@
 mod aic;
 mod codice_fiscale;
 mod regione;
+pub mod tempo;
 mod tessera;
 
 pub use aic::CodiceAic;

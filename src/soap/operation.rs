@@ -2,23 +2,48 @@
 //! Adding an operation = XSD + WSDL + handler + one `Operation` value listed in `all()`.
 
 use super::Fault;
-use crate::access::Caller;
-use crate::audit::LogFields;
+use crate::access::{Caller, TipoChiamante};
+use crate::audit::{AccessRecord, LogFields};
 use crate::db::DbError;
+use chrono::{DateTime, Utc};
 use diesel::PgConnection;
+use std::net::IpAddr;
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// What a handler knows about the request besides its body.
 pub struct RequestCtx {
-    pub transaction_id: String,
+    pub transaction_id: Uuid,
     pub caller: Arc<Caller>,
+    pub operation: &'static str,
+    /// When the request arrived and where from: the access-log row's own fields.
+    pub ts: DateTime<Utc>,
+    pub peer_ip: IpAddr,
+}
+
+impl RequestCtx {
+    /// This request's access-log row with `esito`, for a handler that commits it in the same
+    /// transaction as its business writes (then it answers with `Outcome::logged`).
+    pub fn access_record(&self, esito: &str, fields: LogFields) -> AccessRecord {
+        AccessRecord::new(
+            self.ts,
+            self.transaction_id,
+            Some(self.operation),
+            Some(self.caller.nome.clone()),
+            self.peer_ip,
+            Ok(esito),
+            fields,
+        )
+    }
 }
 
 /// A handler's answer: the response body element (XML, no declaration) or a fault, plus the
 /// access-log fields. `esito` is the decree's outcome code when the response is an answer.
+/// `logged`: the handler already committed the access-log row with its own writes.
 pub struct Outcome {
     pub response: Result<(String, &'static str), Fault>,
     pub log: LogFields,
+    pub logged: bool,
 }
 
 impl Outcome {
@@ -26,6 +51,16 @@ impl Outcome {
         Self {
             response: Ok((body_xml, esito)),
             log,
+            logged: false,
+        }
+    }
+
+    /// An answer whose access-log row was committed in the handler's own transaction.
+    pub fn logged(body_xml: String, esito: &'static str) -> Self {
+        Self {
+            response: Ok((body_xml, esito)),
+            log: LogFields::default(),
+            logged: true,
         }
     }
 
@@ -33,6 +68,7 @@ impl Outcome {
         Self {
             response: Err(fault),
             log,
+            logged: false,
         }
     }
 }
@@ -52,6 +88,8 @@ pub struct Operation {
     /// WSDL text and the schemas it imports, directly or not: (file name, text).
     pub wsdl: &'static str,
     pub schemas: &'static [(&'static str, &'static str)],
+    /// The kinds of caller the decree lets call it, whatever the entitlements say.
+    pub callers: &'static [TipoChiamante],
     pub handler: Handler,
 }
 
@@ -66,7 +104,13 @@ impl std::fmt::Debug for Operation {
 
 /// Every operation the gateway serves.
 pub fn all() -> &'static [&'static Operation] {
-    static ALL: [&Operation; 1] = [&crate::services::vaccini::VERIFICA_ASSISTITO_FUORI_REGIONE];
+    use crate::services::vaccini as v;
+    static ALL: [&Operation; 4] = [
+        &v::VERIFICA_ASSISTITO_FUORI_REGIONE,
+        &v::TRASMISSIONE_PRENOTAZIONE,
+        &v::TRASMISSIONE_SOMMINISTRAZIONE,
+        &v::VERIFICA_SOMMINISTRAZIONI,
+    ];
     &ALL
 }
 

@@ -46,6 +46,8 @@ enum Answer {
         body: String,
         esito: &'static str,
         log: LogFields,
+        /// The row was committed with the handler's own writes.
+        logged: bool,
     },
     Document(String),
 }
@@ -171,7 +173,7 @@ where
     if req.method() != Method::POST {
         return Err(refuse(FaultCode::MethodNotAllowed));
     }
-    if !caller.allows_operation(op.name) {
+    if !caller.allows_operation(op.name) || !op.callers.contains(&caller.tipo) {
         return Err(refuse(FaultCode::OperationNotAllowed));
     }
     let rate = caller.limiter.check(op.name);
@@ -205,8 +207,11 @@ where
     }
 
     let ctx = RequestCtx {
-        transaction_id: ex.tx.to_string(),
+        transaction_id: ex.tx,
         caller,
+        operation: op.name,
+        ts: ex.ts,
+        peer_ip: conn.peer_ip,
     };
     let handler = op.handler;
     let body_xml = scanned.body_xml;
@@ -214,10 +219,17 @@ where
         Ok(Outcome {
             response: Ok((body, esito)),
             log,
-        }) => Ok(Answer::Soap { body, esito, log }),
+            logged,
+        }) => Ok(Answer::Soap {
+            body,
+            esito,
+            log,
+            logged,
+        }),
         Ok(Outcome {
             response: Err(fault),
             log,
+            ..
         }) => Err((fault, log)),
         Err(DbError::Unavailable(e)) => {
             tracing::warn!(error = %e, "database unavailable");
@@ -241,12 +253,21 @@ async fn finish(
 ) -> Response<Full<Bytes>> {
     let op_name = ex.operation.map(|o| o.name);
     let tx = ex.tx.to_string();
+    let mut logged = false;
     let (status, xml, outcome_code, log) = match result {
         Ok(Answer::Document(doc)) => {
             drop(permit);
             return respond(StatusCode::OK, doc, ex.rate);
         }
-        Ok(Answer::Soap { body, esito, log }) => (StatusCode::OK, wrap_body(&body), Ok(esito), log),
+        Ok(Answer::Soap {
+            body,
+            esito,
+            log,
+            logged: in_handler,
+        }) => {
+            logged = in_handler;
+            (StatusCode::OK, wrap_body(&body), Ok(esito), log)
+        }
         Err((fault, log)) => {
             if fault.code == FaultCode::Internal {
                 tracing::error!(code = fault.code.code(), "internal fault answered");
@@ -279,7 +300,11 @@ async fn finish(
         outcome_code,
         log,
     );
-    let committed = state.access_log.commit(record).await;
+    let committed = if logged {
+        Ok(())
+    } else {
+        state.access_log.commit(record).await
+    };
     drop(permit);
     state
         .metrics

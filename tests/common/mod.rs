@@ -20,6 +20,54 @@ pub const VAFR_ACTION: &str =
     "urn:tsgate:vaccini:verificaAssistitoFuoriRegione#VerificaAssistitoFuoriRegione";
 pub const VAFR_NS: &str = "urn:tsgate:vaccini:verificaAssistitoFuoriRegione";
 
+/// The operations of section 4 and 6: (path, SOAPAction, namespace).
+pub const PRENOTAZIONE: Op = Op::new("TrasmissionePrenotazione", "trasmissionePrenotazione");
+pub const SOMMINISTRAZIONE: Op = Op::new(
+    "TrasmissioneSomministrazione",
+    "trasmissioneSomministrazione",
+);
+pub const VERIFICA_SOMMINISTRAZIONI: Op =
+    Op::new("VerificaSomministrazioni", "verificaSomministrazioni");
+
+/// A SOAP operation as a client sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Op {
+    pub name: &'static str,
+    pub lower: &'static str,
+}
+
+impl Op {
+    pub const fn new(name: &'static str, lower: &'static str) -> Self {
+        Self { name, lower }
+    }
+
+    pub fn path(&self) -> String {
+        format!("/ws/{}", self.name)
+    }
+
+    pub fn action(&self) -> String {
+        format!("urn:tsgate:vaccini:{}#{}", self.lower, self.name)
+    }
+
+    pub fn ns(&self) -> String {
+        format!("urn:tsgate:vaccini:{}", self.lower)
+    }
+
+    /// A request envelope whose Richiesta holds `fields` (name, value) in order.
+    pub fn envelope(&self, fields: &[(&str, &str)]) -> String {
+        let inner: String = fields
+            .iter()
+            .map(|(k, v)| format!("<o:{k}>{v}</o:{k}>"))
+            .collect();
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:o="{}"><soapenv:Body><o:{}Richiesta>{inner}</o:{}Richiesta></soapenv:Body></soapenv:Envelope>"#,
+            self.ns(),
+            self.name,
+            self.name
+        )
+    }
+}
+
 /// A unique scratch directory under target/tmp.
 pub fn scratch_dir(tag: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
@@ -46,13 +94,15 @@ pub fn caller(
         reti: reti.iter().map(|r| r.parse().expect("cidr")).collect(),
         limite_al_secondo: 1000,
         limite_raffica: 1000,
+        tessera_obbligatoria: true,
     }
 }
 
-/// The standard cast: two regions, the Piattaforma Nazionale, AVN (not entitled), a caller
-/// registered only for another address, and a revoked certificate.
+/// The standard cast: two regions (Lazio need not send numeroTessera to
+/// VerificaSomministrazioni), the Piattaforma Nazionale, AVN (entitled to the transmissions
+/// only), a caller registered only for another address, and a revoked certificate.
 pub fn standard_callers() -> Vec<CallerSpec> {
-    let op = ["VerificaAssistitoFuoriRegione"];
+    let op = ["VerificaAssistitoFuoriRegione", "VerificaSomministrazioni"];
     vec![
         caller(
             "regione-lombardia",
@@ -61,13 +111,16 @@ pub fn standard_callers() -> Vec<CallerSpec> {
             &op,
             &["127.0.0.0/8"],
         ),
-        caller(
-            "regione-lazio",
-            "REGIONE",
-            Some("120"),
-            &op,
-            &["127.0.0.0/8"],
-        ),
+        CallerSpec {
+            tessera_obbligatoria: false,
+            ..caller(
+                "regione-lazio",
+                "REGIONE",
+                Some("120"),
+                &op,
+                &["127.0.0.0/8"],
+            )
+        },
         caller(
             "piattaforma-nazionale",
             "PIATTAFORMA_NAZIONALE",
@@ -75,7 +128,13 @@ pub fn standard_callers() -> Vec<CallerSpec> {
             &op,
             &["127.0.0.0/8"],
         ),
-        caller("avn", "AVN", None, &[], &["127.0.0.0/8"]),
+        caller(
+            "avn",
+            "AVN",
+            None,
+            &["TrasmissionePrenotazione", "TrasmissioneSomministrazione"],
+            &["127.0.0.0/8"],
+        ),
         caller(
             "regione-veneto",
             "REGIONE",
@@ -183,6 +242,14 @@ impl TestServer {
     pub async fn call(&self, cert: &str, body: impl Into<bytes::Bytes>) -> Reply {
         self.client(cert)
             .soap(VAFR_PATH, VAFR_ACTION, body)
+            .await
+            .expect("reply")
+    }
+
+    /// One call of `op` with the certificate `cert`, on a fresh connection.
+    pub async fn call_op(&self, cert: &str, op: Op, fields: &[(&str, &str)]) -> Reply {
+        self.client(cert)
+            .soap(&op.path(), &op.action(), op.envelope(fields))
             .await
             .expect("reply")
     }
@@ -304,4 +371,46 @@ pub fn log_row(db: &TestDb, transaction: &str) -> LogRow {
 /// The fault code in a fault response.
 pub fn fault_code(reply: &Reply) -> Option<String> {
     xml_text(&reply.body, "codice")
+}
+
+/// Texts of every element with this local name, in document order.
+pub fn xml_texts(xml: &str, local: &str) -> Vec<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) if e.local_name().as_ref() == local => {
+                current = Some(String::new())
+            }
+            Ok(Event::Text(t)) => {
+                if let Some(c) = current.as_mut() {
+                    c.push_str(&t.xml10_content());
+                }
+            }
+            Ok(Event::End(e)) if e.local_name().as_ref() == local => {
+                if let Some(c) = current.take() {
+                    out.push(c);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return out,
+            _ => {}
+        }
+    }
+}
+
+/// The single integer a query returns (as `n`).
+pub fn count(db: &TestDb, sql: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.connection();
+    diesel::sql_query(sql)
+        .get_result::<N>(&mut conn)
+        .expect("count query")
+        .n
 }

@@ -181,10 +181,17 @@ pub fn parse_prenotazione(r: &PrenotazioneIn<'_>) -> Result<Prenotazione, Vec<Er
     if tipo.is_none() {
         errors.push(Errore::TipoOperazioneNonValido);
     }
-    let codice_regione = regione(r.codice_regione, Errore::CodiceRegioneSconosciuto, &mut errors);
+    let codice_regione = regione(
+        r.codice_regione,
+        Errore::CodiceRegioneSconosciuto,
+        &mut errors,
+    );
     let cf = codice_fiscale(r.identificativo_assistito, &mut errors);
-    let regione_prenotazione =
-        regione(r.regione_prenotazione, Errore::RegioneSconosciuta, &mut errors);
+    let regione_prenotazione = regione(
+        r.regione_prenotazione,
+        Errore::RegioneSconosciuta,
+        &mut errors,
+    );
     let dose = dose(r.dose, &mut errors);
     let aic = match r.codice_aic.filter(|s| !s.is_empty()) {
         Some(s) => codice_aic(s, &mut errors),
@@ -206,6 +213,79 @@ pub fn parse_prenotazione(r: &PrenotazioneIn<'_>) -> Result<Prenotazione, Vec<Er
                 codice_aic: aic,
                 data_prenotazione: data,
                 dose: d,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// An administration record as it arrives, every field its lexical value.
+#[derive(Debug, Clone, Copy)]
+pub struct SomministrazioneIn<'a> {
+    pub tipo_operazione: &'a str,
+    pub codice_regione: &'a str,
+    pub identificativo_assistito: &'a str,
+    pub regione_somministrazione: &'a str,
+    pub codice_aic: &'a str,
+    pub data_somministrazione: &'a str,
+    pub dose: &'a str,
+    pub deroga_sequenza_dosi: bool,
+}
+
+/// An administration record that passed every rule that needs no database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Somministrazione {
+    pub tipo_operazione: TipoOperazione,
+    pub codice_regione: CodiceRegione,
+    pub codice_fiscale: CodiceFiscale,
+    pub regione_somministrazione: CodiceRegione,
+    pub codice_aic: CodiceAic,
+    pub data_somministrazione: NaiveDate,
+    pub dose: i16,
+    pub deroga_sequenza_dosi: bool,
+}
+
+/// Checks an administration record; `today` (Europe/Rome) bounds the date of an insert or a
+/// change (a cancel names a record, its date is not a new fact).
+pub fn parse_somministrazione(
+    r: &SomministrazioneIn<'_>,
+    today: NaiveDate,
+) -> Result<Somministrazione, Vec<Errore>> {
+    let mut errors = Vec::new();
+    let tipo = TipoOperazione::parse(r.tipo_operazione);
+    if tipo.is_none() {
+        errors.push(Errore::TipoOperazioneNonValido);
+    }
+    let codice_regione = regione(
+        r.codice_regione,
+        Errore::CodiceRegioneSconosciuto,
+        &mut errors,
+    );
+    let cf = codice_fiscale(r.identificativo_assistito, &mut errors);
+    let regione_s = regione(
+        r.regione_somministrazione,
+        Errore::RegioneSconosciuta,
+        &mut errors,
+    );
+    let aic = codice_aic(r.codice_aic, &mut errors);
+    let data = date(r.data_somministrazione, &mut errors);
+    if data.is_some_and(|d| d > today) && tipo != Some(TipoOperazione::Cancellazione) {
+        errors.push(Errore::DataNelFuturo);
+    }
+    let dose = dose(r.dose, &mut errors);
+    match (tipo, codice_regione, cf, regione_s, aic, data, dose) {
+        (Some(t), Some(cr), Some(cf), Some(rs), Some(aic), Some(data), Some(d))
+            if errors.is_empty() =>
+        {
+            Ok(Somministrazione {
+                tipo_operazione: t,
+                codice_regione: cr,
+                codice_fiscale: cf,
+                regione_somministrazione: rs,
+                codice_aic: aic,
+                data_somministrazione: data,
+                dose: d,
+                deroga_sequenza_dosi: r.deroga_sequenza_dosi,
             })
         }
         _ => Err(errors),
@@ -317,6 +397,35 @@ mod tests {
                 Errore::DataNonValida,
             ]
         );
+    }
+
+    #[test]
+    fn an_administration_may_not_be_in_the_future_unless_cancelled() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let r = SomministrazioneIn {
+            tipo_operazione: "I",
+            codice_regione: "030",
+            identificativo_assistito: "RSSMRA60C15F205L",
+            regione_somministrazione: "030",
+            codice_aic: "049269018",
+            data_somministrazione: "2026-11-28",
+            dose: "1",
+            deroga_sequenza_dosi: false,
+        };
+        assert_eq!(
+            parse_somministrazione(&r, today).unwrap_err(),
+            vec![Errore::DataNelFuturo]
+        );
+        let today_ok = SomministrazioneIn {
+            data_somministrazione: "2026-11-27",
+            ..r
+        };
+        assert!(parse_somministrazione(&today_ok, today).is_ok());
+        let cancel = SomministrazioneIn {
+            tipo_operazione: "C",
+            ..r
+        };
+        assert!(parse_somministrazione(&cancel, today).is_ok());
     }
 
     #[test]

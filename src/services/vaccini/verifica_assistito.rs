@@ -4,7 +4,7 @@
 //! esito 01 when the data do not match the registry (unknown codice fiscale, card number not
 //! the patient's, expiry not the card's); 02 when the patient is assisted by the calling region;
 //! 00 otherwise, with the assistance region, the residence region when different, and the
-//! cluster (only while the patient has no booking or administration: none exist yet).
+//! cluster (only while the patient has neither a booking nor an administration).
 
 use super::repo::{self, Assistito, Tessera};
 use crate::access::TipoChiamante;
@@ -35,6 +35,7 @@ pub static VERIFICA_ASSISTITO_FUORI_REGIONE: Operation = Operation {
         ),
         TIPI_DATI_XSD,
     ],
+    callers: &[TipoChiamante::Regione, TipoChiamante::PiattaformaNazionale],
     handler: handle,
 };
 
@@ -128,6 +129,7 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         codice_fiscale: Some(req.codice_fiscale.clone()),
         numero_tessera: req.numero_tessera.clone(),
         data_scadenza_tessera: scadenza,
+        esito_solo_se_negativo: false,
     };
     let cf_only = LogFields {
         codice_fiscale: Some(req.codice_fiscale.clone()),
@@ -168,7 +170,13 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         },
     };
 
-    let found = repo::assistito_con_tessere(conn, &cf)?;
+    let mut found = repo::assistito_con_tessere(conn, &cf)?;
+    // Section 3.3: the cluster only if no booking or administration exists yet.
+    if let Some((a, _)) = found.as_mut() {
+        if a.identificativo_cluster.is_some() && repo::prenotato_o_vaccinato(conn, &cf)? {
+            a.identificativo_cluster = None;
+        }
+    }
     let esito = decide(
         found.as_ref(),
         req.numero_tessera.as_deref(),
@@ -181,7 +189,7 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         cf_only
     };
     let mut ricevuta = Ricevuta {
-        identificativo_transazione: ctx.transaction_id.clone(),
+        identificativo_transazione: ctx.transaction_id.to_string(),
         esito: esito.code().to_owned(),
         descrizione_esito: esito.descrizione().to_owned(),
         ..Ricevuta::default()
