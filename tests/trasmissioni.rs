@@ -11,6 +11,9 @@ const UNKNOWN: &str = "RCCMNL83S18D969H"; // valid, not in the registry
 const COMIRNATY: &str = "049269018";
 const SPIKEVAX: &str = "049283017";
 
+/// A request's fields, in order.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 /// A booking request: tipo, patient, dose, booking region, AIC, date.
 fn booking<'a>(
     tipo: &'a str,
@@ -223,7 +226,7 @@ async fn a_booking_is_changed_and_cancelled_and_a_missing_one_cannot_be() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_booking_error_code_and_all_errors_at_once() {
     let s = TestServer::start().await;
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<(Fields, Vec<&str>)> = vec![
         (
             booking("I", "RSSMRA60C15F205X", "1", "030", None, "2026-12-15"),
             vec!["AVN-0101"],
@@ -439,7 +442,7 @@ async fn administrations_follow_the_dose_sequence_unless_the_region_asks_otherwi
 #[tokio::test(flavor = "multi_thread")]
 async fn administration_dates_codes_changes_and_cancels() {
     let s = TestServer::start().await;
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>)> = vec![
+    let cases: Vec<(Fields, Vec<&str>)> = vec![
         (
             dose("I", ROSSI, "1", COMIRNATY, "2099-01-01"),
             vec!["AVN-0301"],
