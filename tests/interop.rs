@@ -1,9 +1,11 @@
-//! Interoperability: the independent Python client zeep reads the served WSDL over mutual TLS,
-//! calls the service, reads every output field, and validates every response against the XSD.
-//! Needs the venv made by `scripts/test` (or TSGATE_TEST_PYTHON pointing at a python with zeep).
+//! Interoperability: the independent Python client zeep reads each served WSDL over mutual TLS,
+//! calls the service, reads every output field, and validates every request and response
+//! against the served XSD (lxml/libxml2). Needs the venv made by `scripts/test` (or
+//! TSGATE_TEST_PYTHON pointing at a python with zeep).
 
 mod common;
 use common::*;
+use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -14,17 +16,18 @@ fn python() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn zeep_consumes_the_wsdl_and_reads_every_field() {
+/// Runs `tests/interop/<script>` with the server's base URL, the CA and `args`; returns the
+/// JSON object it prints.
+async fn run(s: &TestServer, script: &str, args: Vec<PathBuf>) -> Value {
     let python = python();
     assert!(
         python.exists(),
         "{} not found: run scripts/test (it creates the venv with zeep) or set TSGATE_TEST_PYTHON",
         python.display()
     );
-    let s = TestServer::start().await;
-    let (cert, key) = s.pki.client_paths("regione-lombardia");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/zeep_vafr.py");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(script);
     let base = s.running().base_url.clone();
     let ca = s.pki.ca_pem_path();
     let out = tokio::task::spawn_blocking(move || {
@@ -32,12 +35,11 @@ async fn zeep_consumes_the_wsdl_and_reads_every_field() {
             .arg(script)
             .arg(base)
             .arg(ca)
-            .arg(cert)
-            .arg(key)
+            .args(args)
             .output()
     })
     .await
-    .unwrap()
+    .expect("script task")
     .expect("run zeep");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -45,35 +47,77 @@ async fn zeep_consumes_the_wsdl_and_reads_every_field() {
         "zeep failed: {stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
 
-    let field = |case: &str, name: &str| -> String {
-        let key = format!("\"{name}\": ");
-        let start = stdout.find(&format!("\"{case}\": {{")).expect(case);
-        let section = &stdout[start..];
-        let section = &section[..section.find('}').unwrap()];
-        let v = &section[section
-            .find(&key)
-            .unwrap_or_else(|| panic!("{case}.{name} in {stdout}"))
-            + key.len()..];
-        v.split([',', '}'])
-            .next()
-            .unwrap()
-            .trim()
-            .trim_matches('"')
-            .to_owned()
-    };
-    assert_eq!(field("00", "esito"), "00");
-    assert_eq!(field("00", "regioneAssistenza"), "120");
-    assert_eq!(field("00", "regioneResidenza"), "030");
-    assert_eq!(field("00", "identificativoCluster"), "SANITARI");
-    assert!(field("00", "descrizioneEsito").contains("fuori regione"));
-    assert_eq!(field("00", "identificativoTransazione").len(), 36);
-    assert_eq!(field("01", "esito"), "01");
-    assert_eq!(field("01", "regioneAssistenza"), "null");
-    assert_eq!(field("02", "esito"), "02");
-    assert!(stdout.contains("\"codice\": \"TSG-0303\""), "{stdout}");
-    assert!(stdout.contains("Client"), "{stdout}");
+fn cert_args(s: &TestServer, name: &str) -> [PathBuf; 2] {
+    let (cert, key) = s.pki.client_paths(name);
+    [cert, key]
+}
+
+fn text<'a>(v: &'a Value, path: &str) -> &'a str {
+    v.pointer(path)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{path} in {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zeep_consumes_the_wsdl_and_reads_every_field() {
+    let s = TestServer::start().await;
+    let v = run(
+        &s,
+        "zeep_vafr.py",
+        cert_args(&s, "regione-lombardia").to_vec(),
+    )
+    .await;
+    assert_eq!(text(&v, "/00/esito"), "00");
+    assert_eq!(text(&v, "/00/regioneAssistenza"), "120");
+    assert_eq!(text(&v, "/00/regioneResidenza"), "030");
+    assert_eq!(text(&v, "/00/identificativoCluster"), "SANITARI");
+    assert!(text(&v, "/00/descrizioneEsito").contains("fuori regione"));
+    assert_eq!(text(&v, "/00/identificativoTransazione").len(), 36);
+    assert_eq!(text(&v, "/01/esito"), "01");
+    assert_eq!(v.pointer("/01/regioneAssistenza"), Some(&Value::Null));
+    assert_eq!(text(&v, "/02/esito"), "02");
+    assert_eq!(text(&v, "/fault/codice"), "TSG-0303");
+    assert!(text(&v, "/fault/faultcode").contains("Client"));
     // zeep's calls were logged like any other.
     assert_eq!(access_log(&s.db).len(), 4);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zeep_calls_the_avn_transmissions_and_verifica_somministrazioni() {
+    let s = TestServer::start().await;
+    let mut args = cert_args(&s, "avn").to_vec();
+    args.extend(cert_args(&s, "regione-lombardia"));
+    let v = run(&s, "zeep_vaccini.py", args).await;
+    assert_eq!(text(&v, "/prenotazione_I/esito"), "00");
+    assert_eq!(
+        text(&v, "/prenotazione_I/descrizioneEsito"),
+        "Prenotazione registrata"
+    );
+    assert_eq!(text(&v, "/prenotazione_I_again/esito"), "00");
+    assert_eq!(text(&v, "/prenotazione_V_missing/esito"), "01");
+    assert_eq!(
+        text(&v, "/prenotazione_V_missing/listaErrori/errore/0/codice"),
+        "AVN-0202"
+    );
+    assert_eq!(text(&v, "/somministrazione_1/esito"), "00");
+    assert_eq!(
+        text(&v, "/somministrazione_3/listaErrori/errore/0/codice"),
+        "AVN-0302"
+    );
+    assert_eq!(text(&v, "/somministrazione_3_deroga/esito"), "00");
+    assert_eq!(text(&v, "/verifica_00/esito"), "00");
+    let list = &v["verifica_00"]["listaSomministrazioni"]["somministrazione"];
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{v}");
+    // xs:int in the schema: zeep reads a number.
+    assert_eq!(list[0]["numeroDose"], 1);
+    assert_eq!(list[1]["numeroDose"], 3);
+    assert_eq!(text(list, "/1/codiceAIC"), "049269018");
+    assert_eq!(text(&v, "/verifica_01/esito"), "01");
+    assert_eq!(text(&v, "/verifica_fault/codice"), "TSG-0306");
+    assert_eq!(access_log(&s.db).len(), 9);
     s.stop().await;
 }
