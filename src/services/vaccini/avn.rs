@@ -429,6 +429,18 @@ mod tests {
     }
 
     #[test]
+    fn every_code_is_listed_in_the_readme() {
+        let readme = include_str!("../../../README.md");
+        for e in Errore::ALL {
+            assert!(
+                readme.contains(&format!("| {} |", e.codice())),
+                "{} missing from README.md",
+                e.codice()
+            );
+        }
+    }
+
+    #[test]
     fn codes_are_unique_and_fit_the_schema() {
         let mut seen = std::collections::HashSet::new();
         for e in Errore::ALL {
