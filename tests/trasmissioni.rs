@@ -576,3 +576,34 @@ async fn administration_dates_codes_changes_and_cancels() {
     assert_eq!(doses(&s, ROSSI), 1);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_whose_log_row_cannot_be_committed_is_not_stored_nor_answered_00() {
+    let s = TestServer::start().await;
+    // No partition for this month: every access-log insert fails.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = s.db.connection();
+        diesel::sql_query(
+            "DO $$ BEGIN EXECUTE format('DROP TABLE access_log_%s', \
+             to_char(now() AT TIME ZONE 'UTC', 'YYYYMM')); END $$",
+        )
+        .execute(&mut conn)
+        .expect("drop partition");
+    }
+    let r = s
+        .call_op(
+            "avn",
+            PRENOTAZIONE,
+            &booking("I", ROSSI, "1", "030", None, "2026-12-15"),
+        )
+        .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0504"));
+    assert_eq!(
+        bookings(&s, ROSSI),
+        0,
+        "the booking rolled back with its log row"
+    );
+    s.stop().await;
+}

@@ -291,18 +291,18 @@ async fn finish(
         Ok(e) | Err(e) => e,
     };
     tracing::Span::current().record("esito", esito_label);
-    let record = AccessRecord::new(
-        ex.ts,
-        ex.tx,
-        op_name,
-        conn.caller_id(),
-        conn.peer_ip,
-        outcome_code,
-        log,
-    );
     let committed = if logged {
         Ok(())
     } else {
+        let record = AccessRecord::new(
+            ex.ts,
+            ex.tx,
+            op_name,
+            conn.caller_id(),
+            conn.peer_ip,
+            outcome_code,
+            log,
+        );
         state.access_log.commit(record).await
     };
     drop(permit);
