@@ -1,8 +1,13 @@
-//! Load benchmark: VerificaAssistitoFuoriRegione end to end over mutual TLS with keep-alive
-//! connections, every request logged durably (group commit), on this machine's loopback.
+//! Load benchmark: one SOAP operation end to end over mutual TLS with keep-alive connections,
+//! every request logged durably, on this machine's loopback.
 //!
 //!     cargo bench --bench soap_load
+//!     TSGATE_BENCH_OPERATION=TrasmissionePrenotazione cargo bench --bench soap_load
 //!
+//! VerificaAssistitoFuoriRegione (the default) reads, and its rows share commits (group
+//! commit). TrasmissionePrenotazione writes: each connection books one demo patient, then
+//! changes the booking's date on every request (a locked patient row, an update and the log row
+//! in one transaction per request).
 //! TSGATE_BENCH_SECONDS (default 10) and TSGATE_BENCH_CONNECTIONS (default 32) tune the run;
 //! the database server is TSGATE_TEST_DATABASE_URL (default the local PostgreSQL). The client
 //! runs in the same process and shares the two cores with the server and PostgreSQL.
@@ -31,40 +36,91 @@ fn main() {
 async fn run() {
     let seconds = env_or("TSGATE_BENCH_SECONDS", 10);
     let connections = env_or("TSGATE_BENCH_CONNECTIONS", 32) as usize;
-    let op = ["VerificaAssistitoFuoriRegione"];
-    let mut bench_caller = caller(
-        "regione-lombardia",
-        "REGIONE",
-        Some("030"),
-        &op,
-        &["127.0.0.0/8"],
-    );
-    bench_caller.limite_al_secondo = 1_000_000;
-    bench_caller.limite_raffica = 1_000_000;
-    let server = TestServer::start_with(vec![bench_caller], |c| {
+    let operation =
+        std::env::var("TSGATE_BENCH_OPERATION").unwrap_or("VerificaAssistitoFuoriRegione".into());
+    let writes = match operation.as_str() {
+        "VerificaAssistitoFuoriRegione" => false,
+        "TrasmissionePrenotazione" => true,
+        other => panic!("TSGATE_BENCH_OPERATION={other}: VerificaAssistitoFuoriRegione or TrasmissionePrenotazione"),
+    };
+    let mut callers = vec![
+        caller(
+            "regione-lombardia",
+            "REGIONE",
+            Some("030"),
+            &["VerificaAssistitoFuoriRegione"],
+            &["127.0.0.0/8"],
+        ),
+        caller(
+            "avn",
+            "AVN",
+            None,
+            &["TrasmissionePrenotazione"],
+            &["127.0.0.0/8"],
+        ),
+    ];
+    for c in &mut callers {
+        c.limite_al_secondo = 1_000_000;
+        c.limite_raffica = 1_000_000;
+    }
+    let server = TestServer::start_with(callers, |c| {
         c.database.pool_size = 16;
         c.log.level = "warn".into();
     })
     .await;
     let registry_size = env_or("TSGATE_BENCH_ASSISTITI", 500_000);
     grow_registry(&server, registry_size);
-    let client = server.client("regione-lombardia");
-    let body = bytes::Bytes::from(vafr_envelope(
-        "BNCGLI85L42H501P",
-        Some("80380120000000000002"),
-        Some("2028-01-31"),
-        None,
-    ));
+    let (client, path, action) = if writes {
+        (
+            server.client("avn"),
+            PRENOTAZIONE.path(),
+            PRENOTAZIONE.action(),
+        )
+    } else {
+        let op = Op::new(
+            "VerificaAssistitoFuoriRegione",
+            "verificaAssistitoFuoriRegione",
+        );
+        (server.client("regione-lombardia"), op.path(), op.action())
+    };
+    let patients = demo_patients(&server, connections);
+    // The body of request `n` of connection `w`: a booking insert first, then date changes.
+    let body = move |w: usize, n: u64| -> bytes::Bytes {
+        if !writes {
+            return bytes::Bytes::from(vafr_envelope(
+                "BNCGLI85L42H501P",
+                Some("80380120000000000002"),
+                Some("2028-01-31"),
+                None,
+            ));
+        }
+        let data =
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 1).expect("date") + chrono::Days::new(n % 300);
+        let data = data.to_string();
+        let tipo = if n == 0 { "I" } else { "V" };
+        bytes::Bytes::from(PRENOTAZIONE.envelope(&[
+            ("tipoOperazione", tipo),
+            ("codiceRegione", "030"),
+            ("identificativoAssistito", &patients[w % patients.len()]),
+            ("regionePrenotazione", "030"),
+            ("dataPrenotazione", &data),
+            ("dose", "1"),
+        ]))
+    };
+    let body = std::sync::Arc::new(body);
 
-    // Warm-up: connections, pool, caches.
+    // Warm-up: connections, pool, caches (and, for the bookings, the first insert).
     let mut conns = Vec::new();
-    for _ in 0..connections {
+    for w in 0..connections {
         let mut c = client.connect().await.expect("connect");
-        let r = c
-            .soap(VAFR_PATH, VAFR_ACTION, body.clone())
-            .await
-            .expect("warm-up");
+        let r = c.soap(&path, &action, body(w, 0)).await.expect("warm-up");
         assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            xml_text(&r.body, "esito").as_deref(),
+            Some("00"),
+            "{}",
+            r.body
+        );
         conns.push(c);
     }
     let warm_rows = access_log_count(&server);
@@ -72,17 +128,21 @@ async fn run() {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for mut c in conns {
-        let body = body.clone();
+    for (w, mut c) in conns.into_iter().enumerate() {
+        let (body, path, action) = (body.clone(), path.clone(), action.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
             let mut errors = 0u64;
+            let mut n = 1;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                match c.soap(VAFR_PATH, VAFR_ACTION, body.clone()).await {
-                    Ok(r) if r.status == 200 => latencies.push(t.elapsed().as_micros() as u32),
+                match c.soap(&path, &action, body(w, n)).await {
+                    Ok(r) if r.status == 200 && r.body.contains(">00<") => {
+                        latencies.push(t.elapsed().as_micros() as u32)
+                    }
                     _ => errors += 1,
                 }
+                n += 1;
             }
             (latencies, errors)
         }));
@@ -103,7 +163,7 @@ async fn run() {
     };
     let logged = access_log_count(&server) - warm_rows;
     println!(
-        "soap_load: VerificaAssistitoFuoriRegione over mTLS, {connections} keep-alive connections, {seconds} s, \
+        "soap_load: {operation} over mTLS, {connections} keep-alive connections, {seconds} s, \
          registry of {registry_size} assistiti"
     );
     println!("  requests ok     {}", all.len());
@@ -138,12 +198,30 @@ async fn run() {
             .last()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0.0);
-        println!(
-            "  rows per commit {:.1} (mean over {batches} batches)",
-            sum / batches
-        );
+        if batches > 0.0 {
+            println!(
+                "  rows per commit {:.1} (mean over {batches} batches)",
+                sum / batches
+            );
+        } else {
+            println!("  rows per commit 1 (each row commits with its booking)");
+        }
     }
     server.stop().await;
+}
+
+/// Valid codici fiscali of the demo registry, one per connection where there are enough.
+fn demo_patients(server: &TestServer, n: usize) -> Vec<String> {
+    use diesel::prelude::*;
+    use tsgate::db::schema::assistito::dsl as a;
+    let mut conn = server.db.connection();
+    a::assistito
+        .select(a::codice_fiscale)
+        .filter(a::codice_fiscale.not_like("ZZZ%"))
+        .order(a::codice_fiscale)
+        .limit(n as i64)
+        .load(&mut conn)
+        .expect("patients")
 }
 
 /// A registry of production size, so the planner picks the plans production gets.
