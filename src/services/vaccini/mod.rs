@@ -2,6 +2,7 @@
 //! Nazionale, AVN).
 
 pub mod avn;
+pub mod notifiche;
 pub mod repo;
 pub mod verifica_assistito;
 
