@@ -194,7 +194,10 @@ fn background_tasks(
                 .map_err(|e| e.to_string())
                 .and_then(|mut c| notifiche::purge(&mut c, months).map_err(|e| e.to_string()));
             match result {
-                Ok(purged) => tracing::info!(?purged, "expired multiple-booking notices deleted"),
+                Ok(p) if p.file + p.trasmissioni > 0 => {
+                    tracing::info!(?p, "expired multiple-booking notices deleted")
+                }
+                Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "multiple-booking notices retention not run"),
             }
         }),

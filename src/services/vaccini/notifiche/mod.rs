@@ -115,14 +115,14 @@ pub fn genera(
 
 /// The server's daily production: produces every region's file when no automatic production
 /// has happened since the latest passed `ora` (Europe/Rome), otherwise nothing. Safe with several
-/// servers on one database (a transaction-scoped advisory lock serialises the check).
+/// servers on one database: the one holding a transaction-scoped advisory lock checks and
+/// produces, the others skip this round.
 pub fn produzione_giornaliera(
     conn: &mut PgConnection,
     ora: NaiveTime,
 ) -> Result<Vec<Prodotto>, NotificheError> {
     conn.transaction(|c| {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(72430061)").execute(c)?;
-        if !repo::produzione_dovuta(c, ora)? {
+        if !repo::blocca_produzione(c)? || !repo::produzione_dovuta(c, ora)? {
             return Ok(Vec::new());
         }
         produci(c, None, OPERATORE_SERVER, true)
@@ -137,8 +137,7 @@ fn produci(
 ) -> Result<Vec<Prodotto>, NotificheError> {
     let start = Instant::now();
     let generata_il = now_ms();
-    // The whole-table GROUP BY of the daily run may outlast the pool's 10 s statement timeout.
-    diesel::sql_query("SET LOCAL statement_timeout = '10min'").execute(c)?;
+    repo::timeout_produzione(c)?;
     let regioni = match regione {
         Some(r) if repo::regione_esiste(c, r)? => vec![r.to_owned()],
         Some(r) => return Err(NotificheError::RegioneSconosciuta(r.to_owned())),

@@ -176,6 +176,26 @@ pub fn elenco(
 }
 
 #[derive(QueryableByName)]
+struct Preso {
+    #[diesel(sql_type = Bool)]
+    preso: bool,
+}
+
+/// Takes the production lock for the current transaction; false when another session holds it.
+pub fn blocca_produzione(conn: &mut PgConnection) -> QueryResult<bool> {
+    let row: Preso = diesel::sql_query("SELECT pg_try_advisory_xact_lock(72430061) AS preso")
+        .get_result(conn)?;
+    Ok(row.preso)
+}
+
+/// The whole-table `GROUP BY` of a production may outlast the pool's 10 s statement timeout:
+/// 10 minutes for the rest of the current transaction.
+pub fn timeout_produzione(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SET LOCAL statement_timeout = '10min'").execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
 struct Dovuta {
     #[diesel(sql_type = Bool)]
     dovuta: bool,
