@@ -242,6 +242,13 @@ fn one_region_on_demand_and_bookings_changing_between_productions() {
         "{err}"
     );
     assert!(err.to_string().contains("999"), "{err}");
+    let failed = log55(&mut c).pop().expect("failed production recorded");
+    assert_eq!(failed.tipo, "PRODUZIONE");
+    assert_eq!(failed.esito, "REGIONE_SCONOSCIUTA");
+    assert_eq!(failed.ente, None);
+    assert_eq!(failed.notifica_id, None);
+    assert_eq!(failed.operatore, "tester");
+    assert!(failed.dettaglio.unwrap_or_default().contains("999"));
     let err = notifiche::genera(&mut c, Some(&r030), "  ").unwrap_err();
     assert!(err.to_string().contains("operatore"), "{err}");
 }
@@ -512,4 +519,43 @@ fn retention_keeps_eleven_months_and_deletes_thirteen() {
             trasmissioni: 0
         }
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_produces_the_daily_files_itself() {
+    let s = TestServer::start_with(standard_callers(), |c| {
+        c.notifiche.controllo_secs = 1;
+        c.notifiche.ora_produzione = "00:00".into();
+    })
+    .await;
+    // Waits for the event (bounded so a broken schedule fails instead of hanging).
+    let mut produced = 0;
+    for _ in 0..120 {
+        let db_url = s.db.url.clone();
+        produced = tokio::task::spawn_blocking(move || {
+            #[derive(diesel::QueryableByName)]
+            struct N {
+                #[diesel(sql_type = BigInt)]
+                n: i64,
+            }
+            let mut c = <PgConnection as diesel::Connection>::establish(&db_url).expect("db");
+            diesel::sql_query("SELECT count(*) AS n FROM notifica_prenotazioni WHERE automatica")
+                .get_result::<N>(&mut c)
+                .expect("count")
+                .n
+        })
+        .await
+        .expect("count task");
+        if produced > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(produced, 22, "no daily production by the server");
+    let log = log55(&mut s.db.connection());
+    assert_eq!(log.len(), 22);
+    assert!(log
+        .iter()
+        .all(|r| r.operatore == notifiche::OPERATORE_SERVER && r.esito == "OK"));
+    s.stop().await;
 }

@@ -110,7 +110,10 @@ pub fn genera(
     operatore_: &str,
 ) -> Result<Vec<Prodotto>, NotificheError> {
     let op = operatore(operatore_)?;
-    conn.transaction(|c| produci(c, regione.map(CodiceRegione::as_str), &op, false))
+    let (start, at) = (Instant::now(), now_ms());
+    let regione = regione.map(CodiceRegione::as_str);
+    conn.transaction(|c| produci(c, regione, &op, false))
+        .inspect_err(|e| produzione_fallita(conn, regione, &op, start, at, e))
 }
 
 /// The server's daily production: produces every region's file when no automatic production
@@ -121,12 +124,45 @@ pub fn produzione_giornaliera(
     conn: &mut PgConnection,
     ora: NaiveTime,
 ) -> Result<Vec<Prodotto>, NotificheError> {
+    let (start, at) = (Instant::now(), now_ms());
     conn.transaction(|c| {
         if !repo::blocca_produzione(c)? || !repo::produzione_dovuta(c, ora)? {
             return Ok(Vec::new());
         }
         produci(c, None, OPERATORE_SERVER, true)
     })
+    .inspect_err(|e| produzione_fallita(conn, None, OPERATORE_SERVER, start, at, e))
+}
+
+/// Records a failed production (its transaction rolled back) with the error's esito; `ente` is
+/// the requested region when it exists, NULL for all regions. Best effort: when the database
+/// itself failed, the record may fail too, and that is only logged.
+fn produzione_fallita(
+    conn: &mut PgConnection,
+    regione: Option<&str>,
+    op: &str,
+    start: Instant,
+    at: DateTime<Utc>,
+    err: &NotificheError,
+) {
+    let ente = match err {
+        NotificheError::RegioneSconosciuta(_) => None,
+        _ => regione.map(str::to_owned),
+    };
+    let row = Trasmissione {
+        notifica_id: None,
+        nome_file: None,
+        tipo: "PRODUZIONE",
+        ente,
+        operatore: op.to_owned(),
+        trasmessa_il: at,
+        esito: err.esito(),
+        durata_ms: elapsed_ms(start),
+        dettaglio: Some(err.to_string()),
+    };
+    if let Err(e) = repo::registra(conn, &[row]) {
+        tracing::warn!(error = %e, production_error = %err, "failed production not recorded");
+    }
 }
 
 fn produci(
