@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::db::{self, PgPool};
 use crate::metrics::Metrics;
 use crate::net::tls::TlsContext;
+use crate::services::vaccini::notifiche;
 use crate::soap::envelope::XmlLimits;
 use crate::soap::{operation, wsdl::Contracts};
 use anyhow::Context;
@@ -186,6 +187,36 @@ fn background_tasks(
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "access-log retention not run"),
+            }
+            let result = s
+                .pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| notifiche::purge(&mut c, months).map_err(|e| e.to_string()));
+            match result {
+                Ok(p) if p.file + p.trasmissioni > 0 => {
+                    tracing::info!(?p, "expired multiple-booking notices deleted")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "multiple-booking notices retention not run"),
+            }
+        }),
+        every(cfg.notifiche.controllo_secs, "notifiche", |s| {
+            let result = s
+                .config
+                .notifiche
+                .ora()
+                .map_err(|e| e.to_string())
+                .and_then(|ora| {
+                    let mut c = s.pool.get().map_err(|e| e.to_string())?;
+                    notifiche::produzione_giornaliera(&mut c, ora).map_err(|e| e.to_string())
+                });
+            match result {
+                Ok(files) if !files.is_empty() => {
+                    tracing::info!(files = files.len(), "multiple-booking notices produced")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "multiple-booking notices not produced"),
             }
         }),
     ]

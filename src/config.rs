@@ -19,6 +19,7 @@ pub struct Config {
     pub access_log: AccessLogConfig,
     pub log: LogConfig,
     pub pki: PkiConfig,
+    pub notifiche: NotificheConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,6 +176,34 @@ impl Default for PkiConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificheConfig {
+    pub ora_produzione: String,
+    pub controllo_secs: u64,
+}
+
+impl Default for NotificheConfig {
+    fn default() -> Self {
+        Self {
+            ora_produzione: "02:00".into(),
+            controllo_secs: 300,
+        }
+    }
+}
+
+impl NotificheConfig {
+    /// `ora_produzione` as a time of day (Europe/Rome).
+    pub fn ora(&self) -> Result<chrono::NaiveTime, ConfigError> {
+        chrono::NaiveTime::parse_from_str(&self.ora_produzione, "%H:%M").map_err(|_| {
+            invalid(
+                "notifiche.ora_produzione",
+                format!("`{}` is not a time like 02:00", self.ora_produzione),
+            )
+        })
+    }
+}
+
 /// A setting that could not be used; the message names it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -289,6 +318,7 @@ impl Config {
                 "access_log.purge_interval_secs",
                 self.access_log.purge_interval_secs,
             ),
+            ("notifiche.controllo_secs", self.notifiche.controllo_secs),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -305,6 +335,7 @@ impl Config {
                 "the decree requires at least 12 months",
             ));
         }
+        self.notifiche.ora()?;
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(invalid("log.format", "must be `text` or `json`"));
         }
@@ -433,6 +464,12 @@ mod tests {
         let err =
             Config::load(None, env(&[("TSGATE_SERVER_ADMIN_LISTEN", "0.0.0.0:9090")])).unwrap_err();
         assert!(err.to_string().contains("server.admin_listen"), "{err}");
+        let err =
+            Config::load(None, env(&[("TSGATE_NOTIFICHE_ORA_PRODUZIONE", "25:00")])).unwrap_err();
+        assert!(
+            err.to_string().contains("notifiche.ora_produzione"),
+            "{err}"
+        );
         let err = Config::load(None, env(&[("TSGATE_LOG_FORMAT", "xml")])).unwrap_err();
         assert!(err.to_string().contains("log.format"), "{err}");
         let err =

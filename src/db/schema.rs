@@ -114,12 +114,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifica_prenotazioni (id) {
+        id -> Int8,
+        codice_regione -> Text,
+        generata_il -> Timestamptz,
+        nome_file -> Text,
+        numero_record -> Int4,
+        sha256 -> Text,
+        contenuto -> Bytea,
+        automatica -> Bool,
+    }
+}
+
+diesel::table! {
+    notifica_trasmissione (id) {
+        id -> Int8,
+        notifica_id -> Nullable<Int8>,
+        nome_file -> Nullable<Text>,
+        tipo -> Text,
+        ente -> Nullable<Text>,
+        operatore -> Text,
+        trasmessa_il -> Timestamptz,
+        esito -> Text,
+        durata_ms -> Int4,
+        dettaglio -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(assistito -> regione (regione_assistenza));
 diesel::joinable!(prenotazione -> assistito (codice_fiscale));
 diesel::joinable!(somministrazione -> assistito (codice_fiscale));
 diesel::joinable!(tessera_sanitaria -> assistito (codice_fiscale));
 diesel::joinable!(chiamante_rete -> chiamante (chiamante_id));
 diesel::joinable!(chiamante_certificato -> chiamante (chiamante_id));
+diesel::joinable!(notifica_trasmissione -> notifica_prenotazioni (notifica_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regione,
@@ -132,4 +161,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     prenotazione,
     somministrazione,
+    notifica_prenotazioni,
+    notifica_trasmissione,
 );

@@ -1,7 +1,9 @@
 //! Services of the decree of 31 May 2021 for the vaccination campaign: the look-ups for regions
-//! and the Piattaforma Nazionale, and the bookings and administrations sent by the AVN.
+//! and the Piattaforma Nazionale, the bookings and administrations sent by the AVN, and the
+//! multiple-booking notices to the regions.
 
 pub mod avn;
+pub mod notifiche;
 pub mod prenotazione;
 pub mod repo;
 pub mod somministrazione;
