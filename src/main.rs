@@ -234,6 +234,8 @@ fn print_demo_help(config: &Config, base_url: &str) {
          -H 'Content-Type: text/xml; charset=utf-8' -H 'SOAPAction: \"{action}\"' \\\n  \
          --data-binary @fixtures/requests/VerificaAssistitoFuoriRegione.xml {base_url}{path}\n\n\
          WSDL: {base_url}{path}?wsdl (same client certificate)\n\
+         The other operations: the same command with fixtures/requests/<Operation>.xml, its path\n\
+         and SOAPAction (see README); the AVN transmissions with {pki}/clients/avn.pem and .key.\n\
          Metrics: http://{admin}/metrics\n\
          The certificate {pki}/clients/{revoked}.pem is revoked: the handshake fails with it.\n\
          Stop with Ctrl-C.\n",
