@@ -55,6 +55,26 @@ fn dose<'a>(
     ]
 }
 
+/// One call of `op` by the AVN: esito, descrizioneEsito and the error codes.
+async fn send(s: &TestServer, op: Op, fields: &[(&str, &str)]) -> (String, String, Vec<String>) {
+    outcome(&s.call_op("avn", op, fields).await)
+}
+
+/// Asserts an esito 01 with exactly these error codes.
+fn refused(esito: &str, errors: &[String], codes: &[&str]) {
+    assert_eq!(
+        (esito, errors),
+        (
+            "01",
+            codes
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .as_slice()
+        )
+    );
+}
+
 /// esito, descrizioneEsito and the error codes of a Ricevuta.
 fn outcome(r: &Reply) -> (String, String, Vec<String>) {
     assert_eq!(r.status, 200, "{}", r.body);
@@ -125,23 +145,17 @@ async fn the_same_insert_twice_stores_one_booking_and_a_different_one_is_refused
         "Prenotazione registrata",
         "Prenotazione già registrata con gli stessi dati: nessuna modifica",
     ] {
-        let (esito, descr, _) = outcome(&s.call_op("avn", PRENOTAZIONE, &req).await);
+        let (esito, descr, _) = send(&s, PRENOTAZIONE, &req).await;
         assert_eq!((esito.as_str(), descr.as_str()), ("00", expected));
     }
     assert_eq!(bookings(&s, ROSSI), 1);
     let other_date = booking("I", ROSSI, "2", "030", Some(COMIRNATY), "2026-12-20");
-    let (esito, _, errors) = outcome(&s.call_op("avn", PRENOTAZIONE, &other_date).await);
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0201".to_owned()])
-    );
+    let (esito, _, errors) = send(&s, PRENOTAZIONE, &other_date).await;
+    refused(&esito, &errors, &["AVN-0201"]);
     assert_eq!(bookings(&s, ROSSI), 1);
     // The same dose booked in another region is another booking (a multiple booking).
     let lazio = booking("I", ROSSI, "2", "120", Some(COMIRNATY), "2026-12-20");
-    assert_eq!(
-        outcome(&s.call_op("avn", PRENOTAZIONE, &lazio).await).0,
-        "00"
-    );
+    assert_eq!(send(&s, PRENOTAZIONE, &lazio).await.0, "00");
     assert_eq!(bookings(&s, ROSSI), 2);
     // Every answer was logged, refused ones with esito 01.
     let esiti: Vec<_> = access_log(&s.db)
@@ -180,11 +194,8 @@ async fn concurrent_identical_inserts_store_one_booking() {
 async fn a_booking_is_changed_and_cancelled_and_a_missing_one_cannot_be() {
     let s = TestServer::start().await;
     let missing = booking("V", ROSSI, "1", "030", None, "2026-12-20");
-    let (esito, _, errors) = outcome(&s.call_op("avn", PRENOTAZIONE, &missing).await);
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0202".to_owned()])
-    );
+    let (esito, _, errors) = send(&s, PRENOTAZIONE, &missing).await;
+    refused(&esito, &errors, &["AVN-0202"]);
 
     s.call_op(
         "avn",
@@ -193,7 +204,7 @@ async fn a_booking_is_changed_and_cancelled_and_a_missing_one_cannot_be() {
     )
     .await;
     let change = booking("V", ROSSI, "1", "030", Some(SPIKEVAX), "2026-12-20");
-    let (esito, descr, _) = outcome(&s.call_op("avn", PRENOTAZIONE, &change).await);
+    let (esito, descr, _) = send(&s, PRENOTAZIONE, &change).await;
     assert_eq!(
         (esito.as_str(), descr.as_str()),
         ("00", "Prenotazione variata")
@@ -209,17 +220,14 @@ async fn a_booking_is_changed_and_cancelled_and_a_missing_one_cannot_be() {
         1
     );
     let cancel = booking("C", ROSSI, "1", "030", None, "2026-12-20");
-    let (esito, descr, _) = outcome(&s.call_op("avn", PRENOTAZIONE, &cancel).await);
+    let (esito, descr, _) = send(&s, PRENOTAZIONE, &cancel).await;
     assert_eq!(
         (esito.as_str(), descr.as_str()),
         ("00", "Prenotazione annullata: il record è stato rimosso")
     );
     assert_eq!(bookings(&s, ROSSI), 0);
-    let (esito, _, errors) = outcome(&s.call_op("avn", PRENOTAZIONE, &cancel).await);
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0202".to_owned()])
-    );
+    let (esito, _, errors) = send(&s, PRENOTAZIONE, &cancel).await;
+    refused(&esito, &errors, &["AVN-0202"]);
     s.stop().await;
 }
 
@@ -344,27 +352,22 @@ async fn schema_errors_are_faults_and_only_avn_may_transmit() {
 async fn administrations_follow_the_dose_sequence_unless_the_region_asks_otherwise() {
     let s = TestServer::start().await;
     // Dose 2 without dose 1.
-    let (esito, _, errors) = outcome(
-        &s.call_op(
-            "avn",
-            SOMMINISTRAZIONE,
-            &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10"),
-        )
-        .await,
-    );
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0302".to_owned()])
-    );
+    let (esito, _, errors) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10"),
+    )
+    .await;
+    refused(&esito, &errors, &["AVN-0302"]);
 
     let first = dose("I", ROSSI, "1", COMIRNATY, "2026-01-10");
-    let (esito, descr, _) = outcome(&s.call_op("avn", SOMMINISTRAZIONE, &first).await);
+    let (esito, descr, _) = send(&s, SOMMINISTRAZIONE, &first).await;
     assert_eq!(
         (esito.as_str(), descr.as_str()),
         ("00", "Somministrazione registrata")
     );
     // The same record again: detected, nothing written twice.
-    let (esito, descr, _) = outcome(&s.call_op("avn", SOMMINISTRAZIONE, &first).await);
+    let (esito, descr, _) = send(&s, SOMMINISTRAZIONE, &first).await;
     assert_eq!(
         (esito.as_str(), descr.as_str()),
         (
@@ -373,55 +376,37 @@ async fn administrations_follow_the_dose_sequence_unless_the_region_asks_otherwi
         )
     );
     // The same dose with other data: a duplicate.
-    let (esito, _, errors) = outcome(
-        &s.call_op(
-            "avn",
-            SOMMINISTRAZIONE,
-            &dose("I", ROSSI, "1", SPIKEVAX, "2026-01-10"),
-        )
-        .await,
-    );
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0304".to_owned()])
-    );
+    let (esito, _, errors) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("I", ROSSI, "1", SPIKEVAX, "2026-01-10"),
+    )
+    .await;
+    refused(&esito, &errors, &["AVN-0304"]);
     // Dose 2 dated before dose 1.
-    let (esito, _, errors) = outcome(
-        &s.call_op(
-            "avn",
+    let (esito, _, errors) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("I", ROSSI, "2", COMIRNATY, "2026-01-09"),
+    )
+    .await;
+    refused(&esito, &errors, &["AVN-0303"]);
+    assert_eq!(
+        send(
+            &s,
             SOMMINISTRAZIONE,
-            &dose("I", ROSSI, "2", COMIRNATY, "2026-01-09"),
+            &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10")
         )
-        .await,
-    );
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0303".to_owned()])
-    );
-    assert_eq!(
-        outcome(
-            &s.call_op(
-                "avn",
-                SOMMINISTRAZIONE,
-                &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10")
-            )
-            .await
-        )
+        .await
         .0,
         "00"
     );
     // Dose 4 without dose 3: refused, then accepted with the region's explicit exception.
     let mut fourth = dose("I", ROSSI, "4", SPIKEVAX, "2026-06-10");
-    let (esito, _, errors) = outcome(&s.call_op("avn", SOMMINISTRAZIONE, &fourth).await);
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0302".to_owned()])
-    );
+    let (esito, _, errors) = send(&s, SOMMINISTRAZIONE, &fourth).await;
+    refused(&esito, &errors, &["AVN-0302"]);
     fourth.push(("derogaSequenzaDosi", "true"));
-    assert_eq!(
-        outcome(&s.call_op("avn", SOMMINISTRAZIONE, &fourth).await).0,
-        "00"
-    );
+    assert_eq!(send(&s, SOMMINISTRAZIONE, &fourth).await.0, "00");
     assert_eq!(
         count(
             &s.db,
@@ -485,7 +470,7 @@ async fn administration_dates_codes_changes_and_cancels() {
         ),
     ];
     for (req, expected) in cases {
-        let (esito, _, errors) = outcome(&s.call_op("avn", SOMMINISTRAZIONE, &req).await);
+        let (esito, _, errors) = send(&s, SOMMINISTRAZIONE, &req).await;
         assert_eq!(
             (esito.as_str(), errors),
             ("01", expected.iter().map(|e| e.to_string()).collect()),
@@ -504,26 +489,18 @@ async fn administration_dates_codes_changes_and_cancels() {
 
     for (d, data) in [("1", "2026-01-10"), ("2", "2026-02-10")] {
         assert_eq!(
-            outcome(
-                &s.call_op(
-                    "avn",
-                    SOMMINISTRAZIONE,
-                    &dose("I", ROSSI, d, COMIRNATY, data)
-                )
+            send(&s, SOMMINISTRAZIONE, &dose("I", ROSSI, d, COMIRNATY, data))
                 .await
-            )
-            .0,
+                .0,
             "00"
         );
     }
-    let (esito, descr, _) = outcome(
-        &s.call_op(
-            "avn",
-            SOMMINISTRAZIONE,
-            &dose("V", ROSSI, "2", SPIKEVAX, "2026-02-12"),
-        )
-        .await,
-    );
+    let (esito, descr, _) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("V", ROSSI, "2", SPIKEVAX, "2026-02-12"),
+    )
+    .await;
     assert_eq!(
         (esito.as_str(), descr.as_str()),
         ("00", "Somministrazione variata")
@@ -533,39 +510,27 @@ async fn administration_dates_codes_changes_and_cancels() {
         1
     );
     // A change may not put dose 2 before dose 1.
-    let (esito, _, errors) = outcome(
-        &s.call_op(
-            "avn",
-            SOMMINISTRAZIONE,
-            &dose("V", ROSSI, "2", SPIKEVAX, "2026-01-01"),
-        )
-        .await,
-    );
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0303".to_owned()])
-    );
+    let (esito, _, errors) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("V", ROSSI, "2", SPIKEVAX, "2026-01-01"),
+    )
+    .await;
+    refused(&esito, &errors, &["AVN-0303"]);
     // Dose 1 cannot be cancelled below dose 2; dose 2 can, and is removed.
-    let (esito, _, errors) = outcome(
-        &s.call_op(
-            "avn",
-            SOMMINISTRAZIONE,
-            &dose("C", ROSSI, "1", COMIRNATY, "2026-01-10"),
-        )
-        .await,
-    );
-    assert_eq!(
-        (esito.as_str(), errors),
-        ("01", vec!["AVN-0306".to_owned()])
-    );
-    let (esito, descr, _) = outcome(
-        &s.call_op(
-            "avn",
-            SOMMINISTRAZIONE,
-            &dose("C", ROSSI, "2", SPIKEVAX, "2026-02-12"),
-        )
-        .await,
-    );
+    let (esito, _, errors) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("C", ROSSI, "1", COMIRNATY, "2026-01-10"),
+    )
+    .await;
+    refused(&esito, &errors, &["AVN-0306"]);
+    let (esito, descr, _) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("C", ROSSI, "2", SPIKEVAX, "2026-02-12"),
+    )
+    .await;
     assert_eq!(
         (esito.as_str(), descr.as_str()),
         (
