@@ -572,3 +572,88 @@ async fn a_record_whose_log_row_cannot_be_committed_is_not_stored_nor_answered_0
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gap_below_an_excepted_dose_is_filled_in_order() {
+    let s = TestServer::start().await;
+    send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("I", ROSSI, "1", COMIRNATY, "2026-01-10"),
+    )
+    .await;
+    let mut third = dose("I", ROSSI, "3", COMIRNATY, "2026-03-10");
+    third.push(("derogaSequenzaDosi", "true"));
+    assert_eq!(send(&s, SOMMINISTRAZIONE, &third).await.0, "00");
+    // Dose 2 after dose 3: out of sequence; between 1 and 3: accepted, dose 3 no longer excepted.
+    let (esito, _, errors) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("I", ROSSI, "2", COMIRNATY, "2026-04-01"),
+    )
+    .await;
+    refused(&esito, &errors, &["AVN-0303"]);
+    assert_eq!(
+        send(
+            &s,
+            SOMMINISTRAZIONE,
+            &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10")
+        )
+        .await
+        .0,
+        "00"
+    );
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) AS n FROM somministrazione WHERE deroga_sequenza"
+        ),
+        0
+    );
+    // A change may not move dose 1 after dose 2.
+    let (esito, _, errors) = send(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("V", ROSSI, "1", COMIRNATY, "2026-03-01"),
+    )
+    .await;
+    refused(&esito, &errors, &["AVN-0303"]);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_cancel_and_next_dose_never_both_succeed() {
+    // Cancelling dose 1 while dose 2 arrives: with the patient lock, either the cancel goes
+    // first (dose 2 then lacks dose 1) or dose 2 does (the cancel is then below a later dose).
+    for round in 0..5 {
+        let s = TestServer::start().await;
+        send(
+            &s,
+            SOMMINISTRAZIONE,
+            &dose("I", ROSSI, "1", COMIRNATY, "2026-01-10"),
+        )
+        .await;
+        let client = s.client("avn");
+        let (path, action) = (SOMMINISTRAZIONE.path(), SOMMINISTRAZIONE.action());
+        let bodies = [
+            SOMMINISTRAZIONE.envelope(&dose("C", ROSSI, "1", COMIRNATY, "2026-01-10")),
+            SOMMINISTRAZIONE.envelope(&dose("I", ROSSI, "2", COMIRNATY, "2026-02-10")),
+        ];
+        let calls: Vec<_> = bodies
+            .into_iter()
+            .map(|b| {
+                let (c, p, a) = (client.clone(), path.clone(), action.clone());
+                tokio::spawn(async move { c.soap(&p, &a, b).await })
+            })
+            .collect();
+        let mut esiti = Vec::new();
+        for call in calls {
+            esiti.push(outcome(&call.await.expect("task").expect("reply")).0);
+        }
+        assert_ne!(esiti, ["00", "00"], "round {round}: both applied");
+        assert!(esiti.contains(&"00".to_owned()), "round {round}: {esiti:?}");
+        let left = doses(&s, ROSSI);
+        assert!(left == 0 || left == 2, "round {round}: {left} doses left");
+        s.stop().await;
+    }
+}

@@ -269,5 +269,31 @@ async fn the_cluster_is_given_only_without_bookings_or_administrations() {
     );
     administer(&s, BIANCHI, "1", "049269018", "2026-01-10", "120").await;
     assert_eq!(cluster(&s).await, None, "vaccinated: no cluster");
+    let cancel = s
+        .call_op(
+            "avn",
+            SOMMINISTRAZIONE,
+            &[
+                ("tipoOperazione", "C"),
+                ("codiceRegione", "120"),
+                ("identificativoAssistito", BIANCHI),
+                ("regioneSomministrazione", "120"),
+                ("codiceAIC", "049269018"),
+                ("dataSomministrazione", "2026-01-10"),
+                ("dose", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        xml_text(&cancel.body, "esito").as_deref(),
+        Some("00"),
+        "{}",
+        cancel.body
+    );
+    assert_eq!(
+        cluster(&s).await.as_deref(),
+        Some("SANITARI"),
+        "administration cancelled"
+    );
     s.stop().await;
 }

@@ -2,7 +2,7 @@
 //! of operation, the record rules that need no database, and the error codes of esito 01.
 //! Shared by the web services (one record a call) and the bulk booking files (many records).
 
-use crate::domain::{CodiceAic, CodiceFiscale, CodiceRegione, DomainError};
+use crate::domain::{CodiceAic, CodiceFiscale, CodiceRegione};
 use chrono::NaiveDate;
 
 /// `tipoOperazione`: I insert, V change, C cancel.
@@ -49,7 +49,7 @@ pub enum Errore {
     RecordDuplicatoNelFlusso,
     DataNelFuturo,
     DosePrecedenteAssente,
-    DataAnterioreDosePrecedente,
+    DataFuoriSequenza,
     SomministrazioneGiaPresente,
     SomministrazioneNonPresente,
     DoseSuccessivaPresente,
@@ -71,7 +71,7 @@ impl Errore {
         Self::RecordDuplicatoNelFlusso,
         Self::DataNelFuturo,
         Self::DosePrecedenteAssente,
-        Self::DataAnterioreDosePrecedente,
+        Self::DataFuoriSequenza,
         Self::SomministrazioneGiaPresente,
         Self::SomministrazioneNonPresente,
         Self::DoseSuccessivaPresente,
@@ -93,7 +93,7 @@ impl Errore {
             Self::RecordDuplicatoNelFlusso => "AVN-0203",
             Self::DataNelFuturo => "AVN-0301",
             Self::DosePrecedenteAssente => "AVN-0302",
-            Self::DataAnterioreDosePrecedente => "AVN-0303",
+            Self::DataFuoriSequenza => "AVN-0303",
             Self::SomministrazioneGiaPresente => "AVN-0304",
             Self::SomministrazioneNonPresente => "AVN-0305",
             Self::DoseSuccessivaPresente => "AVN-0306",
@@ -113,7 +113,9 @@ impl Errore {
             Self::RegioneSconosciuta => {
                 "Regione di prenotazione o somministrazione non presente tra le regioni note"
             }
-            Self::CodiceAicControllo => "Codice AIC non valido: cifra di controllo errata",
+            Self::CodiceAicControllo => {
+                "Codice AIC non valido: richieste 9 cifre, la prima 0, l'ultima di controllo corretta"
+            }
             Self::CodiceAicObbligatorio => {
                 "Codice AIC obbligatorio per le dosi successive alla prima"
             }
@@ -132,8 +134,8 @@ impl Errore {
             Self::DosePrecedenteAssente => {
                 "Dose precedente non registrata: inviare prima la dose precedente o richiedere la deroga"
             }
-            Self::DataAnterioreDosePrecedente => {
-                "Data di somministrazione anteriore a quella della dose precedente"
+            Self::DataFuoriSequenza => {
+                "Data di somministrazione fuori sequenza: anteriore a una dose precedente o successiva a una dose successiva"
             }
             Self::SomministrazioneGiaPresente => {
                 "Somministrazione già registrata per assistito e dose con dati diversi: usare tipo operazione V"
@@ -306,13 +308,11 @@ pub fn regione(s: &str, err: Errore, errors: &mut Vec<Errore>) -> Option<CodiceR
 }
 
 pub fn codice_aic(s: &str, errors: &mut Vec<Errore>) -> Option<CodiceAic> {
-    match CodiceAic::parse(s) {
-        Ok(aic) => Some(aic),
-        Err(DomainError::CodiceAicControllo) | Err(_) => {
-            errors.push(Errore::CodiceAicControllo);
-            None
-        }
-    }
+    // Shape and check digit share one code: the schema checks the shape of a web service
+    // request, so only a file record can reach here with a bad shape.
+    CodiceAic::parse(s)
+        .map_err(|_| errors.push(Errore::CodiceAicControllo))
+        .ok()
 }
 
 /// A dose number from 1 to 9.

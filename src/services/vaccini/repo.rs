@@ -233,8 +233,7 @@ pub fn applica_somministrazione(
     }
     let doses = somministrazioni(conn, &s.codice_fiscale)?;
     let this = doses.iter().find(|d| d.dose == s.dose);
-    let decision = sequenza(s, this, &doses);
-    if let Err(e) = decision {
+    if let Err(e) = super::somministrazione::sequenza(s, this, &doses) {
         return Ok(Err(vec![e]));
     }
     let values = (
@@ -256,6 +255,14 @@ pub fn applica_somministrazione(
                     values,
                 ))
                 .execute(conn)?;
+            // The gap below the next dose, if it was recorded by exception, is now filled.
+            diesel::update(
+                t::somministrazione
+                    .filter(t::codice_fiscale.eq(s.codice_fiscale.as_str()))
+                    .filter(t::dose.eq(s.dose + 1)),
+            )
+            .set(t::deroga_sequenza.eq(false))
+            .execute(conn)?;
             Applicata::Inserita
         }
         (TipoOperazione::Variazione, Some(d)) => {
@@ -271,45 +278,4 @@ pub fn applica_somministrazione(
         (_, None) => return Ok(Err(vec![Errore::SomministrazioneNonPresente])),
     };
     Ok(Ok(applied))
-}
-
-/// The rules of an administration against the patient's recorded doses: duplicates, dose n
-/// after dose n-1 (unless the region asks for the exception), dates in dose order, and no
-/// cancel below a later dose.
-pub fn sequenza(s: &Somministrazione, this: Option<&Dose>, doses: &[Dose]) -> Result<(), Errore> {
-    let previous = doses.iter().find(|d| d.dose == s.dose - 1);
-    let dates_in_order = || match previous {
-        Some(p) if p.data_somministrazione > s.data_somministrazione => {
-            Err(Errore::DataAnterioreDosePrecedente)
-        }
-        _ => Ok(()),
-    };
-    match (s.tipo_operazione, this) {
-        (TipoOperazione::Inserimento, Some(d)) => {
-            let same = d.codice_regione == s.codice_regione.as_str()
-                && d.regione_somministrazione == s.regione_somministrazione.as_str()
-                && d.codice_aic == s.codice_aic.as_str()
-                && d.data_somministrazione == s.data_somministrazione;
-            if same {
-                Ok(())
-            } else {
-                Err(Errore::SomministrazioneGiaPresente)
-            }
-        }
-        (TipoOperazione::Inserimento, None) => {
-            if s.dose > 1 && previous.is_none() && !s.deroga_sequenza_dosi {
-                return Err(Errore::DosePrecedenteAssente);
-            }
-            dates_in_order()
-        }
-        (_, None) => Err(Errore::SomministrazioneNonPresente),
-        (TipoOperazione::Variazione, Some(_)) => dates_in_order(),
-        (TipoOperazione::Cancellazione, Some(_)) => {
-            if doses.iter().any(|d| d.dose > s.dose) {
-                Err(Errore::DoseSuccessivaPresente)
-            } else {
-                Ok(())
-            }
-        }
-    }
 }
