@@ -657,3 +657,33 @@ async fn concurrent_cancel_and_next_dose_never_both_succeed() {
         s.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_locked_too_long_is_a_retryable_503_and_nothing_is_stored() {
+    use diesel::connection::SimpleConnection;
+    let s = TestServer::start().await;
+    // Another session holds the patient's row past the 3 s lock timeout of pooled sessions.
+    let mut holder = s.db.connection();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM assistito WHERE codice_fiscale = '{ROSSI}' FOR UPDATE"
+        ))
+        .expect("lock");
+    let r = s
+        .call_op(
+            "avn",
+            PRENOTAZIONE,
+            &booking("I", ROSSI, "1", "030", None, "2026-12-15"),
+        )
+        .await;
+    holder.batch_execute("ROLLBACK").expect("unlock");
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0504"));
+    assert_eq!(bookings(&s, ROSSI), 0);
+    let row = log_row(
+        &s.db,
+        &xml_text(&r.body, "identificativoTransazione").expect("tx"),
+    );
+    assert_eq!(row.codice_errore.as_deref(), Some("TSG-0504"));
+    s.stop().await;
+}

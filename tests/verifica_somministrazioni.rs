@@ -211,6 +211,13 @@ async fn faults_for_a_bad_check_character_a_bad_card_and_the_avn() {
         .await;
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0301"));
     assert!(r.body.contains("numeroTessera"), "{}", r.body);
+    // 6.5: the codice fiscale is kept even on a request the schema refused.
+    let row = log_row(
+        &s.db,
+        &xml_text(&r.body, "identificativoTransazione").expect("tx"),
+    );
+    assert_eq!(row.codice_errore.as_deref(), Some("TSG-0301"));
+    assert_eq!(row.codice_fiscale.as_deref(), Some(ROSSI));
     let r = s
         .call_op(
             "avn",

@@ -39,7 +39,9 @@ CREATE TABLE somministrazione (
 -- Section 6.3: whether the caller must send numeroTessera to VerificaSomministrazioni.
 ALTER TABLE chiamante ADD COLUMN tessera_obbligatoria BOOLEAN NOT NULL DEFAULT TRUE;
 
--- Section 6.5 keeps the esito only when negative: at most one of esito and codice_errore.
+-- Section 6.5 keeps the esito only when negative: a positive VerificaSomministrazioni row has
+-- neither esito nor error code; every other row has exactly one of them.
 ALTER TABLE access_log DROP CONSTRAINT access_log_check;
 ALTER TABLE access_log ADD CONSTRAINT access_log_esito_o_errore
-    CHECK (esito IS NULL OR codice_errore IS NULL);
+    CHECK ((esito IS NULL) <> (codice_errore IS NULL)
+           OR (operazione = 'VerificaSomministrazioni' AND esito IS NULL AND codice_errore IS NULL));

@@ -21,9 +21,37 @@ pub enum DbError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("query failed: {0}")]
-    Query(#[from] diesel::result::Error),
+    Query(diesel::result::Error),
     #[error("blocking task failed: {0}")]
     Task(String),
+}
+
+/// A failure worth retrying (serialization failure, deadlock, lock or statement timeout, lost
+/// connection) is `Unavailable`, answered 503 so the caller retries; the rest is a bug or bad
+/// data. Diesel does not expose the SQLSTATE, so deadlocks and timeouts are told by PostgreSQL's
+/// message (English, as `lc_messages` is by default).
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        let transient = match &e {
+            E::DatabaseError(
+                K::SerializationFailure | K::ClosedConnection | K::UnableToSendCommand,
+                _,
+            ) => true,
+            E::DatabaseError(_, info) => {
+                let m = info.message();
+                m.contains("deadlock detected")
+                    || m.contains("lock timeout")
+                    || m.contains("statement timeout")
+            }
+            _ => false,
+        };
+        if transient {
+            Self::Unavailable(e.to_string())
+        } else {
+            Self::Query(e)
+        }
+    }
 }
 
 /// Every pooled connection gives up on a statement after 10 s and on a lock after 3 s, so a

@@ -33,6 +33,23 @@ pub fn encode<T: yaserde::YaSerialize + Validate>(value: &T) -> Result<String, F
     })
 }
 
+/// The text of the first element named `local` (any namespace), for the rare uses of a field of
+/// a request that failed to decode. Entities are not expanded (the scanner refused them).
+pub fn field_text(xml: &str, local: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut inside = false;
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if e.local_name().as_ref() == local => inside = true,
+            Event::Text(t) if inside => return Some(t.xml10_content().trim().to_owned()),
+            Event::End(_) if inside => return Some(String::new()),
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
 /// The XML name of a generated field (`codice_fiscale` -> `codiceFiscale`).
 fn xml_name(rust_field: &str) -> String {
     let mut out = String::new();
@@ -67,6 +84,17 @@ pub fn describe(v: &FacetViolation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_is_read_from_an_undecodable_request() {
+        let xml = r#"<v:R xmlns:v="urn:x"><v:codiceFiscale> RSSMRA60C15F205L </v:codiceFiscale><v:x/></v:R>"#;
+        assert_eq!(
+            field_text(xml, "codiceFiscale").as_deref(),
+            Some("RSSMRA60C15F205L")
+        );
+        assert_eq!(field_text(xml, "numeroTessera"), None);
+        assert_eq!(field_text("<a><b></b></a>", "b").as_deref(), Some(""));
+    }
 
     #[test]
     fn field_names_go_back_to_xml() {

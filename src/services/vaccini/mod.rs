@@ -11,6 +11,25 @@ pub mod trasmissione;
 pub mod verifica_assistito;
 pub mod verifica_somministrazioni;
 
+use crate::audit::LogFields;
+use crate::domain::{CodiceFiscale, DomainError};
+
+/// The log fields of a look-up the schema refused: sections 3.5 and 6.5 keep the codice
+/// fiscale on every row, so it is kept whenever it can be read and has the right shape.
+pub fn log_richiesta_rifiutata(body: &str, esito_solo_se_negativo: bool) -> LogFields {
+    let codice_fiscale = crate::soap::typed::field_text(body, "codiceFiscale").filter(|cf| {
+        matches!(
+            CodiceFiscale::parse(cf),
+            Ok(_) | Err(DomainError::CodiceFiscaleControllo)
+        )
+    });
+    LogFields {
+        codice_fiscale,
+        esito_solo_se_negativo,
+        ..LogFields::default()
+    }
+}
+
 pub use prenotazione::TRASMISSIONE_PRENOTAZIONE;
 pub use somministrazione::TRASMISSIONE_SOMMINISTRAZIONE;
 pub use verifica_assistito::VERIFICA_ASSISTITO_FUORI_REGIONE;

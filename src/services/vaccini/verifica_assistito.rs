@@ -117,7 +117,12 @@ pub fn decide(
 fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {
     let req: Richiesta = match typed::decode(body) {
         Ok(r) => r,
-        Err(fault) => return Ok(Outcome::fault(fault, LogFields::default())),
+        Err(fault) => {
+            return Ok(Outcome::fault(
+                fault,
+                super::log_richiesta_rifiutata(body, false),
+            ))
+        }
     };
     // Section 3.5: codice fiscale always; card number and expiry only for a negative outcome
     // (esito 01). 02 is "verification not performed", a fault is no outcome: neither keeps them.
@@ -170,19 +175,19 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         },
     };
 
-    let mut found = repo::assistito_con_tessere(conn, &cf)?;
-    // Section 3.3: the cluster only if no booking or administration exists yet.
-    if let Some((a, _)) = found.as_mut() {
-        if a.identificativo_cluster.is_some() && repo::prenotato_o_vaccinato(conn, &cf)? {
-            a.identificativo_cluster = None;
-        }
-    }
-    let esito = decide(
+    let found = repo::assistito_con_tessere(conn, &cf)?;
+    let mut esito = decide(
         found.as_ref(),
         req.numero_tessera.as_deref(),
         scadenza,
         &regione_chiamante,
     );
+    // Section 3.3: the cluster only if no booking or administration exists yet.
+    if let Esito::FuoriRegione { cluster, .. } = &mut esito {
+        if cluster.is_some() && repo::prenotato_o_vaccinato(conn, &cf)? {
+            *cluster = None;
+        }
+    }
     let log = if esito.code() == "01" {
         negative_log
     } else {

@@ -45,7 +45,12 @@ const TESSERA_NON_COERENTE: &str = "Numero di tessera sanitaria non coerente con
 fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {
     let req: Richiesta = match typed::decode(body) {
         Ok(r) => r,
-        Err(fault) => return Ok(Outcome::fault(fault, LogFields::default())),
+        Err(fault) => {
+            return Ok(Outcome::fault(
+                fault,
+                super::log_richiesta_rifiutata(body, true),
+            ))
+        }
     };
     // Section 6.5: the codice fiscale always, the esito only when negative.
     let log = LogFields {
