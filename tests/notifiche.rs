@@ -16,7 +16,7 @@ fn prenota(c: &mut PgConnection, cf: &str, dose: i16, regione: &str) {
     diesel::sql_query(
         "INSERT INTO prenotazione (codice_fiscale, dose, regione_prenotazione, codice_regione, \
              codice_aic, data_prenotazione, identificativo_transazione) \
-         VALUES ($1, $2, $3, $3, CASE WHEN $2 > 1 THEN '012345678' END, DATE '2026-12-01', \
+         VALUES ($1, $2, $3, $3, CASE WHEN $2 > 1 THEN '012345678' END, CURRENT_DATE + 30, \
              gen_random_uuid())",
     )
     .bind::<Text, _>(cf)
@@ -71,6 +71,14 @@ fn seed(c: &mut PgConnection) {
     prenota(c, "BNCGLI85L42H501P", 1, "030");
     // 010, only its own region: 010's file is empty.
     prenota(c, "VRDLCU39S20L219J", 1, "010");
+    // 030, booked in another region on a day already past: no longer current, not listed.
+    prenota(c, "CSTLSN82A24F205Z", 1, "160");
+    diesel::sql_query(
+        "UPDATE prenotazione SET data_prenotazione = CURRENT_DATE - 2 \
+         WHERE codice_fiscale = 'CSTLSN82A24F205Z'",
+    )
+    .execute(c)
+    .expect("past booking");
     // 150, booked in 030 and in the virtual region 300.
     prenota(c, "SPSNNA90A49F839L", 1, "300");
     prenota(c, "SPSNNA90A49F839L", 2, "030");

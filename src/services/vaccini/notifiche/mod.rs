@@ -172,11 +172,11 @@ fn produci(
     automatica: bool,
 ) -> Result<Vec<Prodotto>, NotificheError> {
     let start = Instant::now();
-    let generata_il = now_ms();
+    let generata_il = repo::adesso(c)?;
     repo::timeout_produzione(c)?;
-    let regioni = match regione {
-        Some(r) if repo::regione_esiste(c, r)? => vec![r.to_owned()],
-        Some(r) => return Err(NotificheError::RegioneSconosciuta(r.to_owned())),
+    let regioni = match regione.map(|r| (r, CodiceRegione::parse(r))) {
+        Some((r, Ok(code))) if super::repo::regione_esiste(c, &code)? => vec![r.to_owned()],
+        Some((r, _)) => return Err(NotificheError::RegioneSconosciuta(r.to_owned())),
         None => repo::regioni(c)?,
     };
     let righe = repo::righe(c, regione)?;
@@ -214,7 +214,7 @@ fn produci(
             generata_il,
         });
     }
-    // Durata of a production: the whole run (query, formatting, storage), the same on each row.
+    // Duration of a production: the whole run (query, formatting, storage), the same on each row.
     let durata_ms = elapsed_ms(start);
     let log: Vec<Trasmissione> = prodotti
         .iter()
@@ -256,12 +256,27 @@ pub fn esporta(
     operatore_: &str,
 ) -> Result<FileNotifica, NotificheError> {
     let op = operatore(operatore_)?;
-    trasmetti(conn, id, None, "ESPORTAZIONE", &op, |f| {
-        std::fs::write(out, &f.contenuto).map_err(|source| NotificheError::Scrittura {
-            path: out.to_owned(),
-            source,
-        })
-    })
+    // Written beside `out` first, renamed only once the 5.5 row is committed: the file never
+    // leaves without its record.
+    let scrittura = |source| NotificheError::Scrittura {
+        path: out.to_owned(),
+        source,
+    };
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = out.with_file_name(format!(".{}.tmp", name.as_deref().unwrap_or("export")));
+    let result = trasmetti(conn, id, None, "ESPORTAZIONE", &op, |f| {
+        std::fs::write(&tmp, &f.contenuto).map_err(scrittura)
+    });
+    match result {
+        Ok(file) => std::fs::rename(&tmp, out).map(|()| file).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            scrittura(e)
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 /// The portal's download: file `id` for an operatore of region `ente`, who may fetch only the

@@ -20,9 +20,11 @@ struct RigaDb {
 }
 
 /// The patients to notify, with their assistance region, sorted by region then codice fiscale:
-/// one `GROUP BY` over the bookings joined to the registry. A patient is listed when at least one
-/// booking is in a region other than the assistance region (which covers "booked in more than
-/// one region": two regions cannot both be the assistance region).
+/// one `GROUP BY` over the current bookings (dated today or later, Italian time: a past booking
+/// was kept or missed, and is no longer a double booking to act on) joined to the registry. A
+/// patient is listed when at least one booking is in a region other than the assistance region
+/// (which covers "booked in more than one region": two regions cannot both be the assistance
+/// region).
 pub fn righe(conn: &mut PgConnection, regione: Option<&str>) -> QueryResult<Vec<RigaNotifica>> {
     let rows: Vec<RigaDb> = diesel::sql_query(
         "SELECT p.codice_fiscale, a.regione_assistenza, count(*) AS numero_prenotazioni, \
@@ -30,7 +32,8 @@ pub fn righe(conn: &mut PgConnection, regione: Option<&str>) -> QueryResult<Vec<
                     FILTER (WHERE p.regione_prenotazione <> a.regione_assistenza) AS altre_regioni \
          FROM prenotazione p \
          JOIN assistito a ON a.codice_fiscale = p.codice_fiscale \
-         WHERE $1::text IS NULL OR a.regione_assistenza = $1 \
+         WHERE ($1::text IS NULL OR a.regione_assistenza = $1) \
+           AND p.data_prenotazione >= (now() AT TIME ZONE 'Europe/Rome')::date \
          GROUP BY a.regione_assistenza, p.codice_fiscale \
          HAVING bool_or(p.regione_prenotazione <> a.regione_assistenza) \
          ORDER BY a.regione_assistenza COLLATE \"C\", p.codice_fiscale COLLATE \"C\"",
@@ -62,11 +65,17 @@ pub fn regioni(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
         .load(conn)
 }
 
-pub fn regione_esiste(conn: &mut PgConnection, codice: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        regione::table.filter(regione::codice.eq(codice)),
-    ))
-    .get_result(conn)
+/// The database's clock, to the millisecond: the production's time, on the same clock as the
+/// daily schedule's check (`produzione_dovuta`).
+pub fn adesso(conn: &mut PgConnection) -> QueryResult<DateTime<Utc>> {
+    #[derive(QueryableByName)]
+    struct Adesso {
+        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+        t: DateTime<Utc>,
+    }
+    let row: Adesso =
+        diesel::sql_query("SELECT date_trunc('milliseconds', now()) AS t").get_result(conn)?;
+    Ok(row.t)
 }
 
 #[derive(Insertable)]
