@@ -14,6 +14,8 @@ pub struct Assistito {
     pub regione_assistenza: String,
     pub regione_residenza: String,
     pub identificativo_cluster: Option<String>,
+    /// The patient has a booking or an administration (the cluster rule of section 3.3).
+    pub prenotato_o_vaccinato: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
@@ -22,11 +24,17 @@ pub struct Tessera {
     pub data_scadenza: NaiveDate,
 }
 
-/// The patient and all their cards, in one round trip.
+/// The patient, whether booked or vaccinated, and all their cards, in one round trip.
 pub fn assistito_con_tessere(
     conn: &mut PgConnection,
     cf: &CodiceFiscale,
 ) -> QueryResult<Option<(Assistito, Vec<Tessera>)>> {
+    let prenotato = diesel::dsl::exists(
+        prenotazione::table.filter(prenotazione::codice_fiscale.eq(cf.as_str())),
+    );
+    let vaccinato = diesel::dsl::exists(
+        somministrazione::table.filter(somministrazione::codice_fiscale.eq(cf.as_str())),
+    );
     // The card side is filtered by the codice fiscale too, so both sides use their index.
     let rows: Vec<(Assistito, Option<Tessera>)> = assistito::table
         .left_join(
@@ -41,6 +49,7 @@ pub fn assistito_con_tessere(
                 assistito::regione_assistenza,
                 assistito::regione_residenza,
                 assistito::identificativo_cluster,
+                prenotato.or(vaccinato),
             ),
             (tessera_sanitaria::numero, tessera_sanitaria::data_scadenza).nullable(),
         ))
@@ -61,17 +70,6 @@ pub fn regione_esiste(conn: &mut PgConnection, codice: &CodiceRegione) -> QueryR
         regione::table.filter(regione::codice.eq(codice.as_str())),
     ))
     .get_result(conn)
-}
-
-/// Whether the patient has a booking or an administration (the cluster rule of section 3.3).
-pub fn prenotato_o_vaccinato(conn: &mut PgConnection, cf: &CodiceFiscale) -> QueryResult<bool> {
-    let prenotato = diesel::dsl::exists(
-        prenotazione::table.filter(prenotazione::codice_fiscale.eq(cf.as_str())),
-    );
-    let vaccinato = diesel::dsl::exists(
-        somministrazione::table.filter(somministrazione::codice_fiscale.eq(cf.as_str())),
-    );
-    diesel::select(prenotato.or(vaccinato)).get_result(conn)
 }
 
 /// What a transmission did to the data.

@@ -110,7 +110,11 @@ pub fn decide(
         regione_assistenza: assistito.regione_assistenza.clone(),
         regione_residenza: (assistito.regione_residenza != assistito.regione_assistenza)
             .then(|| assistito.regione_residenza.clone()),
-        cluster: assistito.identificativo_cluster.clone(),
+        // Section 3.3: the cluster only while there is no booking or administration.
+        cluster: assistito
+            .identificativo_cluster
+            .clone()
+            .filter(|_| !assistito.prenotato_o_vaccinato),
     }
 }
 
@@ -176,18 +180,12 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
     };
 
     let found = repo::assistito_con_tessere(conn, &cf)?;
-    let mut esito = decide(
+    let esito = decide(
         found.as_ref(),
         req.numero_tessera.as_deref(),
         scadenza,
         &regione_chiamante,
     );
-    // Section 3.3: the cluster only if no booking or administration exists yet.
-    if let Esito::FuoriRegione { cluster, .. } = &mut esito {
-        if cluster.is_some() && repo::prenotato_o_vaccinato(conn, &cf)? {
-            *cluster = None;
-        }
-    }
     let log = if esito.code() == "01" {
         negative_log
     } else {
@@ -227,6 +225,7 @@ mod tests {
                 regione_assistenza: "120".into(),
                 regione_residenza: "030".into(),
                 identificativo_cluster: Some("SANITARI".into()),
+                prenotato_o_vaccinato: false,
             },
             vec![
                 Tessera {
@@ -281,6 +280,20 @@ mod tests {
                 regione_assistenza: "120".into(),
                 regione_residenza: Some("030".into()),
                 cluster: Some("SANITARI".into())
+            }
+        );
+    }
+
+    #[test]
+    fn the_cluster_is_given_only_without_bookings_or_administrations() {
+        let mut p = patient();
+        p.0.prenotato_o_vaccinato = true;
+        assert_eq!(
+            decide(Some(&p), None, None, "030"),
+            Esito::FuoriRegione {
+                regione_assistenza: "120".into(),
+                regione_residenza: Some("030".into()),
+                cluster: None
             }
         );
     }
