@@ -2,6 +2,7 @@
 //! Nazionale, AVN).
 
 pub mod avn;
+pub mod flusso;
 pub mod repo;
 pub mod verifica_assistito;
 
