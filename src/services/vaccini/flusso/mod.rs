@@ -1,6 +1,7 @@
 //! Bulk booking files of the AVN (decree 31 May 2021, annex A, 4.1, the "flusso massivo"):
 //! upload and outcome over HTTP, CMS signature, streaming parse, staged set-based import, worker.
 
+pub mod cli;
 pub mod der;
 pub mod esito;
 pub mod firma;
