@@ -98,46 +98,87 @@ fn elabora_preso(
     let mut file = File::open(path).with_context(|| format!("spool file {path}"))?;
     file.seek(SeekFrom::Start(start as u64))?;
     let input = BufReader::with_capacity(256 * 1024, file.take(len as u64));
-    let mut lettore = Lettore::new(input);
-    let mut batch = Batch::new(id, opz.batch);
-    let mut batches = 0usize;
-    let started = Instant::now();
+    // Parsing (here) and PostgreSQL's COPY (there) overlap: a thread reads the next batch while
+    // this one commits the previous; at most two batches are in memory.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Pezzo>(1);
+    let batch_size = opz.batch;
+    std::thread::scope(|scope| {
+        scope.spawn(move || leggi(Lettore::new(input), id, resume, batch_size, send));
+        let mut batches = 0usize;
+        let started = Instant::now();
+        for pezzo in receive {
+            match pezzo {
+                Pezzo::Batch(mut batch, bytes) => {
+                    batch.commit(conn, None)?;
+                    batches += 1;
+                    progress(Avanzamento::Lettura {
+                        record: batch.last,
+                        bytes,
+                        bytes_totali: len as u64,
+                        secondi: started.elapsed().as_secs_f64(),
+                    });
+                    if opz.max_batches.is_some_and(|m| batches >= m) || (opz.stop)() {
+                        return Ok(Esito::Interrotto);
+                    }
+                }
+                Pezzo::Fine(mut batch, totali) => {
+                    batch.last = batch.last.max(resume as u64);
+                    batch.commit(conn, Some(totali))?;
+                    progress(Avanzamento::Applicazione { record: totali });
+                    applica(conn, &f)?;
+                    tracing::info!(protocollo = %f.protocollo, record = totali, "bulk file applied");
+                    return Ok(Esito::Elaborato);
+                }
+                Pezzo::Rifiuto(rifiuto) => {
+                    rifiuta(conn, id, &rifiuto)?;
+                    tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
+                    return Ok(Esito::Rifiutato);
+                }
+            }
+        }
+        anyhow::bail!("the reading thread of bulk file {} stopped", f.protocollo)
+    })
+}
+
+/// What the reading thread hands over.
+enum Pezzo {
+    /// A full batch, and the bytes of content read so far.
+    Batch(Batch, u64),
+    /// The last (possibly empty) batch and the number of records of the file.
+    Fine(Batch, u64),
+    Rifiuto(Rifiuto),
+}
+
+/// Reads the records after `resume` into batches; stops when the receiver is gone.
+fn leggi<R: std::io::BufRead>(
+    mut lettore: Lettore<R>,
+    id: i64,
+    resume: i64,
+    size: usize,
+    send: std::sync::mpsc::SyncSender<Pezzo>,
+) {
+    let mut batch = Batch::new(id, size);
     loop {
-        let record = match lettore.next_record() {
+        let (pos, result) = match lettore.next_record() {
             Ok(Some(r)) => r,
             Ok(None) => break,
             Err(rifiuto) => {
-                rifiuta(conn, id, &rifiuto)?;
-                tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
-                return Ok(Esito::Rifiutato);
+                let _ = send.send(Pezzo::Rifiuto(rifiuto));
+                return;
             }
         };
-        let (pos, result) = record;
         if pos as i64 <= resume {
             continue;
         }
         batch.push(pos, &result);
-        if batch.records >= opz.batch {
-            batch.commit(conn, None)?;
-            batches += 1;
-            progress(Avanzamento::Lettura {
-                record: pos,
-                bytes: lettore.bytes_read(),
-                bytes_totali: len as u64,
-                secondi: started.elapsed().as_secs_f64(),
-            });
-            if opz.max_batches.is_some_and(|m| batches >= m) || (opz.stop)() {
-                return Ok(Esito::Interrotto);
+        if batch.records >= size {
+            let full = std::mem::replace(&mut batch, Batch::new(id, size));
+            if send.send(Pezzo::Batch(full, lettore.bytes_read())).is_err() {
+                return;
             }
         }
     }
-    let totali = lettore.posizione();
-    batch.last = batch.last.max(resume as u64);
-    batch.commit(conn, Some(totali))?;
-    progress(Avanzamento::Applicazione { record: totali });
-    applica(conn, &f)?;
-    tracing::info!(protocollo = %f.protocollo, record = totali, "bulk file applied");
-    Ok(Esito::Elaborato)
+    let _ = send.send(Pezzo::Fine(batch, lettore.posizione()));
 }
 
 /// Marks the file IN_ELABORAZIONE, creates its partition, and returns the resume position: the
@@ -305,7 +346,7 @@ fn applica(conn: &mut PgConnection, f: &Flusso) -> anyhow::Result<()> {
     let sql = format!(
         r#"
 SET LOCAL statement_timeout = 0;
-SET LOCAL work_mem = '128MB';
+SET LOCAL work_mem = '256MB';
 CREATE TEMP TABLE flusso_verifica ON COMMIT DROP AS
 SELECT x.*,
        CASE WHEN NOT (e_cr OR e_as OR e_rp OR e_dup) THEN

@@ -167,7 +167,9 @@ pub fn registra(
         }
         None => {
             // The same file arrived concurrently and won the insert.
-            remove(&spooled.path);
+            if esame.is_ok() {
+                remove(&spooled.path);
+            }
             let flusso = repo::per_impronta(&mut conn, &spooled.sha256)?
                 .context("duplicate file vanished")?;
             Ok(Ricevuta {
