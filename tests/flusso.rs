@@ -737,3 +737,67 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
     assert!(prenotazioni(&s.db).iter().all(|r| r.6 == tx));
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_document_refuses_the_whole_file_after_staging_began() {
+    let s = server(|c| c.flussi.batch_records = 2).await;
+    let mut xml = document(&[
+        rec("I", ROSSI, "030", 1, "2026-12-01").xml(),
+        rec("I", BIANCHI, "120", 1, "2026-12-01").xml(),
+        rec("I", VERDI, "010", 1, "2026-12-01").xml(),
+        rec("I", ESPOSITO, "150", 1, "2026-12-01").xml(),
+        rec("I", ROSSI, "050", 1, "2026-12-01").xml(),
+    ]);
+    xml.truncate(xml.len() - 40);
+    let r = upload(&s, sign(&s, AVN, &xml)).await;
+    assert_eq!(r.status, 202, "the signature is good: {}", r.body);
+    let p = xml_text(&r.body, "protocollo").expect("protocollo");
+    let done = wait_done(&s, &p).await;
+    assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("RIFIUTATO"));
+    assert_eq!(
+        xml_text(&done.body, "codice").as_deref(),
+        Some("AVN-0511"),
+        "{}",
+        done.body
+    );
+    assert!(records(&done.body).is_empty());
+    assert!(
+        prenotazioni(&s.db).is_empty(),
+        "nothing of a refused file is applied"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_are_bounded_by_flussi_max_bytes_not_by_the_soap_limit() {
+    let s = server(|c| c.flussi.max_bytes = 1_500_000).await;
+    let patients = [ROSSI, BIANCHI, VERDI, ESPOSITO];
+    let regions = ["010", "020", "030", "041", "042", "050"];
+    let mut recs = Vec::new();
+    while recs.len() * 330 < 1_200_000 {
+        let i = recs.len();
+        recs.push(
+            rec(
+                "I",
+                patients[i % 4],
+                regions[(i / 4) % 6],
+                1 + (i / 24 % 9) as u8,
+                "2026-12-01",
+            )
+            .xml(),
+        );
+    }
+    let big = sign(&s, AVN, &document(&recs));
+    assert!(big.len() > s.config.server.max_body_bytes && big.len() < 1_500_000);
+    let r = upload(&s, big).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let p = xml_text(&r.body, "protocollo").expect("protocollo");
+    let done = wait_done(&s, &p).await;
+    assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("ELABORATO"));
+
+    let too_big = sign(&s, AVN, &document(&[recs.concat(), recs.concat()]));
+    let r = upload(&s, too_big).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0230"));
+    s.stop().await;
+}
