@@ -801,3 +801,37 @@ async fn uploads_are_bounded_by_flussi_max_bytes_not_by_the_soap_limit() {
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0230"));
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn damaged_envelopes_are_refused_never_panic() {
+    let s = server(|_| {}).await;
+    let xml = document(&[rec("I", ROSSI, "030", 1, "2026-12-01").xml()]);
+    let good = sign(&s, AVN, &xml);
+    let dir = scratch_dir("damaged");
+    let ca = s.pki.ca_pem_path();
+    let check = |bytes: &[u8], what: String| {
+        let path = dir.join("f.p7m");
+        std::fs::write(&path, bytes).expect("write");
+        let result = firma::verifica(&path, &ca, &|_| true).expect("no I/O error");
+        assert!(result.is_err(), "{what} accepted");
+    };
+    for cut in (0..good.len()).step_by(7) {
+        check(&good[..cut], format!("truncated at {cut}"));
+    }
+    let content = good
+        .windows(10)
+        .position(|w| w == b"2026-12-01")
+        .expect("content");
+    for i in (0..good.len()).step_by(3) {
+        if (content.saturating_sub(400)..content + 400).contains(&i) {
+            continue; // inside the XML a flipped byte is a content change, tested elsewhere
+        }
+        let mut bad = good.clone();
+        bad[i] ^= 0x5a;
+        let path = dir.join("f.p7m");
+        std::fs::write(&path, &bad).expect("write");
+        // Any answer but a panic or an I/O error; most of these are refusals.
+        let _ = firma::verifica(&path, &ca, &|_| true).expect("no I/O error");
+    }
+    s.stop().await;
+}

@@ -112,17 +112,20 @@ impl<R: Read + Seek> DerFile<R> {
             header_len: self.pos - start,
             len,
         };
-        if h.end() > self.size {
+        if self.pos.checked_add(len).is_none_or(|end| end > self.size) {
             return Err(bad("un elemento supera la fine del file").into());
         }
         Ok(h)
     }
 
-    /// The header at the current position, which must carry `tag`.
-    pub fn expect(&mut self, tag: u8, what: &str) -> Result<Header, ReadError> {
+    /// The header at the current position, which must carry `tag` and end within `parent`.
+    pub fn expect(&mut self, tag: u8, what: &str, parent: u64) -> Result<Header, ReadError> {
         let h = self.header()?;
         if h.tag != tag {
             return Err(bad(format!("{what}: trovato il tag {:#04x}", h.tag)).into());
+        }
+        if h.end() > parent {
+            return Err(bad(format!("{what}: supera l'elemento che lo contiene")).into());
         }
         Ok(h)
     }

@@ -116,24 +116,24 @@ pub fn verifica(
 /// { id-data, [0] OCTET STRING }, [0] certificates, [1] crls, signerInfos } }.
 fn busta<R: Read + Seek>(d: &mut DerFile<R>, size: u64) -> Result<Busta, ReadError> {
     let bad = |m: &str| ReadError::Der(der::DerError(m.to_owned()));
-    let ci = d.expect(0x30, "ContentInfo")?;
+    let ci = d.expect(0x30, "ContentInfo", size)?;
     if ci.end() != size {
         return Err(bad("byte in eccesso dopo il ContentInfo"));
     }
-    let oid = d.expect(0x06, "contentType")?;
+    let oid = d.expect(0x06, "contentType", ci.end())?;
     if d.read_at(oid.content_start(), oid.len, 64)? != OID_SIGNED_DATA {
         return Err(bad("contentType diverso da signedData"));
     }
-    d.expect(0xa0, "content")?;
-    let sd = d.expect(0x30, "SignedData")?;
-    let version = d.expect(0x02, "version")?;
+    let content = d.expect(0xa0, "content", ci.end())?;
+    let sd = d.expect(0x30, "SignedData", content.end())?;
+    let version = d.expect(0x02, "version", sd.end())?;
     d.seek(version.end())?;
-    let algs = d.expect(0x31, "digestAlgorithms")?;
+    let algs = d.expect(0x31, "digestAlgorithms", sd.end())?;
     d.seek(algs.end())?;
-    let encap = d.expect(0x30, "encapContentInfo")?;
+    let encap = d.expect(0x30, "encapContentInfo", sd.end())?;
     let prefix = d.read_at(sd.content_start(), encap.start - sd.content_start(), 4096)?;
     d.seek(encap.content_start())?;
-    let etype = d.expect(0x06, "eContentType")?;
+    let etype = d.expect(0x06, "eContentType", encap.end())?;
     if d.read_at(etype.content_start(), etype.len, 64)? != OID_DATA {
         return Err(bad("eContentType diverso da id-data"));
     }
@@ -142,12 +142,12 @@ fn busta<R: Read + Seek>(d: &mut DerFile<R>, size: u64) -> Result<Busta, ReadErr
             "firma separata: il flusso deve essere incluso nel .p7m",
         ));
     }
-    d.expect(0xa0, "eContent")?;
+    let econtent = d.expect(0xa0, "eContent", encap.end())?;
     let octets = d.header()?;
     if octets.tag != 0x04 {
         return Err(bad("eContent non è un OCTET STRING primitivo (DER)"));
     }
-    if octets.end() != encap.end() {
+    if octets.end() != econtent.end() || econtent.end() != encap.end() {
         return Err(bad("byte in eccesso in encapContentInfo"));
     }
     let rest = d.read_at(encap.end(), sd.end() - encap.end(), MAX_SIGNATURE_PART)?;

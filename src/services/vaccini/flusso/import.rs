@@ -8,7 +8,7 @@
 //!    regions, duplicates in the file, existing bookings), stores their errors, writes
 //!    `prenotazione`, marks the file ELABORATO and drops the partition: all or nothing.
 
-use super::parse::Lettore;
+use super::parse::{Lettore, LimiteTesto};
 use super::repo::{self, Flusso};
 use super::{Rifiuto, Stato};
 use crate::db::schema::{flusso, flusso_errore, flusso_record};
@@ -97,7 +97,7 @@ fn elabora_preso(
     let resume = prepara(conn, &f)?;
     let mut file = File::open(path).with_context(|| format!("spool file {path}"))?;
     file.seek(SeekFrom::Start(start as u64))?;
-    let input = BufReader::with_capacity(256 * 1024, file.take(len as u64));
+    let input = BufReader::with_capacity(256 * 1024, LimiteTesto::new(file.take(len as u64)));
     // Parsing (here) and PostgreSQL's COPY (there) overlap: a thread reads the next batch while
     // this one commits the previous; at most two batches are in memory.
     let (send, receive) = std::sync::mpsc::sync_channel::<Pezzo>(1);

@@ -299,6 +299,53 @@ impl<R: BufRead> Lettore<R> {
     }
 }
 
+/// Longest run of bytes without `<` or `>` (text, or one tag): longer runs refuse the file, so a
+/// giant text node or tag cannot make the parser buffer it. Real fields are a few bytes.
+pub const MAX_RUN: u64 = 64 * 1024;
+
+/// Wraps the raw content, counting bytes since the last `<` or `>`.
+pub struct LimiteTesto<R> {
+    inner: R,
+    run: u64,
+}
+
+impl<R: std::io::Read> LimiteTesto<R> {
+    pub fn new(inner: R) -> Self {
+        Self { inner, run: 0 }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LimiteTesto<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        match chunk.iter().rposition(|&b| b == b'<' || b == b'>') {
+            Some(last) => {
+                let mut run = self.run;
+                for &b in &chunk[..=last] {
+                    run = if b == b'<' || b == b'>' { 0 } else { run + 1 };
+                    if run > MAX_RUN {
+                        break;
+                    }
+                }
+                self.run = if run > MAX_RUN {
+                    run
+                } else {
+                    (n - last - 1) as u64
+                };
+            }
+            None => self.run += n as u64,
+        }
+        if self.run > MAX_RUN {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("testo o tag più lungo di {MAX_RUN} byte"),
+            ));
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +414,20 @@ mod tests {
             all(&entity).unwrap_err().motivo,
             MotivoRifiuto::XmlNonValido
         );
+    }
+
+    #[test]
+    fn a_giant_text_refuses_the_file_without_being_buffered() {
+        let huge = doc(&GOOD.replace(">I<", &format!(">{}<", "I".repeat(200_000))));
+        let input = std::io::BufReader::new(LimiteTesto::new(huge.as_bytes()));
+        let mut l = Lettore::new(input);
+        assert_eq!(
+            l.next_record().unwrap_err().motivo,
+            MotivoRifiuto::XmlNonValido
+        );
+        let fine = doc(&format!("{GOOD}{GOOD}"));
+        let mut l = Lettore::new(std::io::BufReader::new(LimiteTesto::new(fine.as_bytes())));
+        assert!(l.next_record().unwrap().is_some());
     }
 
     #[test]
