@@ -736,6 +736,16 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
     let tx = file_tx(&s.db, &p);
     assert!(prenotazioni(&s.db).iter().all(|r| r.6 == tx));
     s.stop().await;
+
+    // The server's own worker stopped by a restart at whatever point it has reached (one record
+    // a batch, so most likely mid-file): the end result is the same.
+    let mut s = server(|c| c.flussi.batch_records = 1).await;
+    let r = upload(&s, sign(&s, AVN, &xml)).await;
+    let p = xml_text(&r.body, "protocollo").expect("protocollo");
+    s.restart().await;
+    let got = result(&s, &p).await;
+    assert_eq!(got, expected);
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
