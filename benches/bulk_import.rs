@@ -52,6 +52,21 @@ fn loadavg() -> String {
         .to_owned()
 }
 
+/// `VmRSS` and `VmHWM` (peak) of this process, in MB.
+fn memory() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (kb("VmRSS:"), kb("VmHWM:"))
+}
+
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
@@ -169,6 +184,9 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
     let spool_dir = work.join("spool");
     let tx = uuid::Uuid::now_v7();
     println!("load average before the import: {}", loadavg());
+    // Resets the peak RSS, so the peak printed after the import is the import's own.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let (rss_before, _) = memory();
     let start = Instant::now();
     let spooled = runtime.block_on(async {
         let mut input = tokio::fs::File::open(&p7m).await?;
@@ -237,6 +255,12 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         (total - staged_at).as_secs_f64(),
     );
     println!("load average after the import: {}", loadavg());
+    let (_, peak) = memory();
+    println!(
+        "memory: RSS {rss_before:.0} MB before the import, peak {peak:.0} MB during it \
+         (the {:.0} MB file is never held in memory)",
+        size as f64 / 1e6
+    );
 
     // The same rows with a plain COPY into the emptied table.
     conn.batch_execute("TRUNCATE prenotazione; SET statement_timeout = 0")?;
