@@ -845,3 +845,33 @@ async fn damaged_envelopes_are_refused_never_panic() {
     }
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_outcome_lists_every_position_across_pages() {
+    let s = server(|_| {}).await;
+    // 10,003 records: errors on both sides of the outcome's 10,000-position page boundary.
+    let mut recs = Vec::new();
+    for i in 1..=10_003u32 {
+        let mut r = rec("C", ROSSI, "030", 1, "2026-12-01");
+        if matches!(i, 1 | 9_999 | 10_000 | 10_001 | 10_003) {
+            r.dose = "0".into();
+        }
+        recs.push(r.xml());
+    }
+    let r = upload(&s, sign(&s, AVN, &document(&recs))).await;
+    let p = xml_text(&r.body, "protocollo").expect("protocollo");
+    let done = wait_done(&s, &p).await;
+    let got = records(&done.body);
+    assert_eq!(got.len(), 10_003);
+    for (i, (pos, esito, codes)) in got.iter().enumerate() {
+        assert_eq!(*pos, i as u64 + 1);
+        let expected: &[&str] = match pos {
+            1 | 9_999 | 10_000 | 10_001 | 10_003 => &["AVN-0107"],
+            2 => &["AVN-0202"],
+            _ => &["AVN-0203"],
+        };
+        assert_eq!(codes, expected, "position {pos}");
+        assert_eq!(esito, "01");
+    }
+    s.stop().await;
+}
