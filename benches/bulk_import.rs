@@ -208,8 +208,11 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
             .caller_by_fingerprint(fp)
             .is_some_and(|c| c.id == avn)
     };
-    let ca = pki.ca_pem_path();
-    let ricevuta = ricevi::registra(&pool, &spooled, tx, "avn", &ca, &bound)?;
+    let fiducia = firma::Fiducia {
+        ca_file: pki.ca_pem_path(),
+        crl_file: Some(pki.crl_pem_path()),
+    };
+    let ricevuta = ricevi::registra(&pool, &spooled, tx, "avn", &fiducia, &bound)?;
     anyhow::ensure!(
         ricevuta.flusso.codice_rifiuto.is_none(),
         "file refused: {:?}",

@@ -468,6 +468,15 @@ async fn a_bad_signature_refuses_the_whole_file() {
     tampered[at + 9] = b'2';
     let foreign = tsgate::pki::issue_foreign_client(&scratch_dir("foreign"), "straniero")
         .expect("foreign cert");
+    // A second certificate of the AVN caller, revoked in the CRL only (the database still
+    // binds it): the CRL the TLS layer checks refuses it as a signer too.
+    let revoked = {
+        let mut conn = s.db.connection();
+        tsgate::demo::issue_for_caller(&mut conn, &s.pki, AVN, "avn-flussi-revocato")
+            .expect("issue")
+    };
+    s.pki.revoke_serial(&revoked.serial).expect("revoke");
+    s.reload_registry().await;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("tampered", tampered, "AVN-0505"),
         (
@@ -486,6 +495,11 @@ async fn a_bad_signature_refuses_the_whole_file() {
             "AVN-0504",
         ),
         ("not CMS", xml.clone().into_bytes(), "AVN-0501"),
+        (
+            "revoked certificate",
+            sign_with(&revoked.cert_path, &revoked.key_path, &xml),
+            "AVN-0503",
+        ),
     ];
     for (what, body, code) in cases {
         let r = upload(&s, body).await;
@@ -681,14 +695,8 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
                 .caller_by_fingerprint(fp)
                 .is_some_and(|c| c.id == avn)
         };
-        ricevi::registra(
-            &state.pool,
-            &spooled,
-            tx,
-            AVN,
-            &state.config.tls.client_ca_file,
-            &bound,
-        )
+        let fiducia = firma::Fiducia::from_tls(&state.config.tls);
+        ricevi::registra(&state.pool, &spooled, tx, AVN, &fiducia, &bound)
     })
     .await
     .expect("task")
@@ -818,11 +826,11 @@ async fn damaged_envelopes_are_refused_never_panic() {
     let xml = document(&[rec("I", ROSSI, "030", 1, "2026-12-01").xml()]);
     let good = sign(&s, AVN, &xml);
     let dir = scratch_dir("damaged");
-    let ca = s.pki.ca_pem_path();
+    let fiducia = firma::Fiducia::from_tls(&s.config.tls);
     let check = |bytes: &[u8], what: String| {
         let path = dir.join("f.p7m");
         std::fs::write(&path, bytes).expect("write");
-        let result = firma::verifica(&path, &ca, &|_| true).expect("no I/O error");
+        let result = firma::verifica(&path, &fiducia, &|_| true).expect("no I/O error");
         assert!(result.is_err(), "{what} accepted");
     };
     for cut in (0..good.len()).step_by(7) {
@@ -841,7 +849,7 @@ async fn damaged_envelopes_are_refused_never_panic() {
         let path = dir.join("f.p7m");
         std::fs::write(&path, &bad).expect("write");
         // Any answer but a panic or an I/O error; most of these are refusals.
-        let _ = firma::verifica(&path, &ca, &|_| true).expect("no I/O error");
+        let _ = firma::verifica(&path, &fiducia, &|_| true).expect("no I/O error");
     }
     s.stop().await;
 }

@@ -65,7 +65,7 @@ pub async fn importa(
         spooled.size,
         spooled.sha256
     );
-    let ca_file = config.tls.client_ca_file.clone();
+    let fiducia = firma::Fiducia::from_tls(&config.tls);
     let batch = config.flussi.batch_records;
     let (caller_id, caller_name) = (caller.id, caller.nome.clone());
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
@@ -75,7 +75,7 @@ pub async fn importa(
                 .is_some_and(|c| c.id == caller_id)
         };
         let started = Instant::now();
-        let ricevuta = ricevi::registra(&pool, &spooled, tx, &caller_name, &ca_file, &bound)?;
+        let ricevuta = ricevi::registra(&pool, &spooled, tx, &caller_name, &fiducia, &bound)?;
         let f = &ricevuta.flusso;
         eprintln!(
             "protocollo {} stato {}{} (firma verificata in {:.1} s)",

@@ -11,12 +11,14 @@ use anyhow::Context;
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::hash::{Hasher, MessageDigest};
 use openssl::pkey::PKey;
+use openssl::ssl::SslFiletype;
 use openssl::stack::Stack;
-use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::store::{X509Lookup, X509StoreBuilder};
+use openssl::x509::verify::X509VerifyFlags;
 use openssl::x509::{X509StoreContext, X509};
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
 const OID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
@@ -26,6 +28,23 @@ const OID_SHA384: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02
 const OID_SHA512: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03];
 /// Certificates, CRLs and signer infos together: far more than any real signature needs.
 const MAX_SIGNATURE_PART: u64 = 4 * 1024 * 1024;
+
+/// What a signer's certificate is checked against: the gateway CA and, when given, its CRL
+/// (the one the TLS layer checks, so a certificate revoked there cannot sign either).
+#[derive(Debug, Clone)]
+pub struct Fiducia {
+    pub ca_file: PathBuf,
+    pub crl_file: Option<PathBuf>,
+}
+
+impl Fiducia {
+    pub fn from_tls(tls: &crate::config::TlsConfig) -> Self {
+        Self {
+            ca_file: tls.client_ca_file.clone(),
+            crl_file: Some(tls.crl_file.clone()),
+        }
+    }
+}
 
 /// A verified file: where the signed XML lies and who signed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,12 +78,12 @@ fn refuse(m: MotivoRifiuto, detail: impl Into<String>) -> Rifiuto {
     Rifiuto::con(m, detail)
 }
 
-/// Verifies the file at `path` against the CA certificates in `ca_file`; `bound` says whether a
-/// certificate fingerprint belongs to the sending caller. `Err` is an I/O or setup failure (the
+/// Verifies the file at `path` against `fiducia`; `bound` says whether a certificate
+/// fingerprint belongs to the sending caller. `Err` is an I/O or setup failure (the
 /// file is not at fault); `Ok(Err(_))` is a refused file.
 pub fn verifica(
     path: &Path,
-    ca_file: &Path,
+    fiducia: &Fiducia,
     bound: &dyn Fn(&str) -> bool,
 ) -> anyhow::Result<Result<Verificato, Rifiuto>> {
     let file = File::open(path).with_context(|| format!("{}", path.display()))?;
@@ -85,7 +104,7 @@ pub fn verifica(
             "certificato del firmatario non incluso nella busta",
         )));
     };
-    if !issued_by_ca(signer, ca_file)? {
+    if !issued_by_ca(signer, fiducia)? {
         return Ok(Err(Rifiuto::new(MotivoRifiuto::CertificatoNonDellaCa)));
     }
     let firmatario = crate::pki::fingerprint_sha256(signer);
@@ -251,12 +270,21 @@ fn is_signer(cert: &X509, s: &SignerInfo) -> bool {
     }
 }
 
-/// The chain up to a CA of `ca_file`, valid now (any key usage: these are client certificates).
-fn issued_by_ca(cert: &X509, ca_file: &Path) -> anyhow::Result<bool> {
+/// The chain up to a CA of `fiducia`, valid now and not revoked (any key usage: these are
+/// client certificates).
+fn issued_by_ca(cert: &X509, fiducia: &Fiducia) -> anyhow::Result<bool> {
+    let ca_file = &fiducia.ca_file;
     let pem = std::fs::read(ca_file).with_context(|| format!("{}", ca_file.display()))?;
     let mut store = X509StoreBuilder::new()?;
     for ca in X509::stack_from_pem(&pem)? {
         store.add_cert(ca)?;
+    }
+    if let Some(crl) = &fiducia.crl_file {
+        store
+            .add_lookup(X509Lookup::file())?
+            .load_crl_file(crl, SslFiletype::PEM)
+            .with_context(|| format!("{}", crl.display()))?;
+        store.set_flags(X509VerifyFlags::CRL_CHECK)?;
     }
     let store = store.build();
     let chain = Stack::new()?;

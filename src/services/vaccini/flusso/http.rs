@@ -137,7 +137,7 @@ where
         .map_err(|e| internal("spool file not completed", e))?;
     let pool = state.pool.clone();
     let registry = state.registry.snapshot();
-    let ca_file = state.config.tls.client_ca_file.clone();
+    let fiducia = super::firma::Fiducia::from_tls(&state.config.tls);
     let (caller_id, caller_name) = (caller.id, caller.nome.clone());
     let span = tracing::Span::current();
     let ricevuta = tokio::task::spawn_blocking(move || {
@@ -147,7 +147,7 @@ where
                 .caller_by_fingerprint(fp)
                 .is_some_and(|c| c.id == caller_id)
         };
-        ricevi::registra(&pool, &spooled, tx, &caller_name, &ca_file, &bound)
+        ricevi::registra(&pool, &spooled, tx, &caller_name, &fiducia, &bound)
     })
     .await
     .map_err(|e| internal("receiving task failed", e))?

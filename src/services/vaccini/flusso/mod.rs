@@ -97,7 +97,7 @@ impl MotivoRifiuto {
                 "Firma non supportata: è richiesto un solo firmatario con attributi firmati"
             }
             Self::CertificatoNonDellaCa => {
-                "Certificato del firmatario non emesso dalla CA del Sistema TS, scaduto o assente"
+                "Certificato del firmatario assente, non emesso dalla CA del Sistema TS, scaduto o revocato"
             }
             Self::FirmatarioNonAssociato => {
                 "Certificato del firmatario non associato al chiamante che ha inviato il flusso"

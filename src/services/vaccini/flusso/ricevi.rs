@@ -101,13 +101,13 @@ impl Ricevuta {
 }
 
 /// Records a spooled file sent by `chiamante` in transaction `tx`. `bound` says whether a
-/// certificate fingerprint belongs to that caller; `ca_file` holds the gateway CA. Blocking.
+/// certificate fingerprint belongs to that caller; `fiducia` is the gateway CA and CRL. Blocking.
 pub fn registra(
     pool: &PgPool,
     spooled: &Spooled,
     tx: Uuid,
     chiamante: &str,
-    ca_file: &Path,
+    fiducia: &firma::Fiducia,
     bound: &dyn Fn(&str) -> bool,
 ) -> anyhow::Result<Ricevuta> {
     let existing = {
@@ -121,7 +121,7 @@ pub fn registra(
             duplicato: true,
         });
     }
-    let esame = firma::verifica(&spooled.path, ca_file, bound)?;
+    let esame = firma::verifica(&spooled.path, fiducia, bound)?;
     let mut conn = pool.get().context("database")?;
     let protocollo = repo::nuovo_protocollo(&mut conn)?;
     let mut nuovo = NuovoFlusso {
