@@ -883,3 +883,69 @@ async fn the_outcome_lists_every_position_across_pages() {
     }
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_signs_imports_with_progress_and_writes_the_outcome() {
+    let s = server(|c| c.flussi.poll_secs = 3600).await;
+    let dir = scratch_dir("cli-flusso");
+    let tsgate = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsgate"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TSGATE_DATABASE_URL", &s.db.url)
+            .env("TSGATE_TLS_CLIENT_CA_FILE", s.pki.ca_pem_path())
+            .env("TSGATE_TLS_CRL_FILE", s.pki.crl_pem_path())
+            .env("TSGATE_FLUSSI_DIR", dir.join("spool"))
+            .env("TSGATE_FLUSSI_BATCH_RECORDS", "2")
+            .env("TSGATE_LOG_LEVEL", "warn")
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .expect("run tsgate");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        (stdout, stderr)
+    };
+    let xml = document(&[
+        rec("I", ROSSI, "030", 1, "2026-12-01").xml(),
+        rec("I", BIANCHI, "120", 1, "2026-12-01").xml(),
+        rec("V", VERDI, "010", 1, "2026-12-01").xml(),
+        rec("I", ESPOSITO, "150", 1, "2026-12-01").xml(),
+        rec("I", ROSSI, "050", 1, "2026-12-01").xml(),
+    ]);
+    std::fs::write(dir.join("f.xml"), &xml).expect("xml");
+    let (cert, key) = s.pki.client_paths(AVN);
+    let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
+    tsgate(&[
+        "flusso", "firma", "f.xml", "--cert", &cert, "--key", &key, "--out", "f.p7m",
+    ]);
+    let (out, err) = tsgate(&["flusso", "importa", "f.p7m", "--chiamante", AVN]);
+    let (p, stato) = out.trim().split_once('\t').expect("protocol and state");
+    assert_eq!(stato, "ELABORATO", "{err}");
+    assert!(
+        err.contains("letti 2 record") && err.contains("letti 4 record"),
+        "{err}"
+    );
+    assert!(err.contains("record/s"), "{err}");
+    tsgate(&["flusso", "esito", p, "--out", "esito.xml"]);
+    let esito = std::fs::read_to_string(dir.join("esito.xml")).expect("outcome");
+    let got: Vec<_> = records(&esito).into_iter().map(|r| (r.0, r.2)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, vec![]),
+            (2, vec![]),
+            (3, vec!["AVN-0202".to_owned()]),
+            (4, vec![]),
+            (5, vec![]),
+        ]
+    );
+    let (list, _) = tsgate(&["flusso", "elenco"]);
+    assert!(list.contains(p), "{list}");
+    let (again, err) = tsgate(&["flusso", "importa", "f.p7m", "--chiamante", AVN]);
+    assert_eq!(again, out, "{err}");
+    assert!(err.contains("già ricevuto"), "{err}");
+    assert_eq!(prenotazioni(&s.db).len(), 4);
+    s.stop().await;
+}
