@@ -29,6 +29,8 @@ pub struct AppState {
     pub contracts: Contracts,
     pub concurrency: Arc<Semaphore>,
     pub xml_limits: XmlLimits,
+    /// Wakes the bulk-file worker (`services::vaccini::flusso::worker`).
+    pub flussi: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
         metrics,
         tls,
         xml_limits,
+        flussi: Arc::new(tokio::sync::Notify::new()),
     });
     let (shutdown, watcher) = watch::channel(false);
     let soap = tokio::spawn(crate::net::server::serve(
@@ -161,6 +164,7 @@ fn background_tasks(
         })
     };
     vec![
+        crate::services::vaccini::flusso::worker::start(state.clone(), shutdown.clone()),
         every(cfg.access.registry_refresh_secs, "registry", |s| {
             let result = s
                 .pool

@@ -20,6 +20,7 @@ pub struct Config {
     pub log: LogConfig,
     pub pki: PkiConfig,
     pub notifiche: NotificheConfig,
+    pub flussi: FlussiConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,6 +193,28 @@ impl Default for NotificheConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlussiConfig {
+    pub dir: PathBuf,
+    pub max_bytes: u64,
+    pub upload_timeout_secs: u64,
+    pub batch_records: usize,
+    pub poll_secs: u64,
+}
+
+impl Default for FlussiConfig {
+    fn default() -> Self {
+        Self {
+            dir: "var/flussi".into(),
+            max_bytes: 2 * 1024 * 1024 * 1024,
+            upload_timeout_secs: 1_800,
+            batch_records: 20_000,
+            poll_secs: 5,
+        }
+    }
+}
+
 impl NotificheConfig {
     /// `ora_produzione` as a time of day (Europe/Rome).
     pub fn ora(&self) -> Result<chrono::NaiveTime, ConfigError> {
@@ -319,6 +342,13 @@ impl Config {
                 self.access_log.purge_interval_secs,
             ),
             ("notifiche.controllo_secs", self.notifiche.controllo_secs),
+            ("flussi.max_bytes", self.flussi.max_bytes),
+            (
+                "flussi.upload_timeout_secs",
+                self.flussi.upload_timeout_secs,
+            ),
+            ("flussi.batch_records", self.flussi.batch_records as u64),
+            ("flussi.poll_secs", self.flussi.poll_secs),
         ];
         for (name, value) in positive {
             if value == 0 {

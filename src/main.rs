@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         action: NotificheAction,
     },
+    /// Bulk booking files of the AVN: import, outcome, list, sign.
+    Flusso {
+        #[command(subcommand)]
+        action: FlussoAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +85,36 @@ enum NotificheAction {
         /// Codice fiscale or name of the operatore receiving the file.
         #[arg(long)]
         operatore: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FlussoAction {
+    /// Receive and import a signed file (.p7m) as sent by a caller; progress on stderr.
+    Importa {
+        file: PathBuf,
+        /// The AVN caller the file comes from (chiamante.nome).
+        #[arg(long)]
+        chiamante: String,
+    },
+    /// Write the outcome document of a file.
+    Esito {
+        protocollo: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List the latest files and their state.
+    Elenco,
+    /// Sign an XML file as CMS SignedData (DER, content included).
+    Firma {
+        file: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -154,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pki { action } => pki(&config, action),
         Command::Notifiche { action } => notifiche_cmd(&config, action),
+        Command::Flusso { action } => flusso(&config, &runtime, action),
     }
 }
 
@@ -244,6 +280,32 @@ fn print_demo_help(config: &Config, base_url: &str) {
         admin = config.server.admin_listen,
         revoked = tsgate::demo::REVOKED_DEMO_CERT,
     );
+}
+
+fn flusso(
+    config: &Config,
+    runtime: &tokio::runtime::Runtime,
+    action: FlussoAction,
+) -> anyhow::Result<()> {
+    use tsgate::services::vaccini::flusso::cli;
+    if let FlussoAction::Firma {
+        file,
+        cert,
+        key,
+        out,
+    } = &action
+    {
+        return cli::firma(file, cert, key, out);
+    }
+    let (url, _pg) = database(config)?;
+    match action {
+        FlussoAction::Importa { file, chiamante } => {
+            runtime.block_on(cli::importa(config, &url, &file, &chiamante))
+        }
+        FlussoAction::Esito { protocollo, out } => cli::esito(&url, &protocollo, out.as_deref()),
+        FlussoAction::Elenco => cli::elenco(&url),
+        FlussoAction::Firma { .. } => Ok(()),
+    }
 }
 
 fn pki(config: &Config, action: PkiAction) -> anyhow::Result<()> {

@@ -142,6 +142,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    flusso (id) {
+        id -> Int8,
+        protocollo -> Text,
+        identificativo_transazione -> Uuid,
+        chiamante -> Text,
+        impronta_sha256 -> Text,
+        stato -> Text,
+        codice_rifiuto -> Nullable<Text>,
+        motivo_rifiuto -> Nullable<Text>,
+        percorso -> Nullable<Text>,
+        contenuto_inizio -> Nullable<Int8>,
+        contenuto_lunghezza -> Nullable<Int8>,
+        record_letti -> Int8,
+        record_totali -> Nullable<Int8>,
+        record_scartati -> Nullable<Int8>,
+        ricevuto_il -> Timestamptz,
+        terminato_il -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    flusso_errore (flusso_id, posizione, ordine) {
+        flusso_id -> Int8,
+        posizione -> Int8,
+        ordine -> Int2,
+        codice -> Text,
+    }
+}
+
+diesel::table! {
+    flusso_record (flusso_id, posizione) {
+        flusso_id -> Int8,
+        posizione -> Int8,
+        tipo_operazione -> Text,
+        codice_fiscale -> Text,
+        dose -> Int2,
+        regione_prenotazione -> Text,
+        codice_regione -> Text,
+        codice_aic -> Nullable<Text>,
+        data_prenotazione -> Date,
+    }
+}
+
 diesel::joinable!(assistito -> regione (regione_assistenza));
 diesel::joinable!(prenotazione -> assistito (codice_fiscale));
 diesel::joinable!(somministrazione -> assistito (codice_fiscale));
@@ -149,6 +193,7 @@ diesel::joinable!(tessera_sanitaria -> assistito (codice_fiscale));
 diesel::joinable!(chiamante_rete -> chiamante (chiamante_id));
 diesel::joinable!(chiamante_certificato -> chiamante (chiamante_id));
 diesel::joinable!(notifica_trasmissione -> notifica_prenotazioni (notifica_id));
+diesel::joinable!(flusso_errore -> flusso (flusso_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regione,
@@ -163,4 +208,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     somministrazione,
     notifica_prenotazioni,
     notifica_trasmissione,
+    flusso,
+    flusso_errore,
+    flusso_record,
 );

@@ -88,6 +88,8 @@ fault_codes! {
     RegioneChiamanteRequired = "TSG-0304", Client, 500, "Il campo regioneChiamante è obbligatorio per la Piattaforma Nazionale";
     RegioneChiamanteUnknown = "TSG-0305", Client, 500, "Regione chiamante sconosciuta";
     NumeroTesseraRequired = "TSG-0306", Client, 500, "Numero di tessera sanitaria obbligatorio per la regione chiamante";
+    FlussoNonTrovato = "TSG-0601", Client, 500, "Flusso non trovato: protocollo sconosciuto o inviato da un altro chiamante";
+    FlussoContentType = "TSG-0602", Client, 500, "Content-Type non supportato: è richiesto application/pkcs7-mime o application/octet-stream";
     RateLimited = "TSG-0429", Client, 429, "Limite di richieste superato: riprovare più tardi";
     Internal = "TSG-0500", Server, 500, "Errore interno del servizio";
     Overloaded = "TSG-0503", Server, 503, "Servizio momentaneamente sovraccarico: riprovare più tardi";

@@ -8,6 +8,7 @@ use crate::access::{Caller, RateDecision};
 use crate::app::AppState;
 use crate::audit::{AccessRecord, LogFields};
 use crate::db::{self, DbError};
+use crate::services::vaccini::flusso;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
@@ -50,6 +51,8 @@ enum Answer {
         logged: bool,
     },
     Document(String),
+    /// A bulk-file answer (`services::vaccini::flusso`): its own status and XML document.
+    Flusso(flusso::http::Reply),
 }
 
 type Refusal = (Fault, LogFields);
@@ -60,6 +63,8 @@ struct Exchange {
     ts: DateTime<Utc>,
     started: Instant,
     operation: Option<&'static Operation>,
+    /// The operation name when it is not a SOAP operation (bulk files).
+    op_name: Option<&'static str>,
     rate: Option<RateDecision>,
 }
 
@@ -88,6 +93,7 @@ where
         ts: Utc::now(),
         started: Instant::now(),
         operation: None,
+        op_name: None,
         rate: None,
     };
     let span = tracing::info_span!(
@@ -150,6 +156,9 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
+    if req.uri().path().starts_with(flusso::http::PREFIX) {
+        return flussi(state, conn, ex, req).await;
+    }
     let op =
         operation::by_path(req.uri().path()).ok_or_else(|| refuse(FaultCode::UnknownOperation))?;
     ex.operation = Some(op);
@@ -242,6 +251,44 @@ where
     }
 }
 
+/// Bulk files: the same admission as SOAP calls (caller, IP ranges, entitlement, rate limit),
+/// then the bulk module answers.
+async fn flussi<B>(
+    state: &AppState,
+    conn: &ConnInfo,
+    ex: &mut Exchange,
+    req: Request<B>,
+) -> Result<Answer, Refusal>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
+    let op = flusso::http::operation(&req).map_err(refuse)?;
+    ex.op_name = Some(op);
+    tracing::Span::current().record("operation", op);
+    let caller = conn
+        .caller
+        .clone()
+        .ok_or_else(|| refuse(FaultCode::UnknownCertificate))?;
+    if !caller.allows_ip(conn.peer_ip) {
+        return Err(refuse(FaultCode::IpNotAllowed));
+    }
+    if !caller.allows_operation(op) {
+        return Err(refuse(FaultCode::OperationNotAllowed));
+    }
+    let rate = caller.limiter.check(op);
+    ex.rate = Some(rate);
+    if let RateDecision::Limited { .. } = rate {
+        state.metrics.rate_limited(op);
+        return Err(refuse(FaultCode::RateLimited));
+    }
+    flusso::http::serve(state, &caller, ex.tx, op, req)
+        .await
+        .map(Answer::Flusso)
+        .map_err(|f| (f, LogFields::default()))
+}
+
 /// Commits the access-log row, then builds the response. A row that cannot be committed turns
 /// the answer into a 503 fault: nothing is answered that is not logged.
 async fn finish(
@@ -251,7 +298,7 @@ async fn finish(
     result: Result<Answer, Refusal>,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Response<Full<Bytes>> {
-    let op_name = ex.operation.map(|o| o.name);
+    let op_name = ex.op_name.or(ex.operation.map(|o| o.name));
     let tx = ex.tx.to_string();
     let mut logged = false;
     let (status, xml, outcome_code, log) = match result {
@@ -268,6 +315,7 @@ async fn finish(
             logged = in_handler;
             (StatusCode::OK, wrap_body(&body), Ok(esito), log)
         }
+        Ok(Answer::Flusso(r)) => (r.status, r.body, Ok(r.esito), LogFields::default()),
         Err((fault, log)) => {
             if fault.code == FaultCode::Internal {
                 tracing::error!(code = fault.code.code(), "internal fault answered");

@@ -265,6 +265,25 @@ impl TestServer {
         .expect("reload task");
     }
 
+    /// Stops the server and starts it again on the same database, PKI and configuration (as
+    /// after a restart of the process); the new server listens on a new port.
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+        let pool = tsgate::db::connect(
+            &self.config.database.url,
+            self.config.database.pool_size,
+            Duration::from_secs(5),
+        )
+        .expect("pool");
+        self.running = Some(
+            tsgate::app::start(self.config.clone(), pool)
+                .await
+                .expect("server restart"),
+        );
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.shutdown().await;

@@ -53,10 +53,12 @@ pub enum Errore {
     SomministrazioneGiaPresente,
     SomministrazioneNonPresente,
     DoseSuccessivaPresente,
+    ElementoNonPrevisto,
+    ElementoRipetuto,
 }
 
 impl Errore {
-    pub const ALL: [Errore; 18] = [
+    pub const ALL: [Errore; 20] = [
         Self::TipoOperazioneNonValido,
         Self::CodiceFiscaleControllo,
         Self::AssistitoSconosciuto,
@@ -75,6 +77,8 @@ impl Errore {
         Self::SomministrazioneGiaPresente,
         Self::SomministrazioneNonPresente,
         Self::DoseSuccessivaPresente,
+        Self::ElementoNonPrevisto,
+        Self::ElementoRipetuto,
     ];
 
     pub fn codice(self) -> &'static str {
@@ -97,7 +101,14 @@ impl Errore {
             Self::SomministrazioneGiaPresente => "AVN-0304",
             Self::SomministrazioneNonPresente => "AVN-0305",
             Self::DoseSuccessivaPresente => "AVN-0306",
+            Self::ElementoNonPrevisto => "AVN-0401",
+            Self::ElementoRipetuto => "AVN-0402",
         }
+    }
+
+    /// The error of a stable code (the outcome file is generated from stored codes).
+    pub fn from_codice(codice: &str) -> Option<Errore> {
+        Self::ALL.into_iter().find(|e| e.codice() == codice)
     }
 
     pub fn descrizione(self) -> &'static str {
@@ -145,6 +156,12 @@ impl Errore {
             }
             Self::DoseSuccessivaPresente => {
                 "Annullamento non consentito: è registrata una dose successiva"
+            }
+            Self::ElementoNonPrevisto => {
+                "Record del flusso non conforme allo schema: elemento non previsto"
+            }
+            Self::ElementoRipetuto => {
+                "Record del flusso non conforme allo schema: elemento ripetuto"
             }
         }
     }

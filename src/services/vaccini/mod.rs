@@ -3,6 +3,7 @@
 //! multiple-booking notices to the regions.
 
 pub mod avn;
+pub mod flusso;
 pub mod notifiche;
 pub mod prenotazione;
 pub mod repo;

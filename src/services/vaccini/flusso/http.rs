@@ -1,0 +1,215 @@
+//! The HTTP side, on the mTLS port, after the pipeline's admission (caller, IP, entitlement,
+//! rate limit): `POST /ws/flussi/prenotazioni` uploads a .p7m (streamed to the spool, never
+//! held in memory), `GET /ws/flussi/prenotazioni/{protocollo}` answers state or outcome.
+
+use super::ricevi::{self, Spool, SpoolError};
+use super::{esito, repo, Stato, ESITO, INVIO};
+use crate::access::{Caller, TipoChiamante};
+use crate::app::AppState;
+use crate::db::{self, DbError};
+use crate::soap::{Fault, FaultCode};
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Every path under this prefix is served here.
+pub const PREFIX: &str = "/ws/flussi/";
+pub const UPLOAD_PATH: &str = "/ws/flussi/prenotazioni";
+
+/// An answer: status, XML body, and the esito for the access log (00 served, 01 file refused).
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: String,
+    pub esito: &'static str,
+}
+
+fn protocollo(path: &str) -> Option<&str> {
+    path.strip_prefix(UPLOAD_PATH)?
+        .strip_prefix('/')
+        .filter(|p| !p.is_empty() && !p.contains('/'))
+}
+
+/// The operation a request under `PREFIX` asks for (its name is what entitlements list).
+pub fn operation<B>(req: &Request<B>) -> Result<&'static str, FaultCode> {
+    let path = req.uri().path();
+    let is_upload = path == UPLOAD_PATH;
+    let is_esito = protocollo(path).is_some();
+    match *req.method() {
+        Method::POST if is_upload => Ok(INVIO),
+        Method::GET if is_esito => Ok(ESITO),
+        _ if is_upload || is_esito => Err(FaultCode::MethodNotAllowed),
+        _ => Err(FaultCode::UnknownOperation),
+    }
+}
+
+/// Serves an admitted request for operation `op`.
+pub async fn serve<B>(
+    state: &AppState,
+    caller: &Arc<Caller>,
+    tx: Uuid,
+    op: &'static str,
+    req: Request<B>,
+) -> Result<Reply, Fault>
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    // Entitlements decide, and the kind of caller too: bulk files come from the AVN only.
+    if caller.tipo != TipoChiamante::Avn {
+        return Err(Fault::new(FaultCode::OperationNotAllowed));
+    }
+    if op == INVIO {
+        upload(state, caller, tx, req).await
+    } else {
+        let p = protocollo(req.uri().path()).unwrap_or_default().to_owned();
+        outcome(state, caller, tx, p).await
+    }
+}
+
+fn check_content_type<B>(req: &Request<B>) -> Result<(), Fault> {
+    let mime = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match mime.as_str() {
+        "application/pkcs7-mime" | "application/octet-stream" => Ok(()),
+        _ => Err(Fault::new(FaultCode::FlussoContentType)),
+    }
+}
+
+async fn upload<B>(
+    state: &AppState,
+    caller: &Arc<Caller>,
+    tx: Uuid,
+    req: Request<B>,
+) -> Result<Reply, Fault>
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    check_content_type(&req)?;
+    let cfg = &state.config.flussi;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cfg.max_bytes) {
+        return Err(Fault::new(FaultCode::TooLarge));
+    }
+    let mut spool = Spool::create(&cfg.dir, tx, cfg.max_bytes)
+        .await
+        .map_err(|e| internal("spool file not created", e))?;
+    let mut body = std::pin::pin!(req.into_body());
+    let receive = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                tracing::info!(error = %e, "bulk file not received");
+                Fault::new(FaultCode::Malformed)
+            })?;
+            if let Ok(data) = frame.into_data() {
+                spool.write(&data).await.map_err(|e| match e {
+                    SpoolError::TooLarge(_) => Fault::new(FaultCode::TooLarge),
+                    SpoolError::Io(e) => internal("spool write failed", e),
+                })?;
+            }
+        }
+        Ok::<(), Fault>(())
+    };
+    let timeout = Duration::from_secs(cfg.upload_timeout_secs);
+    let received = match tokio::time::timeout(timeout, receive).await {
+        Err(_) => Err(Fault::new(FaultCode::RequestTimeout)),
+        Ok(r) => r,
+    };
+    if let Err(fault) = received {
+        spool.discard().await;
+        return Err(fault);
+    }
+    let spooled = spool
+        .finish()
+        .await
+        .map_err(|e| internal("spool file not completed", e))?;
+    let pool = state.pool.clone();
+    let registry = state.registry.snapshot();
+    let fiducia = super::firma::Fiducia::from_tls(&state.config.tls);
+    let (caller_id, caller_name) = (caller.id, caller.nome.clone());
+    let span = tracing::Span::current();
+    let ricevuta = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        let bound = |fp: &str| {
+            registry
+                .caller_by_fingerprint(fp)
+                .is_some_and(|c| c.id == caller_id)
+        };
+        ricevi::registra(&pool, &spooled, tx, &caller_name, &fiducia, &bound)
+    })
+    .await
+    .map_err(|e| internal("receiving task failed", e))?
+    .map_err(|e| {
+        if e.downcast_ref::<diesel::r2d2::PoolError>().is_some() {
+            tracing::warn!(error = %format!("{e:#}"), "database unavailable");
+            Fault::new(FaultCode::Unavailable)
+        } else {
+            internal("bulk file not recorded", e)
+        }
+    })?;
+    let rifiutato = ricevuta.stato() == Some(Stato::Rifiutato);
+    if !ricevuta.duplicato && !rifiutato {
+        state.flussi.notify_one();
+    }
+    let status = match (ricevuta.duplicato, rifiutato) {
+        (true, _) => StatusCode::OK,
+        (false, true) => StatusCode::UNPROCESSABLE_ENTITY,
+        (false, false) => StatusCode::ACCEPTED,
+    };
+    Ok(Reply {
+        status,
+        body: esito::ricevuta(&ricevuta, &tx.to_string()),
+        esito: if rifiutato { "01" } else { "00" },
+    })
+}
+
+async fn outcome(
+    state: &AppState,
+    caller: &Arc<Caller>,
+    tx: Uuid,
+    protocollo: String,
+) -> Result<Reply, Fault> {
+    let caller_name = caller.nome.clone();
+    let found = db::blocking(&state.pool, move |c| {
+        match repo::per_protocollo(c, &protocollo)? {
+            Some(f) if f.chiamante == caller_name => {
+                let mut out = Vec::new();
+                esito::scrivi(c, &f, &tx.to_string(), &mut out)
+                    .map_err(|e| DbError::Task(format!("{e:#}")))?;
+                Ok(Some(out))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await;
+    match found {
+        Ok(Some(body)) => Ok(Reply {
+            status: StatusCode::OK,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            esito: "00",
+        }),
+        Ok(None) => Err(Fault::new(FaultCode::FlussoNonTrovato)),
+        Err(DbError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "database unavailable");
+            Err(Fault::new(FaultCode::Unavailable))
+        }
+        Err(e) => Err(internal("outcome not produced", e)),
+    }
+}
+
+fn internal(what: &str, e: impl std::fmt::Display) -> Fault {
+    tracing::error!(error = %e, "{what}");
+    Fault::new(FaultCode::Internal)
+}

@@ -1,0 +1,439 @@
+//! Streaming parse of the bulk file with quick-xml: one record at a time, memory flat whatever
+//! the file size. Each `prenotazione` is checked field by field (unknown or repeated elements
+//! reject that record) and then by `avn::parse_prenotazione`, as the web service does.
+//! What cannot be read at all (not well formed, DOCTYPE, entities, wrong root) refuses the file.
+
+use super::{MotivoRifiuto, Rifiuto, NS};
+use crate::services::vaccini::avn::{self, Errore, Prenotazione, PrenotazioneIn};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+use std::io::BufRead;
+
+const ROOT: &str = "flussoPrenotazioni";
+const RECORD: &str = "prenotazione";
+const FIELDS: [&str; 7] = [
+    "tipoOperazione",
+    "codiceRegione",
+    "identificativoAssistito",
+    "regionePrenotazione",
+    "codiceAIC",
+    "dataPrenotazione",
+    "dose",
+];
+
+/// One record: its position (1-based, in document order) and its checked content.
+pub type Record = (u64, Result<Prenotazione, Vec<Errore>>);
+
+pub struct Lettore<R: BufRead> {
+    reader: NsReader<R>,
+    buf: Vec<u8>,
+    skip: Vec<u8>,
+    fields: [String; 7],
+    posizione: u64,
+    state: State,
+}
+
+#[derive(PartialEq, Eq)]
+enum State {
+    Prolog,
+    Records,
+    Done,
+}
+
+/// What a `Start`/`Empty` element is, once its namespace is resolved.
+enum Kind {
+    Root,
+    Record,
+    Field(usize),
+    Other,
+}
+
+fn kind(ns: &ResolveResult<'_>, e: &BytesStart<'_>) -> Kind {
+    if !matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NS) {
+        return Kind::Other;
+    }
+    let local = e.local_name();
+    match local.as_ref() {
+        ROOT => Kind::Root,
+        RECORD => Kind::Record,
+        l => FIELDS
+            .iter()
+            .position(|f| *f == l)
+            .map_or(Kind::Other, Kind::Field),
+    }
+}
+
+fn xml_error(at: u64, what: impl std::fmt::Display) -> Rifiuto {
+    Rifiuto::con(
+        MotivoRifiuto::XmlNonValido,
+        format!("byte {at} del contenuto: {what}"),
+    )
+}
+
+fn blank(b: &str) -> bool {
+    b.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+impl<R: BufRead> Lettore<R> {
+    pub fn new(input: R) -> Self {
+        let mut reader = NsReader::from_reader(input);
+        let config = reader.config_mut();
+        config.check_end_names = true;
+        config.check_comments = true;
+        config.allow_dangling_amp = false;
+        config.trim_text(false);
+        Self {
+            reader,
+            buf: Vec::with_capacity(4096),
+            skip: Vec::new(),
+            fields: Default::default(),
+            posizione: 0,
+            state: State::Prolog,
+        }
+    }
+
+    /// Records met so far (the position of the last one).
+    pub fn posizione(&self) -> u64 {
+        self.posizione
+    }
+
+    /// Bytes of the content read so far (for progress).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
+    /// The next record, `None` at the end of the document, or the reason to refuse the file.
+    pub fn next_record(&mut self) -> Result<Option<Record>, Rifiuto> {
+        loop {
+            let at = self.reader.buffer_position();
+            self.buf.clear();
+            let (ns, event) = self
+                .reader
+                .read_resolved_event_into(&mut self.buf)
+                .map_err(|e| xml_error(at, e))?;
+            match (&self.state, event) {
+                (_, Event::DocType(_)) => return Err(xml_error(at, "DOCTYPE non ammesso")),
+                (_, Event::PI(_)) => {
+                    return Err(xml_error(at, "istruzione di elaborazione non ammessa"))
+                }
+                (State::Prolog, Event::Decl(_)) | (_, Event::Comment(_)) => {}
+                (_, Event::Text(t)) if blank(&t) => {}
+                (State::Prolog, Event::Start(e)) | (State::Prolog, Event::Empty(e))
+                    if !matches!(kind(&ns, &e), Kind::Root) =>
+                {
+                    let name = e.name().as_ref().to_owned();
+                    return Err(Rifiuto::con(
+                        MotivoRifiuto::RadiceNonValida,
+                        format!("trovato {name}"),
+                    ));
+                }
+                (State::Prolog, Event::Start(_)) => self.state = State::Records,
+                (State::Prolog, Event::Empty(_)) => self.state = State::Done,
+                (State::Records, Event::Start(e)) => {
+                    self.posizione += 1;
+                    let is_record = matches!(kind(&ns, &e), Kind::Record);
+                    let end = e.to_end().into_owned();
+                    let result = if is_record {
+                        self.record(at)?
+                    } else {
+                        self.skip.clear();
+                        self.reader
+                            .read_to_end_into(end.name(), &mut self.skip)
+                            .map_err(|e| xml_error(at, e))?;
+                        Err(vec![Errore::ElementoNonPrevisto])
+                    };
+                    return Ok(Some((self.posizione, result)));
+                }
+                (State::Records, Event::Empty(e)) => {
+                    self.posizione += 1;
+                    let result = match kind(&ns, &e) {
+                        Kind::Record => self.check(Vec::new()),
+                        _ => Err(vec![Errore::ElementoNonPrevisto]),
+                    };
+                    return Ok(Some((self.posizione, result)));
+                }
+                (State::Records, Event::End(_)) => self.state = State::Done,
+                (_, Event::Eof) if self.state == State::Done => return Ok(None),
+                (_, Event::Eof) => return Err(xml_error(at, "documento troncato")),
+                (_, _) => return Err(xml_error(at, "contenuto non previsto")),
+            }
+        }
+    }
+
+    /// The fields of one `prenotazione`, up to its end tag.
+    fn record(&mut self, start: u64) -> Result<Result<Prenotazione, Vec<Errore>>, Rifiuto> {
+        for f in &mut self.fields {
+            f.clear();
+        }
+        let mut seen = [false; 7];
+        let mut shape = Vec::new();
+        let flag = |shape: &mut Vec<Errore>, e: Errore| {
+            if !shape.contains(&e) {
+                shape.push(e);
+            }
+        };
+        loop {
+            let at = self.reader.buffer_position();
+            self.buf.clear();
+            let (ns, event) = self
+                .reader
+                .read_resolved_event_into(&mut self.buf)
+                .map_err(|e| xml_error(at, e))?;
+            match event {
+                Event::End(_) => break,
+                Event::Comment(_) => {}
+                Event::Text(t) if blank(&t) => {}
+                Event::Empty(e) => match kind(&ns, &e) {
+                    Kind::Field(i) => {
+                        if std::mem::replace(&mut seen[i], true) {
+                            flag(&mut shape, Errore::ElementoRipetuto);
+                        }
+                    }
+                    _ => flag(&mut shape, Errore::ElementoNonPrevisto),
+                },
+                Event::Start(e) => {
+                    let k = kind(&ns, &e);
+                    let end = e.to_end().into_owned();
+                    match k {
+                        Kind::Field(i) => {
+                            let repeated = std::mem::replace(&mut seen[i], true);
+                            if repeated {
+                                flag(&mut shape, Errore::ElementoRipetuto);
+                            }
+                            if !self.field(i, repeated)? {
+                                flag(&mut shape, Errore::ElementoNonPrevisto);
+                            }
+                        }
+                        _ => {
+                            self.skip.clear();
+                            self.reader
+                                .read_to_end_into(end.name(), &mut self.skip)
+                                .map_err(|e| xml_error(at, e))?;
+                            flag(&mut shape, Errore::ElementoNonPrevisto);
+                        }
+                    }
+                }
+                Event::Eof => return Err(xml_error(start, "record troncato")),
+                Event::DocType(_) | Event::PI(_) => {
+                    return Err(xml_error(at, "costrutto non ammesso"))
+                }
+                _ => flag(&mut shape, Errore::ElementoNonPrevisto),
+            }
+        }
+        Ok(self.check(shape))
+    }
+
+    /// The text of field `i` up to its end tag; false when it held elements.
+    fn field(&mut self, i: usize, repeated: bool) -> Result<bool, Rifiuto> {
+        let mut only_text = true;
+        loop {
+            let at = self.reader.buffer_position();
+            self.buf.clear();
+            let event = self
+                .reader
+                .read_event_into(&mut self.buf)
+                .map_err(|e| xml_error(at, e))?;
+            match event {
+                Event::End(_) => return Ok(only_text),
+                Event::Text(t) if !repeated => self.fields[i].push_str(&t),
+                Event::CData(t) if !repeated => self.fields[i].push_str(&t),
+                Event::GeneralRef(r) => {
+                    let c = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c,
+                        _ => match &*r {
+                            "lt" => '<',
+                            "gt" => '>',
+                            "amp" => '&',
+                            "apos" => '\'',
+                            "quot" => '"',
+                            _ => return Err(xml_error(at, "riferimento a entità non ammesso")),
+                        },
+                    };
+                    if !repeated {
+                        self.fields[i].push(c);
+                    }
+                }
+                Event::Start(e) => {
+                    let end = e.to_end().into_owned();
+                    self.skip.clear();
+                    self.reader
+                        .read_to_end_into(end.name(), &mut self.skip)
+                        .map_err(|e| xml_error(at, e))?;
+                    only_text = false;
+                }
+                Event::Empty(_) => only_text = false,
+                Event::Eof => return Err(xml_error(at, "record troncato")),
+                Event::DocType(_) | Event::PI(_) => {
+                    return Err(xml_error(at, "costrutto non ammesso"))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Shape errors first, then the record rules of the web service.
+    fn check(&self, mut shape: Vec<Errore>) -> Result<Prenotazione, Vec<Errore>> {
+        let f = |i: usize| self.fields[i].trim();
+        let input = PrenotazioneIn {
+            tipo_operazione: f(0),
+            codice_regione: f(1),
+            identificativo_assistito: f(2),
+            regione_prenotazione: f(3),
+            codice_aic: Some(f(4)).filter(|s| !s.is_empty()),
+            data_prenotazione: f(5),
+            dose: f(6),
+        };
+        match avn::parse_prenotazione(&input) {
+            Ok(p) if shape.is_empty() => Ok(p),
+            Ok(_) => Err(shape),
+            Err(errors) => {
+                for e in errors {
+                    if !shape.contains(&e) {
+                        shape.push(e);
+                    }
+                }
+                Err(shape)
+            }
+        }
+    }
+}
+
+/// Longest run of bytes without `<` or `>` (text, or one tag): longer runs refuse the file, so a
+/// giant text node or tag cannot make the parser buffer it. Real fields are a few bytes.
+pub const MAX_RUN: u64 = 64 * 1024;
+
+/// Wraps the raw content, counting bytes since the last `<` or `>`.
+pub struct LimiteTesto<R> {
+    inner: R,
+    run: u64,
+}
+
+impl<R: std::io::Read> LimiteTesto<R> {
+    pub fn new(inner: R) -> Self {
+        Self { inner, run: 0 }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for LimiteTesto<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = &buf[..n];
+        match chunk.iter().rposition(|&b| b == b'<' || b == b'>') {
+            Some(last) => {
+                let mut run = self.run;
+                for &b in &chunk[..=last] {
+                    run = if b == b'<' || b == b'>' { 0 } else { run + 1 };
+                    if run > MAX_RUN {
+                        break;
+                    }
+                }
+                self.run = if run > MAX_RUN {
+                    run
+                } else {
+                    (n - last - 1) as u64
+                };
+            }
+            None => self.run += n as u64,
+        }
+        if self.run > MAX_RUN {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("testo o tag più lungo di {MAX_RUN} byte"),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(records: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><f:flussoPrenotazioni xmlns:f="{NS}">{records}</f:flussoPrenotazioni>"#
+        )
+    }
+
+    const GOOD: &str = "<f:prenotazione><f:tipoOperazione>I</f:tipoOperazione><f:codiceRegione>030</f:codiceRegione><f:identificativoAssistito>RSSMRA60C15F205L</f:identificativoAssistito><f:regionePrenotazione>030</f:regionePrenotazione><f:dataPrenotazione>2026-12-01</f:dataPrenotazione><f:dose>1</f:dose></f:prenotazione>";
+
+    fn all(xml: &str) -> Result<Vec<Record>, Rifiuto> {
+        let mut l = Lettore::new(xml.as_bytes());
+        let mut out = Vec::new();
+        while let Some(r) = l.next_record()? {
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn good_records_and_positions() {
+        let r = all(&doc(&format!("{GOOD}\n{GOOD}"))).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].0, 2);
+        assert!(r[0].1.is_ok());
+    }
+
+    #[test]
+    fn unknown_and_repeated_elements_reject_the_record_only() {
+        let unknown = GOOD.replace(
+            "<f:dose>1</f:dose>",
+            "<f:dose>1</f:dose><f:altro>x</f:altro>",
+        );
+        let repeated = GOOD.replace("<f:dose>1</f:dose>", "<f:dose>1</f:dose><f:dose>2</f:dose>");
+        let r = all(&doc(&format!("{unknown}{repeated}<f:altro/>{GOOD}"))).unwrap();
+        assert_eq!(r[0].1, Err(vec![Errore::ElementoNonPrevisto]));
+        assert_eq!(r[1].1, Err(vec![Errore::ElementoRipetuto]));
+        assert_eq!(r[2].1, Err(vec![Errore::ElementoNonPrevisto]));
+        assert!(r[3].1.is_ok());
+    }
+
+    #[test]
+    fn structure_errors_refuse_the_file() {
+        let doctype = format!("<!DOCTYPE x>{}", doc(GOOD));
+        assert_eq!(
+            all(&doctype).unwrap_err().motivo,
+            MotivoRifiuto::XmlNonValido
+        );
+        let wrong = GOOD.to_owned();
+        assert_eq!(
+            all(&format!("<x xmlns:f=\"{NS}\">{wrong}</x>"))
+                .unwrap_err()
+                .motivo,
+            MotivoRifiuto::RadiceNonValida
+        );
+        let truncated = doc(GOOD);
+        let truncated = &truncated[..truncated.len() - 10];
+        assert_eq!(
+            all(truncated).unwrap_err().motivo,
+            MotivoRifiuto::XmlNonValido
+        );
+        let entity = doc(&GOOD.replace(">I<", ">&foo;<"));
+        assert_eq!(
+            all(&entity).unwrap_err().motivo,
+            MotivoRifiuto::XmlNonValido
+        );
+    }
+
+    #[test]
+    fn a_giant_text_refuses_the_file_without_being_buffered() {
+        let huge = doc(&GOOD.replace(">I<", &format!(">{}<", "I".repeat(200_000))));
+        let input = std::io::BufReader::new(LimiteTesto::new(huge.as_bytes()));
+        let mut l = Lettore::new(input);
+        assert_eq!(
+            l.next_record().unwrap_err().motivo,
+            MotivoRifiuto::XmlNonValido
+        );
+        let fine = doc(&format!("{GOOD}{GOOD}"));
+        let mut l = Lettore::new(std::io::BufReader::new(LimiteTesto::new(fine.as_bytes())));
+        assert!(l.next_record().unwrap().is_some());
+    }
+
+    #[test]
+    fn field_rules_are_those_of_the_web_service() {
+        let bad = GOOD.replace(">1</f:dose>", ">0</f:dose>");
+        let r = all(&doc(&bad)).unwrap();
+        assert_eq!(r[0].1, Err(vec![Errore::DoseNonValida]));
+    }
+}

@@ -1,0 +1,153 @@
+//! Queries on the `flusso` and `flusso_errore` tables (the staging and the apply are in
+//! `import`, being set-based SQL over the per-file partition).
+
+use crate::db::schema::{flusso, flusso_errore};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = flusso)]
+pub struct Flusso {
+    pub id: i64,
+    pub protocollo: String,
+    pub identificativo_transazione: Uuid,
+    pub chiamante: String,
+    pub impronta_sha256: String,
+    pub stato: String,
+    pub codice_rifiuto: Option<String>,
+    pub motivo_rifiuto: Option<String>,
+    pub percorso: Option<String>,
+    pub contenuto_inizio: Option<i64>,
+    pub contenuto_lunghezza: Option<i64>,
+    pub record_letti: i64,
+    pub record_totali: Option<i64>,
+    pub record_scartati: Option<i64>,
+    pub ricevuto_il: DateTime<Utc>,
+    pub terminato_il: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = flusso)]
+pub struct NuovoFlusso<'a> {
+    pub protocollo: String,
+    pub identificativo_transazione: Uuid,
+    pub chiamante: &'a str,
+    pub impronta_sha256: &'a str,
+    pub stato: &'a str,
+    pub codice_rifiuto: Option<&'a str>,
+    pub motivo_rifiuto: Option<String>,
+    pub percorso: Option<String>,
+    pub contenuto_inizio: Option<i64>,
+    pub contenuto_lunghezza: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct Protocollo {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    p: String,
+}
+
+/// A new protocol number: yyMMddHHmmss (UTC) and 5 digits of a sequence.
+pub fn nuovo_protocollo(conn: &mut PgConnection) -> QueryResult<String> {
+    diesel::sql_query(
+        "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYMMDDHH24MISS') \
+         || lpad((nextval('flusso_protocollo_seq') % 100000)::text, 5, '0') AS p",
+    )
+    .get_result::<Protocollo>(conn)
+    .map(|r| r.p)
+}
+
+/// Inserts the file, or returns `None` when a file with the same digest is already there.
+pub fn inserisci(conn: &mut PgConnection, nuovo: &NuovoFlusso<'_>) -> QueryResult<Option<Flusso>> {
+    diesel::insert_into(flusso::table)
+        .values(nuovo)
+        .on_conflict(flusso::impronta_sha256)
+        .do_nothing()
+        .returning(Flusso::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+pub fn per_impronta(conn: &mut PgConnection, sha: &str) -> QueryResult<Option<Flusso>> {
+    flusso::table
+        .filter(flusso::impronta_sha256.eq(sha))
+        .select(Flusso::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn per_protocollo(conn: &mut PgConnection, protocollo: &str) -> QueryResult<Option<Flusso>> {
+    flusso::table
+        .filter(flusso::protocollo.eq(protocollo))
+        .select(Flusso::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn per_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flusso>> {
+    flusso::table
+        .find(id)
+        .select(Flusso::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Files waiting for the worker (received, or interrupted while processed), oldest first.
+pub fn da_elaborare(conn: &mut PgConnection) -> QueryResult<Vec<i64>> {
+    flusso::table
+        .filter(flusso::stato.eq_any(["RICEVUTO", "IN_ELABORAZIONE"]))
+        .order(flusso::id)
+        .select(flusso::id)
+        .load(conn)
+}
+
+/// The latest files, newest first.
+pub fn elenco(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Flusso>> {
+    flusso::table
+        .order(flusso::id.desc())
+        .limit(limit)
+        .select(Flusso::as_select())
+        .load(conn)
+}
+
+/// Errors of the positions in (`after`, `upto`], in position and field order.
+pub fn errori_dopo(
+    conn: &mut PgConnection,
+    id: i64,
+    after: i64,
+    upto: i64,
+) -> QueryResult<Vec<(i64, String)>> {
+    flusso_errore::table
+        .filter(flusso_errore::flusso_id.eq(id))
+        .filter(flusso_errore::posizione.gt(after))
+        .filter(flusso_errore::posizione.le(upto))
+        .order((flusso_errore::posizione, flusso_errore::ordine))
+        .select((flusso_errore::posizione, flusso_errore::codice))
+        .load(conn)
+}
+
+/// Takes the file for this session, if no other session (worker or CLI) has it.
+pub fn prendi(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    lock(conn, "pg_try_advisory_lock", id)
+}
+
+pub fn lascia(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    lock(conn, "pg_advisory_unlock", id)
+}
+
+fn lock(conn: &mut PgConnection, function: &str, id: i64) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Got {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        got: bool,
+    }
+    diesel::sql_query(format!("SELECT {function}($1) AS got"))
+        .bind::<diesel::sql_types::BigInt, _>(LOCK_BASE.wrapping_add(id))
+        .get_result::<Got>(conn)
+        .map(|g| g.got)
+}
+
+/// Advisory-lock keys of the files: this base plus the file id.
+const LOCK_BASE: i64 = 0x7467_666c_0000_0000;
