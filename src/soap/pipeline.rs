@@ -4,7 +4,7 @@
 
 use super::envelope::{self, EnvelopeError};
 use super::{operation, Fault, FaultCode, Operation, Outcome, RequestCtx};
-use crate::access::{Caller, RateDecision};
+use crate::access::{Caller, RateDecision, TipoChiamante};
 use crate::app::AppState;
 use crate::audit::{AccessRecord, LogFields};
 use crate::db::{self, DbError};
@@ -164,13 +164,7 @@ where
     ex.operation = Some(op);
     tracing::Span::current().record("operation", op.name);
 
-    let caller = conn
-        .caller
-        .clone()
-        .ok_or_else(|| refuse(FaultCode::UnknownCertificate))?;
-    if !caller.allows_ip(conn.peer_ip) {
-        return Err(refuse(FaultCode::IpNotAllowed));
-    }
+    let caller = identify(conn)?;
     if req.method() == Method::GET {
         let query = req.uri().query().unwrap_or("");
         return state
@@ -182,15 +176,7 @@ where
     if req.method() != Method::POST {
         return Err(refuse(FaultCode::MethodNotAllowed));
     }
-    if !caller.allows_operation(op.name) || !op.callers.contains(&caller.tipo) {
-        return Err(refuse(FaultCode::OperationNotAllowed));
-    }
-    let rate = caller.limiter.check(op.name);
-    ex.rate = Some(rate);
-    if let RateDecision::Limited { .. } = rate {
-        state.metrics.rate_limited(op.name);
-        return Err(refuse(FaultCode::RateLimited));
-    }
+    entitle(state, ex, &caller, op.name, op.callers)?;
     check_content_type(&req).map_err(refuse)?;
     check_soap_action(&req, op).map_err(refuse)?;
 
@@ -263,10 +249,21 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
-    let op = flusso::http::operation(&req).map_err(refuse)?;
+    let op =
+        flusso::http::operation(&req).map_err(|code| (Fault::new(code), LogFields::default()))?;
     ex.op_name = Some(op);
     tracing::Span::current().record("operation", op);
+    let caller = identify(conn)?;
+    entitle(state, ex, &caller, op, flusso::http::CALLERS)?;
+    flusso::http::serve(state, &caller, ex.tx, op, req)
+        .await
+        .map(Answer::Flusso)
+        .map_err(|f| (f, LogFields::default()))
+}
+
+/// The registered caller behind the certificate, calling from one of its ranges.
+fn identify(conn: &ConnInfo) -> Result<Arc<Caller>, Refusal> {
+    let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
     let caller = conn
         .caller
         .clone()
@@ -274,7 +271,20 @@ where
     if !caller.allows_ip(conn.peer_ip) {
         return Err(refuse(FaultCode::IpNotAllowed));
     }
-    if !caller.allows_operation(op) {
+    Ok(caller)
+}
+
+/// The caller may call `op` (its entitlements, and a kind of caller the decree names for it)
+/// and is within its rate limit.
+fn entitle(
+    state: &AppState,
+    ex: &mut Exchange,
+    caller: &Caller,
+    op: &'static str,
+    kinds: &[TipoChiamante],
+) -> Result<(), Refusal> {
+    let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
+    if !caller.allows_operation(op) || !kinds.contains(&caller.tipo) {
         return Err(refuse(FaultCode::OperationNotAllowed));
     }
     let rate = caller.limiter.check(op);
@@ -283,10 +293,7 @@ where
         state.metrics.rate_limited(op);
         return Err(refuse(FaultCode::RateLimited));
     }
-    flusso::http::serve(state, &caller, ex.tx, op, req)
-        .await
-        .map(Answer::Flusso)
-        .map_err(|f| (f, LogFields::default()))
+    Ok(())
 }
 
 /// Commits the access-log row, then builds the response. A row that cannot be committed turns

@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 /// Every path under this prefix is served here.
 pub const PREFIX: &str = "/ws/flussi/";
+/// Bulk files come from the AVN only, whatever the entitlements say.
+pub const CALLERS: &[TipoChiamante] = &[TipoChiamante::Avn];
 pub const UPLOAD_PATH: &str = "/ws/flussi/prenotazioni";
 
 /// An answer: status, XML body, and the esito for the access log (00 served, 01 file refused).
@@ -57,10 +59,6 @@ where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    // Entitlements decide, and the kind of caller too: bulk files come from the AVN only.
-    if caller.tipo != TipoChiamante::Avn {
-        return Err(Fault::new(FaultCode::OperationNotAllowed));
-    }
     if op == INVIO {
         upload(state, caller, tx, req).await
     } else {
