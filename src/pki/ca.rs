@@ -1,5 +1,6 @@
 //! Keys, certificates and CRLs: what the CA signs and how, with no file handling.
 
+use super::der;
 use anyhow::{bail, Context};
 use chrono::{DateTime, TimeZone, Utc};
 use openssl::asn1::{Asn1Object, Asn1OctetString, Asn1Time, Asn1TimeRef};
@@ -212,31 +213,12 @@ fn certificate_policies(oids: &[&str]) -> anyhow::Result<X509Extension> {
             bail!("`{oid}` is not a dotted OID");
         }
         let obj = Asn1Object::from_str(oid).with_context(|| format!("invalid OID `{oid}`"))?;
-        let policy_id = der(0x06, obj.as_slice());
-        infos.extend(der(0x30, &policy_id));
+        let policy_id = der::encode(0x06, obj.as_slice());
+        infos.extend(der::encode(0x30, &policy_id));
     }
-    let value = Asn1OctetString::new_from_bytes(&der(0x30, &infos))?;
+    let value = Asn1OctetString::new_from_bytes(&der::encode(0x30, &infos))?;
     let ext_id = Asn1Object::from_str("2.5.29.32")?;
     Ok(X509Extension::new_from_der(&ext_id, false, &value)?)
-}
-
-/// One DER TLV.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// A CNS-style subject CN: `<codice fiscale>/<16-digit card number>.<base64 SHA-1>`, so that

@@ -1,7 +1,9 @@
 //! The gateway's PKI: its own CA, the server certificate, client certificates for the callers
-//! and the CRL that the TLS layer checks, all in one directory (layout in `store`).
+//! and the CRL that the TLS layer checks, all in one directory (layout in `store`); and `der`,
+//! just enough DER for certificate extensions and for walking a CMS file on disk.
 
 mod ca;
+pub mod der;
 mod files;
 mod store;
 #[cfg(test)]

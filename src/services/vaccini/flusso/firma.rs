@@ -5,8 +5,8 @@
 //! streaming and compared with the signed `messageDigest`, and OpenSSL verifies the signature
 //! over the signed attributes on a detached copy of the CMS that holds everything but the content.
 
-use super::der::{self, DerFile, ReadError};
 use super::{MotivoRifiuto, Rifiuto};
+use crate::pki::der::{self, DerFile, ReadError};
 use anyhow::Context;
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::hash::{Hasher, MessageDigest};

@@ -2,7 +2,6 @@
 //! upload and outcome over HTTP, CMS signature, streaming parse, staged set-based import, worker.
 
 pub mod cli;
-pub mod der;
 pub mod esito;
 pub mod firma;
 pub mod http;
