@@ -4,6 +4,9 @@
 //! rows loaded with a plain `COPY prenotazione FROM STDIN` into the emptied table, for comparison.
 //! The database server is `TSGATE_TEST_DATABASE_URL` (default: local PostgreSQL).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
 use diesel::prelude::*;
@@ -16,18 +19,6 @@ use tsgate::services::vaccini::flusso::{firma, ricevi};
 
 const NS: &str = "urn:tsgate:vaccini:flussoPrenotazioni";
 const REGIONS: [&str; 5] = ["010", "030", "050", "080", "120"];
-
-fn admin_url() -> String {
-    std::env::var("TSGATE_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    match url.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => format!("{url}/{name}"),
-    }
-}
 
 /// The i-th codice fiscale: six letters from i, a fixed birth part, its check character.
 fn cf(i: usize) -> String {
@@ -80,22 +71,15 @@ fn main() -> anyhow::Result<()> {
         "bulk_import: {n} records; load average before: {}",
         loadavg()
     );
-    let admin = admin_url();
-    let name = format!("tsgate_bench_bulk_{}", std::process::id());
-    let mut admin_conn = PgConnection::establish(&admin)?;
-    admin_conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
-    let url = with_database(&admin, &name);
-    let result = run(&url, n);
-    let _ = admin_conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    result
+    // A database of its own, migrated with the fixtures, dropped at the end (the tests' harness).
+    let db = common::TestDb::create();
+    run(&db.url, n)
 }
 
 fn run(url: &str, n: usize) -> anyhow::Result<()> {
     let work = std::env::temp_dir().join(format!("tsgate-bench-bulk-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let mut conn = PgConnection::establish(url)?;
-    tsgate::db::migrate(&mut conn)?;
-    tsgate::demo::load_fixtures(&mut conn)?;
 
     // Patients, the AVN caller and its certificate.
     let t = Instant::now();
