@@ -477,6 +477,29 @@ async fn a_bad_signature_refuses_the_whole_file() {
     };
     s.pki.revoke_serial(&revoked.serial).expect("revoke");
     s.reload_registry().await;
+    // The last byte of the envelope is the signature value's (there are no unsigned
+    // attributes): the content and its digest are intact, the signature is not.
+    let mut altered_signature = sign(&s, AVN, &xml);
+    if let Some(last) = altered_signature.last_mut() {
+        *last ^= 0x01;
+    }
+    // A valid CMS signature, but without signed attributes (no messageDigest to check).
+    let without_attributes = {
+        use openssl::cms::{CMSOptions, CmsContentInfo};
+        let (c, k) = s.pki.client_paths(AVN);
+        let cert = openssl::x509::X509::from_pem(&std::fs::read(c).expect("cert")).expect("pem");
+        let key = openssl::pkey::PKey::private_key_from_pem(&std::fs::read(k).expect("key"))
+            .expect("key pem");
+        CmsContentInfo::sign(
+            Some(&cert),
+            Some(&key),
+            None,
+            Some(xml.as_bytes()),
+            CMSOptions::BINARY | CMSOptions::NOATTR,
+        )
+        .and_then(|cms| cms.to_der())
+        .expect("cms without attributes")
+    };
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("tampered", tampered, "AVN-0505"),
         (
@@ -495,6 +518,8 @@ async fn a_bad_signature_refuses_the_whole_file() {
             "AVN-0504",
         ),
         ("not CMS", xml.clone().into_bytes(), "AVN-0501"),
+        ("signature value altered", altered_signature, "AVN-0506"),
+        ("no signed attributes", without_attributes, "AVN-0502"),
         (
             "revoked certificate",
             sign_with(&revoked.cert_path, &revoked.key_path, &xml),
@@ -783,6 +808,28 @@ async fn an_unreadable_document_refuses_the_whole_file_after_staging_began() {
         prenotazioni(&s.db).is_empty(),
         "nothing of a refused file is applied"
     );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_with_another_root_is_refused_whole() {
+    let s = server(|_| {}).await;
+    let xml = format!(
+        "<?xml version=\"1.0\"?><f:altroFlusso xmlns:f=\"{NS}\">{}</f:altroFlusso>",
+        rec("I", ROSSI, "030", 1, "2026-12-01").xml()
+    );
+    let r = upload(&s, sign(&s, AVN, &xml)).await;
+    assert_eq!(r.status, 202, "the signature is good: {}", r.body);
+    let p = xml_text(&r.body, "protocollo").expect("protocollo");
+    let done = wait_done(&s, &p).await;
+    assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("RIFIUTATO"));
+    assert_eq!(
+        xml_text(&done.body, "codice").as_deref(),
+        Some("AVN-0512"),
+        "{}",
+        done.body
+    );
+    assert!(prenotazioni(&s.db).is_empty());
     s.stop().await;
 }
 
