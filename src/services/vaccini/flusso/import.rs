@@ -8,7 +8,7 @@
 //!    regions, duplicates in the file, existing bookings), stores their errors, writes
 //!    `prenotazione`, marks the file ELABORATO and drops the partition: all or nothing.
 
-use super::parse::{Lettore, LimiteTesto};
+use super::parse::Lettore;
 use super::repo::{self, Flusso};
 use super::{Rifiuto, Stato};
 use crate::db::schema::{flusso, flusso_errore, flusso_record};
@@ -19,7 +19,7 @@ use diesel::pg::CopyFormat;
 use diesel::prelude::*;
 use diesel::PgConnection;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::Instant;
 
 /// How to import.
@@ -97,7 +97,7 @@ fn elabora_preso(
     let resume = prepara(conn, &f)?;
     let mut file = File::open(path).with_context(|| format!("spool file {path}"))?;
     file.seek(SeekFrom::Start(start as u64))?;
-    let input = BufReader::with_capacity(256 * 1024, LimiteTesto::new(file.take(len as u64)));
+    let input = file.take(len as u64);
     // Parsing (here) and PostgreSQL's COPY (there) overlap: a thread reads the next batch while
     // this one commits the previous; at most two batches are in memory.
     let (send, receive) = std::sync::mpsc::sync_channel::<Pezzo>(1);
@@ -150,7 +150,7 @@ enum Pezzo {
 }
 
 /// Reads the records after `resume` into batches; stops when the receiver is gone.
-fn leggi<R: std::io::BufRead>(
+fn leggi<R: Read>(
     mut lettore: Lettore<R>,
     id: i64,
     resume: i64,

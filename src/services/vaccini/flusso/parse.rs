@@ -8,7 +8,9 @@ use crate::services::vaccini::avn::{self, Errore, Prenotazione, PrenotazioneIn};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
-use std::io::BufRead;
+use std::io::{BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 const ROOT: &str = "flussoPrenotazioni";
 const RECORD: &str = "prenotazione";
@@ -25,8 +27,9 @@ const FIELDS: [&str; 7] = [
 /// One record: its position (1-based, in document order) and its checked content.
 pub type Record = (u64, Result<Prenotazione, Vec<Errore>>);
 
-pub struct Lettore<R: BufRead> {
-    reader: NsReader<R>,
+pub struct Lettore<R: Read> {
+    reader: NsReader<BufReader<Limite<R>>>,
+    since_event: Arc<AtomicU64>,
     buf: Vec<u8>,
     skip: Vec<u8>,
     fields: [String; 7],
@@ -71,13 +74,29 @@ fn xml_error(at: u64, what: impl std::fmt::Display) -> Rifiuto {
     )
 }
 
+/// Appends to a field up to one character past `MAX_FIELD` bytes: enough for the record rules
+/// to refuse the value, never more memory.
+fn push_capped(field: &mut String, text: &str) {
+    for c in text.chars() {
+        if field.len() > MAX_FIELD {
+            return;
+        }
+        field.push(c);
+    }
+}
+
 fn blank(b: &str) -> bool {
     b.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
-impl<R: BufRead> Lettore<R> {
+impl<R: Read> Lettore<R> {
     pub fn new(input: R) -> Self {
-        let mut reader = NsReader::from_reader(input);
+        let since_event = Arc::new(AtomicU64::new(0));
+        let limited = Limite {
+            inner: input,
+            since_event: since_event.clone(),
+        };
+        let mut reader = NsReader::from_reader(BufReader::with_capacity(READ_AHEAD, limited));
         let config = reader.config_mut();
         config.check_end_names = true;
         config.check_comments = true;
@@ -85,6 +104,7 @@ impl<R: BufRead> Lettore<R> {
         config.trim_text(false);
         Self {
             reader,
+            since_event,
             buf: Vec::with_capacity(4096),
             skip: Vec::new(),
             fields: Default::default(),
@@ -112,6 +132,7 @@ impl<R: BufRead> Lettore<R> {
                 .reader
                 .read_resolved_event_into(&mut self.buf)
                 .map_err(|e| xml_error(at, e))?;
+            self.since_event.store(0, Ordering::Relaxed);
             match (&self.state, event) {
                 (_, Event::DocType(_)) => return Err(xml_error(at, "DOCTYPE non ammesso")),
                 (_, Event::PI(_)) => {
@@ -180,6 +201,7 @@ impl<R: BufRead> Lettore<R> {
                 .reader
                 .read_resolved_event_into(&mut self.buf)
                 .map_err(|e| xml_error(at, e))?;
+            self.since_event.store(0, Ordering::Relaxed);
             match event {
                 Event::End(_) => break,
                 Event::Comment(_) => {}
@@ -234,10 +256,11 @@ impl<R: BufRead> Lettore<R> {
                 .reader
                 .read_event_into(&mut self.buf)
                 .map_err(|e| xml_error(at, e))?;
+            self.since_event.store(0, Ordering::Relaxed);
             match event {
                 Event::End(_) => return Ok(only_text),
-                Event::Text(t) if !repeated => self.fields[i].push_str(&t),
-                Event::CData(t) if !repeated => self.fields[i].push_str(&t),
+                Event::Text(t) if !repeated => push_capped(&mut self.fields[i], &t),
+                Event::CData(t) if !repeated => push_capped(&mut self.fields[i], &t),
                 Event::GeneralRef(r) => {
                     let c = match r.resolve_char_ref() {
                         Ok(Some(c)) => c,
@@ -251,7 +274,7 @@ impl<R: BufRead> Lettore<R> {
                         },
                     };
                     if !repeated {
-                        self.fields[i].push(c);
+                        push_capped(&mut self.fields[i], c.encode_utf8(&mut [0; 4]));
                     }
                 }
                 Event::Start(e) => {
@@ -299,47 +322,30 @@ impl<R: BufRead> Lettore<R> {
     }
 }
 
-/// Longest run of bytes without `<` or `>` (text, or one tag): longer runs refuse the file, so a
-/// giant text node or tag cannot make the parser buffer it. Real fields are a few bytes.
-pub const MAX_RUN: u64 = 64 * 1024;
+/// Bytes the parser may take from the file between two events it hands back: one construct
+/// larger than this (a text, a tag, a comment, a CDATA section, an unknown element being skipped)
+/// refuses the file before the parser has buffered more. Real records are a few hundred bytes.
+pub const MAX_EVENT: u64 = 1024 * 1024;
+/// The read-ahead of the parser's buffer, counted within the budget above.
+const READ_AHEAD: usize = 256 * 1024;
+/// Longest field value kept: longer values (a field split by comments into many texts) make
+/// the record invalid without growing memory.
+pub const MAX_FIELD: usize = 256;
 
-/// Wraps the raw content, counting bytes since the last `<` or `>`.
-pub struct LimiteTesto<R> {
+/// The file as the parser reads it: counts the bytes read since the parser's last event.
+pub struct Limite<R> {
     inner: R,
-    run: u64,
+    since_event: Arc<AtomicU64>,
 }
 
-impl<R: std::io::Read> LimiteTesto<R> {
-    pub fn new(inner: R) -> Self {
-        Self { inner, run: 0 }
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for LimiteTesto<R> {
+impl<R: Read> Read for Limite<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let chunk = &buf[..n];
-        match chunk.iter().rposition(|&b| b == b'<' || b == b'>') {
-            Some(last) => {
-                let mut run = self.run;
-                for &b in &chunk[..=last] {
-                    run = if b == b'<' || b == b'>' { 0 } else { run + 1 };
-                    if run > MAX_RUN {
-                        break;
-                    }
-                }
-                self.run = if run > MAX_RUN {
-                    run
-                } else {
-                    (n - last - 1) as u64
-                };
-            }
-            None => self.run += n as u64,
-        }
-        if self.run > MAX_RUN {
+        let total = self.since_event.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        if total > MAX_EVENT + READ_AHEAD as u64 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("testo o tag più lungo di {MAX_RUN} byte"),
+                format!("costrutto XML più lungo di {MAX_EVENT} byte"),
             ));
         }
         Ok(n)
@@ -417,17 +423,42 @@ mod tests {
     }
 
     #[test]
-    fn a_giant_text_refuses_the_file_without_being_buffered() {
-        let huge = doc(&GOOD.replace(">I<", &format!(">{}<", "I".repeat(200_000))));
-        let input = std::io::BufReader::new(LimiteTesto::new(huge.as_bytes()));
-        let mut l = Lettore::new(input);
-        assert_eq!(
-            l.next_record().unwrap_err().motivo,
-            MotivoRifiuto::XmlNonValido
-        );
+    fn a_giant_construct_refuses_the_file_without_being_buffered() {
+        let big = 2 * MAX_EVENT as usize;
+        let cases = [
+            GOOD.replace(">I<", &format!(">{}<", "I".repeat(big))),
+            // A comment, a CDATA section and an unknown element hold `<` and `>` inside.
+            format!("<!--{}-->{GOOD}", "a > b < c ".repeat(big / 10)),
+            GOOD.replace(">I<", &format!("><![CDATA[{}]]><", "<>".repeat(big / 2))),
+            format!("<f:altro>{}</f:altro>{GOOD}", "<x/>".repeat(big / 4)),
+        ];
+        for case in cases {
+            let xml = doc(&case);
+            let mut l = Lettore::new(xml.as_bytes());
+            let refused = loop {
+                match l.next_record() {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => break None,
+                    Err(e) => break Some(e.motivo),
+                }
+            };
+            assert_eq!(refused, Some(MotivoRifiuto::XmlNonValido), "{}", &case[..40]);
+            // Bounded by the budget (times two: a vector doubles as it grows).
+            let bound = 2 * (MAX_EVENT + READ_AHEAD as u64);
+            assert!(l.buf.capacity() as u64 <= bound, "{}", l.buf.capacity());
+            assert!(l.skip.capacity() as u64 <= bound, "{}", l.skip.capacity());
+        }
         let fine = doc(&format!("{GOOD}{GOOD}"));
-        let mut l = Lettore::new(std::io::BufReader::new(LimiteTesto::new(fine.as_bytes())));
-        assert!(l.next_record().unwrap().is_some());
+        assert_eq!(all(&fine).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_field_split_by_comments_is_capped_and_refused() {
+        let split = format!("0<!---->{}", "4<!---->".repeat(10_000));
+        let r = all(&doc(&GOOD.replace(">030</f:codiceRegione>", &format!(">{split}</f:codiceRegione>"))))
+            .unwrap();
+        assert_eq!(r[0].1, Err(vec![Errore::CodiceRegioneSconosciuto]));
+        assert!(MAX_FIELD < 10_000);
     }
 
     #[test]
