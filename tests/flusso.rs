@@ -123,8 +123,13 @@ async fn outcome(s: &TestServer, cert: &str, protocollo: &str) -> Reply {
 
 /// Polls the outcome until the file is done (bounded, so a stuck worker fails the test).
 async fn wait_done(s: &TestServer, protocollo: &str) -> Reply {
+    wait_done_as(s, AVN, protocollo).await
+}
+
+/// `wait_done` for the file of the caller `cert`.
+async fn wait_done_as(s: &TestServer, cert: &str, protocollo: &str) -> Reply {
     for _ in 0..1200 {
-        let r = outcome(s, AVN, protocollo).await;
+        let r = outcome(s, cert, protocollo).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let stato = xml_text(&r.body, "stato").unwrap_or_default();
         if stato == "ELABORATO" || stato == "RIFIUTATO" {
@@ -273,6 +278,10 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
     bad_esp.cr = "150";
     let mut same_esp = rec("I", ESPOSITO, "150", 2, "2027-01-01");
     same_esp.cr = "150";
+    let mut unknown_both = rec("I", &unknown_cf(), "030", 1, "2026-12-01");
+    unknown_both.cr = "999";
+    let mut verdi_bad_cr = rec("I", VERDI, "080", 1, "2026-12-01");
+    verdi_bad_cr.cr = "999";
     let file = vec![
         rec("I", ROSSI, "030", 1, "2026-12-01").xml(), // 1: 00
         rec("I", BIANCHI, "120", 2, "2026-12-10").xml(), // 2: 00
@@ -292,6 +301,9 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
         rec("I", VERDI, "050", 1, "2026-12-01").xml_with("<f:dose>1</f:dose>"), // 16
         bad_esp.xml(),                                 // 17: exists, other data
         same_esp.xml(),                                // 18: exists, same data: no-op
+        unknown_both.xml(), // 19: both errors, in the web service's order
+        verdi_bad_cr.xml(), // 20: codiceRegione unknown...
+        rec("I", VERDI, "080", 1, "2026-12-01").xml(), // 21: ...corrected: not a duplicate
     ];
     let r = upload(&s, sign(&s, AVN, &document(&file))).await;
     assert_eq!(r.status, 202, "{}", r.body);
@@ -309,10 +321,10 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
         "{}",
         done.body
     );
-    assert_eq!(xml_text(&done.body, "recordTotali").as_deref(), Some("18"));
+    assert_eq!(xml_text(&done.body, "recordTotali").as_deref(), Some("21"));
     assert_eq!(
         xml_text(&done.body, "recordScartati").as_deref(),
-        Some("15"),
+        Some("17"),
         "{}",
         done.body
     );
@@ -337,6 +349,9 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
         (16, "01", codes(&["AVN-0402"])),
         (17, "01", codes(&["AVN-0201"])),
         (18, "00", codes(&[])),
+        (19, "01", codes(&["AVN-0102", "AVN-0103"])),
+        (20, "01", codes(&["AVN-0103"])),
+        (21, "00", codes(&[])),
     ]
     .into_iter()
     .map(|(p, e, c)| (p, e.to_owned(), c))
@@ -388,8 +403,30 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
                 "2027-01-01".into(),
                 old
             ),
+            (
+                VERDI.into(),
+                1,
+                "080".into(),
+                "030".into(),
+                None,
+                "2026-12-01".into(),
+                tx.clone()
+            ),
         ]
     );
+
+    // The applied file (health data) is gone from the spool directory, which only the gateway reads.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = &s.config.flussi.dir;
+        let left: Vec<_> = std::fs::read_dir(dir).expect("spool dir").collect();
+        assert!(left.is_empty(), "{left:?}");
+        let mode = std::fs::metadata(dir)
+            .expect("spool dir")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 
     // Access log: the upload and every outcome request, with the §4.3 fields, no codice fiscale.
     let log = access_log(&s.db);
@@ -595,6 +632,44 @@ async fn the_same_file_twice_is_detected_and_applied_once() {
         .get_result(&mut conn)
         .expect("count");
     assert_eq!(n.n, 1);
+
+    // Another file sent four times at once: one is recorded, the others are told it is theirs.
+    let other = sign(
+        &s,
+        AVN,
+        &document(&[rec("I", BIANCHI, "120", 1, "2026-12-01").xml()]),
+    );
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, body) = (s.client(AVN), other.clone());
+            tokio::spawn(async move {
+                let mut conn = client.connect().await.expect("connect");
+                let req = http::Request::post("/ws/flussi/prenotazioni")
+                    .header("host", conn.host().to_owned())
+                    .header("content-type", "application/pkcs7-mime")
+                    .body(Full::new(Bytes::from(body)))
+                    .expect("request");
+                conn.send(req).await.expect("reply")
+            })
+        })
+        .collect();
+    let mut protocols = Vec::new();
+    let mut fresh = 0;
+    for call in calls {
+        let r = call.await.expect("task");
+        assert!(r.status == 202 || r.status == 200, "{}", r.body);
+        if xml_text(&r.body, "duplicato").as_deref() == Some("false") {
+            fresh += 1;
+        }
+        protocols.push(xml_text(&r.body, "protocollo").expect("protocollo"));
+    }
+    assert_eq!(fresh, 1, "{protocols:?}");
+    protocols.dedup();
+    assert_eq!(protocols.len(), 1, "one protocol for the four uploads");
+    let n: N = diesel::sql_query("SELECT count(*) AS n FROM flusso")
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(n.n, 2);
     s.stop().await;
 }
 
@@ -808,6 +883,32 @@ async fn an_unreadable_document_refuses_the_whole_file_after_staging_began() {
         prenotazioni(&s.db).is_empty(),
         "nothing of a refused file is applied"
     );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_file_may_be_sent_again_and_duplicates_are_per_caller() {
+    let s = server(|_| {}).await;
+    let xml = document(&[rec("I", ROSSI, "030", 1, "2026-12-01").xml()]);
+    let signed = sign(&s, "avn-altro", &xml);
+    // Sent by the wrong AVN caller: refused (the signer is not its certificate)...
+    let r = upload(&s, signed.clone()).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(xml_text(&r.body, "codice").as_deref(), Some("AVN-0504"));
+    let refused = xml_text(&r.body, "protocollo").expect("protocollo");
+    // ...then by its signer: a new file, accepted, not the other caller's refused protocol.
+    let r = upload_as(&s, "avn-altro", "application/pkcs7-mime", signed.clone()).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(xml_text(&r.body, "duplicato").as_deref(), Some("false"));
+    let accepted = xml_text(&r.body, "protocollo").expect("protocollo");
+    assert_ne!(accepted, refused);
+    wait_done_as(&s, "avn-altro", &accepted).await;
+    // The same bytes again from the first caller: evaluated (and refused) again, never told of
+    // the other caller's file.
+    let r = upload(&s, signed).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_ne!(xml_text(&r.body, "protocollo"), Some(accepted));
+    assert_eq!(prenotazioni(&s.db).len(), 1);
     s.stop().await;
 }
 

@@ -12,7 +12,7 @@ CREATE TABLE flusso (
     identificativo_transazione  UUID    NOT NULL UNIQUE,
     chiamante                   TEXT    NOT NULL,
     -- SHA-256 of the whole .p7m as received: the same file twice is detected by it.
-    impronta_sha256             TEXT    NOT NULL UNIQUE CHECK (impronta_sha256 ~ '^[0-9a-f]{64}$'),
+    impronta_sha256             TEXT    NOT NULL CHECK (impronta_sha256 ~ '^[0-9a-f]{64}$'),
     stato                       TEXT    NOT NULL
                                 CHECK (stato IN ('RICEVUTO', 'IN_ELABORAZIONE', 'ELABORATO', 'RIFIUTATO')),
     codice_rifiuto              TEXT,
@@ -32,6 +32,11 @@ CREATE TABLE flusso (
     CHECK (stato = 'RIFIUTATO' OR (percorso IS NOT NULL AND contenuto_inizio IS NOT NULL
                                    AND contenuto_lunghezza IS NOT NULL))
 );
+
+-- The same file from the same caller is recorded once, unless it was refused (a refusal may be
+-- temporary: the file may be sent again).
+CREATE UNIQUE INDEX flusso_impronta_accettata ON flusso (chiamante, impronta_sha256)
+    WHERE stato <> 'RIFIUTATO';
 
 -- The worker's queue.
 CREATE INDEX flusso_da_elaborare ON flusso (id) WHERE stato IN ('RICEVUTO', 'IN_ELABORAZIONE');

@@ -170,10 +170,17 @@ pub fn split(buf: &[u8]) -> Result<Split<'_>, DerError> {
     Ok((tag, &buf[hl..end], &buf[..end], &buf[end..]))
 }
 
-/// Every TLV of `buf`, in order.
+/// Most TLVs `children` lists: a SET of certificates or signer infos holds a handful; a crafted
+/// one of millions of empty TLVs would otherwise cost far more memory than its bytes.
+pub const MAX_CHILDREN: usize = 256;
+
+/// Every TLV of `buf`, in order (at most `MAX_CHILDREN`).
 pub fn children(mut buf: &[u8]) -> Result<Vec<Split<'_>>, DerError> {
     let mut out = Vec::new();
     while !buf.is_empty() {
+        if out.len() == MAX_CHILDREN {
+            return Err(DerError(format!("more than {MAX_CHILDREN} elements")));
+        }
         let s = split(buf)?;
         buf = s.3;
         out.push(s);
@@ -203,6 +210,17 @@ pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_set_of_millions_of_empty_elements_is_refused() {
+        let many = [0xa1u8, 0x00].repeat(super::MAX_CHILDREN + 1);
+        assert!(super::children(&many).is_err());
+        let fine = [0xa1u8, 0x00].repeat(super::MAX_CHILDREN);
+        assert_eq!(
+            super::children(&fine).map(|c| c.len()).ok(),
+            Some(super::MAX_CHILDREN)
+        );
+    }
+
     use super::*;
 
     #[test]

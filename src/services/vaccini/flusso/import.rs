@@ -347,6 +347,12 @@ fn applica(conn: &mut PgConnection, f: &Flusso) -> anyhow::Result<()> {
         r#"
 SET LOCAL statement_timeout = 0;
 SET LOCAL work_mem = '256MB';
+-- The bookings the file names are locked first, so a web-service change or cancel cannot slip
+-- between the check below and the writes.
+SELECT 1 FROM prenotazione p JOIN {part} s
+    ON p.codice_fiscale = s.codice_fiscale AND p.dose = s.dose
+   AND p.regione_prenotazione = s.regione_prenotazione
+FOR UPDATE OF p;
 CREATE TEMP TABLE flusso_verifica ON COMMIT DROP AS
 SELECT x.*,
        CASE WHEN NOT (e_cr OR e_as OR e_rp OR e_dup) THEN
@@ -360,8 +366,13 @@ FROM (
            rc.codice IS NULL AS e_cr,
            a.codice_fiscale IS NULL AS e_as,
            rp.codice IS NULL AS e_rp,
-           row_number() OVER (PARTITION BY s.codice_fiscale, s.dose, s.regione_prenotazione
-                              ORDER BY s.posizione) > 1 AS e_dup,
+           -- The same booking in an earlier record of the file that named a known patient and
+           -- known regions (records refused for those do not hide a corrected one).
+           coalesce(count(*) FILTER (WHERE rc.codice IS NOT NULL AND a.codice_fiscale IS NOT NULL
+                                       AND rp.codice IS NOT NULL)
+                    OVER (PARTITION BY s.codice_fiscale, s.dose, s.regione_prenotazione
+                          ORDER BY s.posizione
+                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) > 0 AS e_dup,
            p.id AS p_id,
            (p.codice_regione = s.codice_regione AND p.codice_aic IS NOT DISTINCT FROM s.codice_aic
             AND p.data_prenotazione = s.data_prenotazione) AS uguale
@@ -378,8 +389,8 @@ SELECT {id}, v.posizione, e.ordine, e.codice
 FROM (SELECT * FROM flusso_verifica
       WHERE e_cr OR e_as OR e_rp OR e_dup OR e_es IS NOT NULL) v
 CROSS JOIN LATERAL (VALUES
-    (1::smallint, CASE WHEN v.e_cr THEN '{cr}' END),
-    (2::smallint, CASE WHEN v.e_as THEN '{asx}' END),
+    (1::smallint, CASE WHEN v.e_as THEN '{asx}' END),
+    (2::smallint, CASE WHEN v.e_cr THEN '{cr}' END),
     (3::smallint, CASE WHEN v.e_rp THEN '{rp}' END),
     (4::smallint, CASE WHEN v.e_dup AND NOT (v.e_cr OR v.e_as OR v.e_rp) THEN '{dup}' END),
     (5::smallint, v.e_es)) AS e (ordine, codice)
@@ -421,5 +432,11 @@ DROP TABLE {part};
         dup = Errore::RecordDuplicatoNelFlusso.codice(),
     );
     conn.transaction(|c| c.batch_execute(&sql))?;
+    // Applied: the spool file (health data) is no longer needed; the outcome is in the database.
+    if let Some(path) = &f.percorso {
+        if let Err(e) = std::fs::remove_file(path) {
+            tracing::warn!(error = %e, path = %path, "applied spool file not removed");
+        }
+    }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Queries on the `flusso` and `flusso_errore` tables (the staging and the apply are in
 //! `import`, being set-based SQL over the per-file partition).
 
+use super::Stato;
 use crate::db::schema::{flusso, flusso_errore};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -60,19 +61,36 @@ pub fn nuovo_protocollo(conn: &mut PgConnection) -> QueryResult<String> {
 }
 
 /// Inserts the file, or returns `None` when a file with the same digest is already there.
+/// Records a file; `None` when the same caller's same file (not refused) won a concurrent insert.
 pub fn inserisci(conn: &mut PgConnection, nuovo: &NuovoFlusso<'_>) -> QueryResult<Option<Flusso>> {
-    diesel::insert_into(flusso::table)
+    use diesel::result::{DatabaseErrorKind, Error};
+    let result = diesel::insert_into(flusso::table)
         .values(nuovo)
-        .on_conflict(flusso::impronta_sha256)
-        .do_nothing()
         .returning(Flusso::as_returning())
-        .get_result(conn)
-        .optional()
+        .get_result(conn);
+    match result {
+        Ok(f) => Ok(Some(f)),
+        Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+            if info.constraint_name() == Some("flusso_impronta_accettata") =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
-pub fn per_impronta(conn: &mut PgConnection, sha: &str) -> QueryResult<Option<Flusso>> {
+/// The file with this digest that `chiamante` sent before and that was not refused: a refused
+/// file may be sent again (its refusal may have been temporary, e.g. a certificate not yet
+/// registered), and one caller never learns of another's files.
+pub fn per_impronta(
+    conn: &mut PgConnection,
+    chiamante: &str,
+    sha: &str,
+) -> QueryResult<Option<Flusso>> {
     flusso::table
+        .filter(flusso::chiamante.eq(chiamante))
         .filter(flusso::impronta_sha256.eq(sha))
+        .filter(flusso::stato.ne(Stato::Rifiutato.as_str()))
         .select(Flusso::as_select())
         .first(conn)
         .optional()

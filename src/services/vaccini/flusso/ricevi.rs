@@ -40,10 +40,19 @@ pub enum SpoolError {
 impl Spool {
     /// Creates `<dir>/<tx>.p7m.part`; at most `max` bytes may be written.
     pub async fn create(dir: &Path, tx: Uuid, max: u64) -> std::io::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
+        // Health data: the directory and the files are the gateway's only.
         tokio::fs::create_dir_all(dir).await?;
+        tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).await?;
         let path = dir.join(format!("{tx}.p7m"));
         let part = dir.join(format!("{tx}.p7m.part"));
-        let file = tokio::fs::File::create(&part).await?;
+        // create_new: never through an existing file or link.
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&part)
+            .await?;
         Ok(Self {
             file: tokio::io::BufWriter::with_capacity(256 * 1024, file),
             part,
@@ -112,7 +121,7 @@ pub fn registra(
 ) -> anyhow::Result<Ricevuta> {
     let existing = {
         let mut conn = pool.get().context("database")?;
-        repo::per_impronta(&mut conn, &spooled.sha256)?
+        repo::per_impronta(&mut conn, chiamante, &spooled.sha256)?
     };
     if let Some(flusso) = existing {
         remove(&spooled.path);
@@ -170,7 +179,7 @@ pub fn registra(
             if esame.is_ok() {
                 remove(&spooled.path);
             }
-            let flusso = repo::per_impronta(&mut conn, &spooled.sha256)?
+            let flusso = repo::per_impronta(&mut conn, chiamante, &spooled.sha256)?
                 .context("duplicate file vanished")?;
             Ok(Ricevuta {
                 flusso,
