@@ -44,6 +44,8 @@ impl Spool {
         // Health data: the directory and the files are the gateway's only.
         tokio::fs::create_dir_all(dir).await?;
         tokio::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).await?;
+        // An absolute path is recorded: the worker and the CLI may run from other directories.
+        let dir = &tokio::fs::canonicalize(dir).await?;
         let path = dir.join(format!("{tx}.p7m"));
         let part = dir.join(format!("{tx}.p7m.part"));
         // create_new: never through an existing file or link.
