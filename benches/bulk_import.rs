@@ -197,7 +197,7 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         ca_file: pki.ca_pem_path(),
         crl_file: Some(pki.crl_pem_path()),
     };
-    let ricevuta = ricevi::registra(&pool, &spooled, tx, "avn", &fiducia, &bound)?;
+    let ricevuta = ricevi::registra(&pool, &spooled, tx, "avn", &fiducia, &bound, None)?;
     anyhow::ensure!(
         ricevuta.flusso.codice_rifiuto.is_none(),
         "file refused: {:?}",

@@ -796,7 +796,7 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
                 .is_some_and(|c| c.id == avn)
         };
         let fiducia = firma::Fiducia::from_tls(&state.config.tls);
-        ricevi::registra(&state.pool, &spooled, tx, AVN, &fiducia, &bound)
+        ricevi::registra(&state.pool, &spooled, tx, AVN, &fiducia, &bound, None)
     })
     .await
     .expect("task")
@@ -1095,5 +1095,34 @@ async fn the_cli_signs_imports_with_progress_and_writes_the_outcome() {
     assert_eq!(again, out, "{err}");
     assert!(err.contains("già ricevuto"), "{err}");
     assert_eq!(prenotazioni(&s.db).len(), 4);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_whose_log_row_cannot_be_committed_is_not_recorded() {
+    let s = server(|_| {}).await;
+    sql(
+        &s.db,
+        "DO $$ BEGIN EXECUTE format('DROP TABLE access_log_%s', \
+         to_char(now() AT TIME ZONE 'UTC', 'YYYYMM')); END $$",
+    );
+    let xml = document(&[rec("I", ROSSI, "030", 1, "2026-12-01").xml()]);
+    let r = upload(&s, sign(&s, AVN, &xml)).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(fault_code(&r).as_deref(), Some("TSG-0504"));
+    let mut conn = s.db.connection();
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let n: N = diesel::sql_query("SELECT count(*) AS n FROM flusso")
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(n.n, 0, "the file's row rolled back with its log row");
+    let left: Vec<_> = std::fs::read_dir(&s.config.flussi.dir)
+        .expect("spool dir")
+        .collect();
+    assert!(left.is_empty(), "no unrecorded file left: {left:?}");
     s.stop().await;
 }

@@ -5,5 +5,5 @@ pub mod record;
 pub mod retention;
 pub mod writer;
 
-pub use record::{AccessRecord, LogFields};
+pub use record::{insert_in, AccessRecord, LogFields};
 pub use writer::{AccessLogWriter, WriteError};

@@ -35,6 +35,19 @@ pub struct AccessRecord {
     pub data_scadenza_tessera: Option<NaiveDate>,
 }
 
+/// Inserts `record` on `conn`, inside the caller's transaction: for handlers whose business
+/// writes and access-log row must commit together.
+pub fn insert_in(
+    conn: &mut diesel::PgConnection,
+    record: &AccessRecord,
+) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::insert_into(access_log::table)
+        .values(record)
+        .execute(conn)
+        .map(|_| ())
+}
+
 impl AccessRecord {
     /// A row for a request that was answered with `esito` or refused with `fault_code`.
     pub fn new(

@@ -255,7 +255,14 @@ where
     tracing::Span::current().record("operation", op);
     let caller = identify(conn)?;
     entitle(state, ex, &caller, op, flusso::http::CALLERS)?;
-    flusso::http::serve(state, &caller, ex.tx, op, req)
+    let ctx = RequestCtx {
+        transaction_id: ex.tx,
+        caller,
+        operation: op,
+        ts: ex.ts,
+        peer_ip: conn.peer_ip,
+    };
+    flusso::http::serve(state, &ctx, req)
         .await
         .map(Answer::Flusso)
         .map_err(|f| (f, LogFields::default()))
@@ -322,7 +329,10 @@ async fn finish(
             logged = in_handler;
             (StatusCode::OK, wrap_body(&body), Ok(esito), log)
         }
-        Ok(Answer::Flusso(r)) => (r.status, r.body, Ok(r.esito), LogFields::default()),
+        Ok(Answer::Flusso(r)) => {
+            logged = r.logged;
+            (r.status, r.body, Ok(r.esito), LogFields::default())
+        }
         Err((fault, log)) => {
             if fault.code == FaultCode::Internal {
                 tracing::error!(code = fault.code.code(), "internal fault answered");

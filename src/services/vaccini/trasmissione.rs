@@ -6,7 +6,6 @@ use super::avn::Errore;
 use super::repo::Applicata;
 use crate::audit::LogFields;
 use crate::contracts::tipi_dati::{ListaErroriType, MessaggioType};
-use crate::db::schema::access_log;
 use crate::db::DbError;
 use crate::soap::{Fault, Outcome, RequestCtx};
 use diesel::prelude::*;
@@ -93,9 +92,7 @@ pub fn trasmetti<T>(
         };
         let code = esito.esito;
         let xml = ricevuta(esito).map_err(Abort::Fault)?;
-        diesel::insert_into(access_log::table)
-            .values(ctx.access_record(code, LogFields::default()))
-            .execute(c)?;
+        crate::audit::insert_in(c, &ctx.access_record(code, LogFields::default()))?;
         Ok::<_, Abort>(Outcome::logged(xml, code))
     });
     match result {

@@ -75,7 +75,7 @@ pub async fn importa(
                 .is_some_and(|c| c.id == caller_id)
         };
         let started = Instant::now();
-        let ricevuta = ricevi::registra(&pool, &spooled, tx, &caller_name, &fiducia, &bound)?;
+        let ricevuta = ricevi::registra(&pool, &spooled, tx, &caller_name, &fiducia, &bound, None)?;
         let f = &ricevuta.flusso;
         eprintln!(
             "protocollo {} stato {}{} (firma verificata in {:.1} s)",

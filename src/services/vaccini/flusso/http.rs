@@ -6,8 +6,9 @@ use super::ricevi::{self, Spool, SpoolError};
 use super::{esito, repo, Stato, ESITO, INVIO};
 use crate::access::{Caller, TipoChiamante};
 use crate::app::AppState;
+use crate::audit::LogFields;
 use crate::db::{self, DbError};
-use crate::soap::{Fault, FaultCode};
+use crate::soap::{Fault, FaultCode, RequestCtx};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -26,6 +27,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub body: String,
     pub esito: &'static str,
+    /// The access-log row was committed with the file's row.
+    pub logged: bool,
 }
 
 fn protocollo(path: &str) -> Option<&str> {
@@ -48,22 +51,16 @@ pub fn operation<B>(req: &Request<B>) -> Result<&'static str, FaultCode> {
 }
 
 /// Serves an admitted request for operation `op`.
-pub async fn serve<B>(
-    state: &AppState,
-    caller: &Arc<Caller>,
-    tx: Uuid,
-    op: &'static str,
-    req: Request<B>,
-) -> Result<Reply, Fault>
+pub async fn serve<B>(state: &AppState, ctx: &RequestCtx, req: Request<B>) -> Result<Reply, Fault>
 where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    if op == INVIO {
-        upload(state, caller, tx, req).await
+    if ctx.operation == INVIO {
+        upload(state, ctx, req).await
     } else {
         let p = protocollo(req.uri().path()).unwrap_or_default().to_owned();
-        outcome(state, caller, tx, p).await
+        outcome(state, &ctx.caller, ctx.transaction_id, p).await
     }
 }
 
@@ -81,17 +78,13 @@ fn check_content_type<B>(req: &Request<B>) -> Result<(), Fault> {
     }
 }
 
-async fn upload<B>(
-    state: &AppState,
-    caller: &Arc<Caller>,
-    tx: Uuid,
-    req: Request<B>,
-) -> Result<Reply, Fault>
+async fn upload<B>(state: &AppState, ctx: &RequestCtx, req: Request<B>) -> Result<Reply, Fault>
 where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     check_content_type(&req)?;
+    let (caller, tx) = (&ctx.caller, ctx.transaction_id);
     let cfg = &state.config.flussi;
     let declared = req
         .headers()
@@ -137,6 +130,11 @@ where
     let registry = state.registry.snapshot();
     let fiducia = super::firma::Fiducia::from_tls(&state.config.tls);
     let (caller_id, caller_name) = (caller.id, caller.nome.clone());
+    // The access-log row commits with the file's row: accepted (00) or refused (01).
+    let righe = ricevi::RigheLog {
+        accettato: ctx.access_record("00", LogFields::default()),
+        rifiutato: ctx.access_record("01", LogFields::default()),
+    };
     let span = tracing::Span::current();
     let ricevuta = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
@@ -145,7 +143,22 @@ where
                 .caller_by_fingerprint(fp)
                 .is_some_and(|c| c.id == caller_id)
         };
-        ricevi::registra(&pool, &spooled, tx, &caller_name, &fiducia, &bound)
+        let result = ricevi::registra(
+            &pool,
+            &spooled,
+            tx,
+            &caller_name,
+            &fiducia,
+            &bound,
+            Some(&righe),
+        );
+        if result.is_err() {
+            // Not recorded: the caller sends it again; no unrecorded health data stays on disk.
+            if let Err(e) = std::fs::remove_file(&spooled.path) {
+                tracing::warn!(error = %e, "unrecorded spool file not removed");
+            }
+        }
+        result
     })
     .await
     .map_err(|e| internal("receiving task failed", e))?
@@ -170,6 +183,7 @@ where
         status,
         body: esito::ricevuta(&ricevuta, &tx.to_string()),
         esito: if rifiutato { "01" } else { "00" },
+        logged: ricevuta.logged,
     })
 }
 
@@ -197,6 +211,7 @@ async fn outcome(
             status: StatusCode::OK,
             body: String::from_utf8_lossy(&body).into_owned(),
             esito: "00",
+            logged: false,
         }),
         Ok(None) => Err(Fault::new(FaultCode::FlussoNonTrovato)),
         Err(DbError::Unavailable(e)) => {

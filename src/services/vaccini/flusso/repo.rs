@@ -64,10 +64,13 @@ pub fn nuovo_protocollo(conn: &mut PgConnection) -> QueryResult<String> {
 /// Records a file; `None` when the same caller's same file (not refused) won a concurrent insert.
 pub fn inserisci(conn: &mut PgConnection, nuovo: &NuovoFlusso<'_>) -> QueryResult<Option<Flusso>> {
     use diesel::result::{DatabaseErrorKind, Error};
-    let result = diesel::insert_into(flusso::table)
-        .values(nuovo)
-        .returning(Flusso::as_returning())
-        .get_result(conn);
+    // In a savepoint of its own: a refused duplicate leaves the caller's transaction usable.
+    let result = conn.transaction(|c| {
+        diesel::insert_into(flusso::table)
+            .values(nuovo)
+            .returning(Flusso::as_returning())
+            .get_result(c)
+    });
     match result {
         Ok(f) => Ok(Some(f)),
         Err(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info))

@@ -4,8 +4,10 @@
 
 use super::repo::{self, Flusso, NuovoFlusso};
 use super::{firma, Stato};
+use crate::audit::AccessRecord;
 use crate::db::PgPool;
 use anyhow::Context;
+use diesel::Connection;
 use openssl::sha::Sha256;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
@@ -103,6 +105,15 @@ pub struct Ricevuta {
     pub flusso: Flusso,
     /// True when a file with the same digest had already been received: nothing new recorded.
     pub duplicato: bool,
+    /// The upload's access-log row was committed with the file's row.
+    pub logged: bool,
+}
+
+/// The upload's access-log row, for an accepted and for a refused file: the one that applies
+/// commits in the same transaction as the file's row.
+pub struct RigheLog {
+    pub accettato: AccessRecord,
+    pub rifiutato: AccessRecord,
 }
 
 impl Ricevuta {
@@ -120,6 +131,7 @@ pub fn registra(
     chiamante: &str,
     fiducia: &firma::Fiducia,
     bound: &dyn Fn(&str) -> bool,
+    log: Option<&RigheLog>,
 ) -> anyhow::Result<Ricevuta> {
     let existing = {
         let mut conn = pool.get().context("database")?;
@@ -130,6 +142,7 @@ pub fn registra(
         return Ok(Ricevuta {
             flusso,
             duplicato: true,
+            logged: false,
         });
     }
     let esame = firma::verifica(&spooled.path, fiducia, bound)?;
@@ -159,7 +172,18 @@ pub fn registra(
             nuovo.motivo_rifiuto = Some(r.testo());
         }
     }
-    let inserted = repo::inserisci(&mut conn, &nuovo)?;
+    let inserted = conn.transaction(|c| {
+        let inserted = repo::inserisci(c, &nuovo)?;
+        if let (Some(_), Some(log)) = (&inserted, log) {
+            let row = if esame.is_ok() {
+                &log.accettato
+            } else {
+                &log.rifiutato
+            };
+            crate::audit::insert_in(c, row)?;
+        }
+        Ok::<_, diesel::result::Error>(inserted)
+    })?;
     if esame.is_err() {
         remove(&spooled.path);
     }
@@ -174,6 +198,7 @@ pub fn registra(
             Ok(Ricevuta {
                 flusso,
                 duplicato: false,
+                logged: log.is_some(),
             })
         }
         None => {
@@ -186,6 +211,7 @@ pub fn registra(
             Ok(Ricevuta {
                 flusso,
                 duplicato: true,
+                logged: false,
             })
         }
     }
