@@ -121,3 +121,84 @@ async fn zeep_calls_the_avn_transmissions_and_verifica_somministrazioni() {
     assert_eq!(access_log(&s.db).len(), 9);
     s.stop().await;
 }
+
+/// Validates `docs` against `schema` with lxml (tests/interop/valida_xsd.py).
+fn valida(schema: &std::path::Path, docs: &[PathBuf]) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/valida_xsd.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(schema)
+        .args(docs)
+        .output()
+        .expect("run lxml");
+    assert!(
+        out.status.success(),
+        "not valid against {}: {}{}",
+        schema.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bulk_file_receipt_and_outcome_are_valid_against_their_schemas() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let sample = root.join("fixtures/requests/FlussoPrenotazioni.xml");
+    valida(
+        &root.join("xsd/flussi/FlussoPrenotazioni.xsd"),
+        &[sample.clone()],
+    );
+
+    let mut callers = standard_callers();
+    callers.push(caller(
+        "avn-flussi",
+        "AVN",
+        None,
+        &["InvioFlussoPrenotazioni", "EsitoFlussoPrenotazioni"],
+        &["127.0.0.0/8"],
+    ));
+    let spool = scratch_dir("flussi");
+    let s = TestServer::start_with(callers, |c| c.flussi.dir = spool).await;
+    let (cert, key) = s.pki.client_paths("avn-flussi");
+    let signed = tsgate::services::vaccini::flusso::firma::firma(
+        &std::fs::read(&sample).expect("sample"),
+        &std::fs::read(cert).expect("cert"),
+        &std::fs::read(key).expect("key"),
+    )
+    .expect("sign");
+    let mut conn = s.client("avn-flussi").connect().await.expect("connect");
+    let req = http::Request::post("/ws/flussi/prenotazioni")
+        .header("host", conn.host().to_owned())
+        .header("content-type", "application/pkcs7-mime")
+        .body(http_body_util::Full::new(bytes::Bytes::from(signed)))
+        .expect("request");
+    let receipt = conn.send(req).await.expect("reply");
+    assert_eq!(receipt.status, 202, "{}", receipt.body);
+    let protocollo = xml_text(&receipt.body, "protocollo").expect("protocollo");
+    let mut outcome = None;
+    for _ in 0..600 {
+        let r = s
+            .client("avn-flussi")
+            .get(&format!("/ws/flussi/prenotazioni/{protocollo}"))
+            .await
+            .expect("outcome");
+        if xml_text(&r.body, "stato").as_deref() == Some("ELABORATO") {
+            outcome = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let outcome = outcome.expect("file processed");
+    assert_eq!(xml_texts(&outcome.body, "esito"), ["00", "00", "01"]);
+    assert_eq!(
+        xml_text(&outcome.body, "codice").as_deref(),
+        Some("AVN-0105")
+    );
+    let dir = scratch_dir("flussi-docs");
+    let (r, o) = (dir.join("ricevuta.xml"), dir.join("esito.xml"));
+    std::fs::write(&r, &receipt.body).expect("write");
+    std::fs::write(&o, &outcome.body).expect("write");
+    valida(&root.join("xsd/flussi/FlussoPrenotazioni.xsd"), &[r]);
+    valida(&root.join("xsd/flussi/EsitoFlussoPrenotazioni.xsd"), &[o]);
+    s.stop().await;
+}
