@@ -146,7 +146,7 @@ async fn the_bulk_file_receipt_and_outcome_are_valid_against_their_schemas() {
     let sample = root.join("fixtures/requests/FlussoPrenotazioni.xml");
     valida(
         &root.join("xsd/flussi/FlussoPrenotazioni.xsd"),
-        &[sample.clone()],
+        std::slice::from_ref(&sample),
     );
 
     let mut callers = standard_callers();
