@@ -931,6 +931,11 @@ async fn a_document_with_another_root_is_refused_whole() {
         done.body
     );
     assert!(prenotazioni(&s.db).is_empty());
+    // Refused while importing: its spool file is gone too.
+    let left: Vec<_> = std::fs::read_dir(&s.config.flussi.dir)
+        .expect("spool dir")
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     s.stop().await;
 }
 
@@ -1125,4 +1130,43 @@ async fn a_file_whose_log_row_cannot_be_committed_is_not_recorded() {
         .collect();
     assert!(left.is_empty(), "no unrecorded file left: {left:?}");
     s.stop().await;
+}
+
+#[test]
+fn a_duplicate_insert_leaves_the_transaction_usable() {
+    use diesel::Connection;
+    use tsgate::services::vaccini::flusso::repo;
+    let db = TestDb::create();
+    let mut conn = db.connection();
+    let sha = "ab".repeat(32);
+    let nuovo = |p: &str| repo::NuovoFlusso {
+        protocollo: p.to_owned(),
+        identificativo_transazione: uuid::Uuid::now_v7(),
+        chiamante: AVN,
+        impronta_sha256: &sha,
+        stato: "RICEVUTO",
+        codice_rifiuto: None,
+        motivo_rifiuto: None,
+        percorso: Some("/nonexistent".into()),
+        contenuto_inizio: Some(0),
+        contenuto_lunghezza: Some(1),
+    };
+    conn.transaction(|c| {
+        assert!(repo::inserisci(c, &nuovo("26112700000000001"))?.is_some());
+        // The same caller's same file: refused by the partial unique index, in a savepoint.
+        assert!(repo::inserisci(c, &nuovo("26112700000000002"))?.is_none());
+        // The transaction still works and commits the first row.
+        diesel::sql_query("SELECT 1").execute(c)?;
+        Ok::<_, diesel::result::Error>(())
+    })
+    .expect("transaction usable after the duplicate");
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let n: N = diesel::sql_query("SELECT count(*) AS n FROM flusso")
+        .get_result(&mut conn)
+        .expect("count");
+    assert_eq!(n.n, 1);
 }

@@ -140,6 +140,8 @@ pub fn applica_prenotazione(
         .filter(t::codice_fiscale.eq(p.codice_fiscale.as_str()))
         .filter(t::dose.eq(p.dose))
         .filter(t::regione_prenotazione.eq(p.regione_prenotazione.as_str()))
+        // A bulk file applying this booking holds it: wait, then read what it left.
+        .for_update()
         .first(conn)
         .optional()?;
     let aic = p.codice_aic.as_ref().map(|a| a.as_str());

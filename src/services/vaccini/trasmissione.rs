@@ -98,6 +98,15 @@ pub fn trasmetti<T>(
     match result {
         Ok(outcome) => Ok(outcome),
         Err(Abort::Fault(fault)) => Ok(Outcome::fault(fault, LogFields::default())),
+        // The same booking inserted at the same time by a bulk file: answered as a retry, which
+        // then finds it.
+        Err(Abort::Db(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            info,
+        ))) => Err(DbError::Unavailable(format!(
+            "concurrent insert: {}",
+            info.message()
+        ))),
         Err(Abort::Db(e)) => Err(DbError::from(e)),
     }
 }

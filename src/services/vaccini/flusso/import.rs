@@ -85,8 +85,15 @@ fn elabora_preso(
 ) -> anyhow::Result<Esito> {
     let f = repo::per_id(conn, id)?.context("bulk file not found")?;
     match Stato::parse(&f.stato) {
-        Some(Stato::Elaborato) => return Ok(Esito::Elaborato),
-        Some(Stato::Rifiutato) => return Ok(Esito::Rifiutato),
+        // Done before (e.g. the process died before removing its spool file).
+        Some(Stato::Elaborato) => {
+            rimuovi_spool(&f);
+            return Ok(Esito::Elaborato);
+        }
+        Some(Stato::Rifiutato) => {
+            rimuovi_spool(&f);
+            return Ok(Esito::Rifiutato);
+        }
         _ => {}
     }
     let (Some(path), Some(start), Some(len)) =
@@ -131,6 +138,7 @@ fn elabora_preso(
                 }
                 Pezzo::Rifiuto(rifiuto) => {
                     rifiuta(conn, id, &rifiuto)?;
+                    rimuovi_spool(&f);
                     tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
                     return Ok(Esito::Rifiutato);
                 }
@@ -318,6 +326,18 @@ fn copy_line(out: &mut Vec<u8>, id: i64, pos: u64, p: &Prenotazione) {
 }
 
 /// The whole file is refused (XML structure): nothing staged is kept, nothing was applied.
+/// Removes the spool file of a file that is done (applied or refused): health data that is no
+/// longer needed, the outcome being in the database.
+fn rimuovi_spool(f: &Flusso) {
+    if let Some(path) = &f.percorso {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, path = %path, "spool file not removed"),
+        }
+    }
+}
+
 fn rifiuta(conn: &mut PgConnection, id: i64, r: &Rifiuto) -> anyhow::Result<()> {
     let part = partition(id);
     conn.transaction(|c| -> QueryResult<()> {
@@ -347,12 +367,15 @@ fn applica(conn: &mut PgConnection, f: &Flusso) -> anyhow::Result<()> {
         r#"
 SET LOCAL statement_timeout = 0;
 SET LOCAL work_mem = '256MB';
--- The bookings the file names are locked first, so a web-service change or cancel cannot slip
--- between the check below and the writes.
-SELECT 1 FROM prenotazione p JOIN {part} s
-    ON p.codice_fiscale = s.codice_fiscale AND p.dose = s.dose
-   AND p.regione_prenotazione = s.regione_prenotazione
-FOR UPDATE OF p;
+-- The bookings the file names are locked first (in id order, counted rather than sent back), so
+-- a web-service change or cancel, which reads the booking FOR UPDATE, waits for this file.
+SELECT count(*) FROM (
+    SELECT 1 FROM prenotazione p JOIN {part} s
+        ON p.codice_fiscale = s.codice_fiscale AND p.dose = s.dose
+       AND p.regione_prenotazione = s.regione_prenotazione
+    ORDER BY p.id
+    FOR UPDATE OF p
+) locked;
 CREATE TEMP TABLE flusso_verifica ON COMMIT DROP AS
 SELECT x.*,
        CASE WHEN NOT (e_cr OR e_as OR e_rp OR e_dup) THEN
@@ -432,11 +455,6 @@ DROP TABLE {part};
         dup = Errore::RecordDuplicatoNelFlusso.codice(),
     );
     conn.transaction(|c| c.batch_execute(&sql))?;
-    // Applied: the spool file (health data) is no longer needed; the outcome is in the database.
-    if let Some(path) = &f.percorso {
-        if let Err(e) = std::fs::remove_file(path) {
-            tracing::warn!(error = %e, path = %path, "applied spool file not removed");
-        }
-    }
+    rimuovi_spool(f);
     Ok(())
 }
