@@ -622,16 +622,7 @@ async fn the_same_file_twice_is_detected_and_applied_once() {
     let done = wait_done(&s, &p).await;
     assert_eq!(records(&done.body).len(), 1);
     assert!(prenotazioni(&s.db).is_empty(), "applied twice");
-    let mut conn = s.db.connection();
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let n: N = diesel::sql_query("SELECT count(*) AS n FROM flusso")
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(n.n, 1);
+    assert_eq!(count(&s.db, "SELECT count(*) AS n FROM flusso"), 1);
 
     // Another file sent four times at once: one is recorded, the others are told it is theirs.
     let other = sign(
@@ -666,10 +657,7 @@ async fn the_same_file_twice_is_detected_and_applied_once() {
     assert_eq!(fresh, 1, "{protocols:?}");
     protocols.dedup();
     assert_eq!(protocols.len(), 1, "one protocol for the four uploads");
-    let n: N = diesel::sql_query("SELECT count(*) AS n FROM flusso")
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(n.n, 2);
+    assert_eq!(count(&s.db, "SELECT count(*) AS n FROM flusso"), 2);
     s.stop().await;
 }
 
@@ -1115,16 +1103,11 @@ async fn a_file_whose_log_row_cannot_be_committed_is_not_recorded() {
     let r = upload(&s, sign(&s, AVN, &xml)).await;
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0504"));
-    let mut conn = s.db.connection();
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let n: N = diesel::sql_query("SELECT count(*) AS n FROM flusso")
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(n.n, 0, "the file's row rolled back with its log row");
+    assert_eq!(
+        count(&s.db, "SELECT count(*) AS n FROM flusso"),
+        0,
+        "the file's row rolled back with its log row"
+    );
     let left: Vec<_> = std::fs::read_dir(&s.config.flussi.dir)
         .expect("spool dir")
         .collect();
@@ -1160,13 +1143,5 @@ fn a_duplicate_insert_leaves_the_transaction_usable() {
         Ok::<_, diesel::result::Error>(())
     })
     .expect("transaction usable after the duplicate");
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let n: N = diesel::sql_query("SELECT count(*) AS n FROM flusso")
-        .get_result(&mut conn)
-        .expect("count");
-    assert_eq!(n.n, 1);
+    assert_eq!(count(&db, "SELECT count(*) AS n FROM flusso"), 1);
 }
