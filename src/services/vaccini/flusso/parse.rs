@@ -123,6 +123,17 @@ impl<R: Read> Lettore<R> {
         self.reader.buffer_position()
     }
 
+    /// Skips an element up to its end tag `end` (its content counted against the byte budget),
+    /// then starts the budget again.
+    fn skip_to(&mut self, end: &quick_xml::events::BytesEnd<'_>, at: u64) -> Result<(), Rifiuto> {
+        self.skip.clear();
+        self.reader
+            .read_to_end_into(end.name(), &mut self.skip)
+            .map_err(|e| xml_error(at, e))?;
+        self.since_event.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// The next record, `None` at the end of the document, or the reason to refuse the file.
     pub fn next_record(&mut self) -> Result<Option<Record>, Rifiuto> {
         loop {
@@ -158,11 +169,7 @@ impl<R: Read> Lettore<R> {
                     let result = if is_record {
                         self.record(at)?
                     } else {
-                        self.skip.clear();
-                        self.reader
-                            .read_to_end_into(end.name(), &mut self.skip)
-                            .map_err(|e| xml_error(at, e))?;
-                        self.since_event.store(0, Ordering::Relaxed);
+                        self.skip_to(&end, at)?;
                         Err(vec![Errore::ElementoNonPrevisto])
                     };
                     return Ok(Some((self.posizione, result)));
@@ -229,11 +236,7 @@ impl<R: Read> Lettore<R> {
                             }
                         }
                         _ => {
-                            self.skip.clear();
-                            self.reader
-                                .read_to_end_into(end.name(), &mut self.skip)
-                                .map_err(|e| xml_error(at, e))?;
-                            self.since_event.store(0, Ordering::Relaxed);
+                            self.skip_to(&end, at)?;
                             flag(&mut shape, Errore::ElementoNonPrevisto);
                         }
                     }
@@ -281,11 +284,7 @@ impl<R: Read> Lettore<R> {
                 }
                 Event::Start(e) => {
                     let end = e.to_end().into_owned();
-                    self.skip.clear();
-                    self.reader
-                        .read_to_end_into(end.name(), &mut self.skip)
-                        .map_err(|e| xml_error(at, e))?;
-                    self.since_event.store(0, Ordering::Relaxed);
+                    self.skip_to(&end, at)?;
                     only_text = false;
                 }
                 Event::Empty(_) => only_text = false,
