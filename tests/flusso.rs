@@ -140,6 +140,23 @@ async fn wait_done_as(s: &TestServer, cert: &str, protocollo: &str) -> Reply {
     panic!("file {protocollo} not processed");
 }
 
+/// Uploads `xml` signed by the AVN (a good signature: 202), waits for the worker, and asserts
+/// that it refused the whole file with `code`; returns the outcome.
+async fn refused_while_importing(s: &TestServer, xml: &str, code: &str) -> Reply {
+    let r = upload(s, sign(s, AVN, xml)).await;
+    assert_eq!(r.status, 202, "the signature is good: {}", r.body);
+    let p = xml_text(&r.body, "protocollo").expect("protocollo");
+    let done = wait_done(s, &p).await;
+    assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("RIFIUTATO"));
+    assert_eq!(
+        xml_text(&done.body, "codice").as_deref(),
+        Some(code),
+        "{}",
+        done.body
+    );
+    done
+}
+
 /// (posizione, esito, error codes) of every record of an outcome document.
 fn records(xml: &str) -> Vec<(u64, String, Vec<String>)> {
     use quick_xml::events::Event;
@@ -855,17 +872,7 @@ async fn an_unreadable_document_refuses_the_whole_file_after_staging_began() {
         rec("I", ROSSI, "050", 1, "2026-12-01").xml(),
     ]);
     xml.truncate(xml.len() - 40);
-    let r = upload(&s, sign(&s, AVN, &xml)).await;
-    assert_eq!(r.status, 202, "the signature is good: {}", r.body);
-    let p = xml_text(&r.body, "protocollo").expect("protocollo");
-    let done = wait_done(&s, &p).await;
-    assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("RIFIUTATO"));
-    assert_eq!(
-        xml_text(&done.body, "codice").as_deref(),
-        Some("AVN-0511"),
-        "{}",
-        done.body
-    );
+    let done = refused_while_importing(&s, &xml, "AVN-0511").await;
     assert!(records(&done.body).is_empty());
     assert!(
         prenotazioni(&s.db).is_empty(),
@@ -907,17 +914,7 @@ async fn a_document_with_another_root_is_refused_whole() {
         "<?xml version=\"1.0\"?><f:altroFlusso xmlns:f=\"{NS}\">{}</f:altroFlusso>",
         rec("I", ROSSI, "030", 1, "2026-12-01").xml()
     );
-    let r = upload(&s, sign(&s, AVN, &xml)).await;
-    assert_eq!(r.status, 202, "the signature is good: {}", r.body);
-    let p = xml_text(&r.body, "protocollo").expect("protocollo");
-    let done = wait_done(&s, &p).await;
-    assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("RIFIUTATO"));
-    assert_eq!(
-        xml_text(&done.body, "codice").as_deref(),
-        Some("AVN-0512"),
-        "{}",
-        done.body
-    );
+    refused_while_importing(&s, &xml, "AVN-0512").await;
     assert!(prenotazioni(&s.db).is_empty());
     // Refused while importing: its spool file is gone too.
     let left: Vec<_> = std::fs::read_dir(&s.config.flussi.dir)

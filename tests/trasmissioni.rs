@@ -60,6 +60,12 @@ async fn send(s: &TestServer, op: Op, fields: &[(&str, &str)]) -> (String, Strin
     outcome(&s.call_op("avn", op, fields).await)
 }
 
+/// One call of `op` by the AVN that must be answered 00.
+async fn accepted(s: &TestServer, op: Op, fields: &[(&str, &str)]) {
+    let (esito, descr, errors) = send(s, op, fields).await;
+    assert_eq!(esito, "00", "{descr} {errors:?}");
+}
+
 /// Asserts an esito 01 with exactly these error codes.
 fn refused(esito: &str, errors: &[String], codes: &[&str]) {
     assert_eq!(
@@ -155,7 +161,7 @@ async fn the_same_insert_twice_stores_one_booking_and_a_different_one_is_refused
     assert_eq!(bookings(&s, ROSSI), 1);
     // The same dose booked in another region is another booking (a multiple booking).
     let lazio = booking("I", ROSSI, "2", "120", Some(COMIRNATY), "2026-12-20");
-    assert_eq!(send(&s, PRENOTAZIONE, &lazio).await.0, "00");
+    accepted(&s, PRENOTAZIONE, &lazio).await;
     assert_eq!(bookings(&s, ROSSI), 2);
     // Every answer was logged, refused ones with esito 01.
     let esiti: Vec<_> = access_log(&s.db)
@@ -391,22 +397,18 @@ async fn administrations_follow_the_dose_sequence_unless_the_region_asks_otherwi
     )
     .await;
     refused(&esito, &errors, &["AVN-0303"]);
-    assert_eq!(
-        send(
-            &s,
-            SOMMINISTRAZIONE,
-            &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10")
-        )
-        .await
-        .0,
-        "00"
-    );
+    accepted(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10"),
+    )
+    .await;
     // Dose 4 without dose 3: refused, then accepted with the region's explicit exception.
     let mut fourth = dose("I", ROSSI, "4", SPIKEVAX, "2026-06-10");
     let (esito, _, errors) = send(&s, SOMMINISTRAZIONE, &fourth).await;
     refused(&esito, &errors, &["AVN-0302"]);
     fourth.push(("derogaSequenzaDosi", "true"));
-    assert_eq!(send(&s, SOMMINISTRAZIONE, &fourth).await.0, "00");
+    accepted(&s, SOMMINISTRAZIONE, &fourth).await;
     assert_eq!(
         count(
             &s.db,
@@ -488,12 +490,7 @@ async fn administration_dates_codes_changes_and_cancels() {
     assert!(r.body.contains("codiceAIC"), "{}", r.body);
 
     for (d, data) in [("1", "2026-01-10"), ("2", "2026-02-10")] {
-        assert_eq!(
-            send(&s, SOMMINISTRAZIONE, &dose("I", ROSSI, d, COMIRNATY, data))
-                .await
-                .0,
-            "00"
-        );
+        accepted(&s, SOMMINISTRAZIONE, &dose("I", ROSSI, d, COMIRNATY, data)).await;
     }
     let (esito, descr, _) = send(
         &s,
@@ -584,7 +581,7 @@ async fn the_gap_below_an_excepted_dose_is_filled_in_order() {
     .await;
     let mut third = dose("I", ROSSI, "3", COMIRNATY, "2026-03-10");
     third.push(("derogaSequenzaDosi", "true"));
-    assert_eq!(send(&s, SOMMINISTRAZIONE, &third).await.0, "00");
+    accepted(&s, SOMMINISTRAZIONE, &third).await;
     // Dose 2 after dose 3: out of sequence; between 1 and 3: accepted, dose 3 no longer excepted.
     let (esito, _, errors) = send(
         &s,
@@ -593,16 +590,12 @@ async fn the_gap_below_an_excepted_dose_is_filled_in_order() {
     )
     .await;
     refused(&esito, &errors, &["AVN-0303"]);
-    assert_eq!(
-        send(
-            &s,
-            SOMMINISTRAZIONE,
-            &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10")
-        )
-        .await
-        .0,
-        "00"
-    );
+    accepted(
+        &s,
+        SOMMINISTRAZIONE,
+        &dose("I", ROSSI, "2", COMIRNATY, "2026-02-10"),
+    )
+    .await;
     assert_eq!(
         count(
             &s.db,
