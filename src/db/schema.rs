@@ -33,6 +33,8 @@ diesel::table! {
         numero -> Text,
         codice_fiscale -> Text,
         data_scadenza -> Date,
+        codice_regione -> Text,
+        sigla_serie -> Nullable<Text>,
     }
 }
 
@@ -186,6 +188,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    produttore_carta (codice) {
+        codice -> Text,
+        denominazione -> Text,
+    }
+}
+
+diesel::table! {
+    middleware_carta (produttore, ordine) {
+        produttore -> Text,
+        ordine -> Int2,
+        sistema_operativo -> Text,
+        software -> Text,
+    }
+}
+
+diesel::table! {
+    serie_carta (sigla) {
+        sigla -> Text,
+        produttore -> Text,
+        puk_per_rinnovo -> Bool,
+    }
+}
+
+diesel::table! {
+    proroga_scadenza (codice) {
+        codice -> Text,
+        riferimento -> Text,
+        scadenza_dal -> Date,
+        scadenza_al -> Date,
+        prorogata_al -> Date,
+        in_vigore -> Bool,
+    }
+}
+
+diesel::table! {
+    tscns_certificato (numero_tessera) {
+        numero_tessera -> Text,
+        seriale -> Text,
+        emittente -> Text,
+        valido_dal -> Date,
+        valido_al -> Date,
+        data_attivazione -> Date,
+        identificativo_transazione -> Uuid,
+        registrato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tscns_revoca (numero_tessera) {
+        numero_tessera -> Text,
+        motivo -> Text,
+        data_revoca -> Date,
+        identificativo_transazione -> Uuid,
+        registrata_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tscns_rinnovo (numero_tessera) {
+        numero_tessera -> Text,
+        proroga -> Text,
+        seriale_precedente -> Text,
+        seriale_nuovo -> Text,
+        scadenza_nuova -> Date,
+        identificativo_transazione -> Uuid,
+        registrato_il -> Timestamptz,
+    }
+}
+
 diesel::joinable!(assistito -> regione (regione_assistenza));
 diesel::joinable!(prenotazione -> assistito (codice_fiscale));
 diesel::joinable!(somministrazione -> assistito (codice_fiscale));
@@ -194,6 +266,12 @@ diesel::joinable!(chiamante_rete -> chiamante (chiamante_id));
 diesel::joinable!(chiamante_certificato -> chiamante (chiamante_id));
 diesel::joinable!(notifica_trasmissione -> notifica_prenotazioni (notifica_id));
 diesel::joinable!(flusso_errore -> flusso (flusso_id));
+diesel::joinable!(tessera_sanitaria -> serie_carta (sigla_serie));
+diesel::joinable!(serie_carta -> produttore_carta (produttore));
+diesel::joinable!(middleware_carta -> produttore_carta (produttore));
+diesel::joinable!(tscns_certificato -> tessera_sanitaria (numero_tessera));
+diesel::joinable!(tscns_revoca -> tessera_sanitaria (numero_tessera));
+diesel::joinable!(tscns_rinnovo -> tessera_sanitaria (numero_tessera));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regione,
@@ -211,4 +289,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     flusso,
     flusso_errore,
     flusso_record,
+    produttore_carta,
+    middleware_carta,
+    serie_carta,
+    proroga_scadenza,
+    tscns_certificato,
+    tscns_revoca,
+    tscns_rinnovo,
 );

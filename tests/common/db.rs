@@ -28,6 +28,7 @@ fn content_hash() -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<std::path::PathBuf> = walk(&root.join("migrations"));
     files.push(root.join("fixtures/demo.sql"));
+    files.push(root.join("fixtures/tscns.sql"));
     files.sort();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for f in files {

@@ -1,0 +1,11 @@
+DROP TABLE tscns_rinnovo;
+DROP TABLE tscns_revoca;
+DROP TABLE tscns_certificato;
+DROP TABLE proroga_scadenza;
+ALTER TABLE tessera_sanitaria DROP COLUMN sigla_serie;
+DROP TABLE serie_carta;
+DROP TABLE middleware_carta;
+DROP TABLE produttore_carta;
+DROP TRIGGER tessera_sanitaria_regione_default ON tessera_sanitaria;
+DROP FUNCTION tessera_sanitaria_regione_default();
+ALTER TABLE tessera_sanitaria DROP COLUMN codice_regione;

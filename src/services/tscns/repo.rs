@@ -1,0 +1,273 @@
+//! Queries of the TS-CNS services: a card's whole state in one round trip (locked for the
+//! writes), the writes of an activation, a revocation and a renewal, and the card series.
+
+use super::errore::Errore;
+use super::regole::{
+    self, Applicata, Attivazione, Certificato, Proroga, Revoca, RevocaRegistrata, Rinnovo,
+    RinnovoRegistrato, StatoTessera,
+};
+use crate::db::schema::{
+    middleware_carta, produttore_carta, serie_carta, tscns_certificato, tscns_revoca, tscns_rinnovo,
+};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Date, Nullable, Text};
+use uuid::Uuid;
+
+#[derive(QueryableByName)]
+struct Riga {
+    #[diesel(sql_type = Text)]
+    numero: String,
+    #[diesel(sql_type = Text)]
+    codice_fiscale: String,
+    #[diesel(sql_type = Text)]
+    codice_regione: String,
+    #[diesel(sql_type = Date)]
+    data_scadenza: NaiveDate,
+    #[diesel(sql_type = Nullable<Text>)]
+    sigla_serie: Option<String>,
+    #[diesel(sql_type = Bool)]
+    puk_per_rinnovo: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    seriale: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    emittente: Option<String>,
+    #[diesel(sql_type = Nullable<Date>)]
+    valido_dal: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    valido_al: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Date>)]
+    data_attivazione: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    motivo: Option<String>,
+    #[diesel(sql_type = Nullable<Date>)]
+    data_revoca: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    seriale_precedente: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    seriale_nuovo: Option<String>,
+    #[diesel(sql_type = Nullable<Date>)]
+    scadenza_nuova: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    proroga: Option<String>,
+    #[diesel(sql_type = Nullable<Date>)]
+    prorogata_al: Option<NaiveDate>,
+}
+
+const STATO_SQL: &str = "
+SELECT t.numero, t.codice_fiscale, t.codice_regione, t.data_scadenza, t.sigla_serie,
+       coalesce(s.puk_per_rinnovo, false) AS puk_per_rinnovo,
+       c.seriale, c.emittente, c.valido_dal, c.valido_al, c.data_attivazione,
+       r.motivo, r.data_revoca,
+       n.seriale_precedente, n.seriale_nuovo, n.scadenza_nuova,
+       p.codice AS proroga, p.prorogata_al
+FROM tessera_sanitaria t
+LEFT JOIN serie_carta s ON s.sigla = t.sigla_serie
+LEFT JOIN tscns_certificato c ON c.numero_tessera = t.numero
+LEFT JOIN tscns_revoca r ON r.numero_tessera = t.numero
+LEFT JOIN tscns_rinnovo n ON n.numero_tessera = t.numero
+LEFT JOIN LATERAL (
+    SELECT codice, prorogata_al FROM proroga_scadenza
+    WHERE in_vigore AND t.data_scadenza BETWEEN scadenza_dal AND scadenza_al
+    ORDER BY prorogata_al DESC, codice
+    LIMIT 1
+) p ON true
+WHERE t.numero = $1";
+
+/// The state of card `numero`; `per_aggiornare` locks the card row until the transaction ends,
+/// so concurrent requests about one card are applied one after the other.
+pub fn stato(
+    conn: &mut PgConnection,
+    numero: &str,
+    per_aggiornare: bool,
+) -> QueryResult<Option<StatoTessera>> {
+    let sql = if per_aggiornare {
+        format!("{STATO_SQL} FOR UPDATE OF t")
+    } else {
+        STATO_SQL.to_owned()
+    };
+    let riga: Option<Riga> = diesel::sql_query(sql)
+        .bind::<Text, _>(numero)
+        .get_result(conn)
+        .optional()?;
+    Ok(riga.map(|r| StatoTessera {
+        certificato: match (
+            r.seriale,
+            r.emittente,
+            r.valido_dal,
+            r.valido_al,
+            r.data_attivazione,
+        ) {
+            (Some(seriale), Some(emittente), Some(valido_dal), Some(valido_al), Some(a)) => {
+                Some(Certificato {
+                    seriale,
+                    emittente,
+                    valido_dal,
+                    valido_al,
+                    data_attivazione: a,
+                })
+            }
+            _ => None,
+        },
+        revoca: match (r.motivo, r.data_revoca) {
+            (Some(motivo), Some(data_revoca)) => Some(RevocaRegistrata {
+                motivo,
+                data_revoca,
+            }),
+            _ => None,
+        },
+        rinnovo: match (r.seriale_precedente, r.seriale_nuovo, r.scadenza_nuova) {
+            (Some(seriale_precedente), Some(seriale_nuovo), Some(scadenza_nuova)) => {
+                Some(RinnovoRegistrato {
+                    seriale_precedente,
+                    seriale_nuovo,
+                    scadenza_nuova,
+                })
+            }
+            _ => None,
+        },
+        proroga: match (r.proroga, r.prorogata_al) {
+            (Some(codice), Some(prorogata_al)) => Some(Proroga {
+                codice,
+                prorogata_al,
+            }),
+            _ => None,
+        },
+        numero: r.numero,
+        codice_fiscale: r.codice_fiscale,
+        codice_regione: r.codice_regione,
+        data_scadenza: r.data_scadenza,
+        sigla_serie: r.sigla_serie,
+        puk_per_rinnovo: r.puk_per_rinnovo,
+    }))
+}
+
+/// The result of applying one record: what was done, or every reason it was refused.
+pub type Esito = Result<Applicata, Vec<Errore>>;
+
+/// Applies an activation for a CMS of region `regione` (call inside a transaction).
+pub fn applica_attivazione(
+    conn: &mut PgConnection,
+    regione: &str,
+    a: &Attivazione,
+    transazione: Uuid,
+) -> QueryResult<Esito> {
+    let s = stato(conn, a.numero_tessera.as_str(), true)?;
+    let esito = regole::decidi_attivazione(s.as_ref(), regione, a);
+    if esito == Ok(Applicata::Registrata) {
+        let c = &a.certificato;
+        diesel::insert_into(tscns_certificato::table)
+            .values((
+                tscns_certificato::numero_tessera.eq(a.numero_tessera.as_str()),
+                tscns_certificato::seriale.eq(&c.seriale),
+                tscns_certificato::emittente.eq(&c.emittente),
+                tscns_certificato::valido_dal.eq(c.valido_dal),
+                tscns_certificato::valido_al.eq(c.valido_al),
+                tscns_certificato::data_attivazione.eq(c.data_attivazione),
+                tscns_certificato::identificativo_transazione.eq(transazione),
+            ))
+            .execute(conn)?;
+    }
+    Ok(esito)
+}
+
+/// Applies a revocation for a CMS of region `regione` (call inside a transaction).
+pub fn applica_revoca(
+    conn: &mut PgConnection,
+    regione: &str,
+    r: &Revoca,
+    transazione: Uuid,
+) -> QueryResult<Esito> {
+    let s = stato(conn, r.numero_tessera.as_str(), true)?;
+    let esito = regole::decidi_revoca(s.as_ref(), regione, r);
+    if esito == Ok(Applicata::Registrata) {
+        diesel::insert_into(tscns_revoca::table)
+            .values((
+                tscns_revoca::numero_tessera.eq(r.numero_tessera.as_str()),
+                tscns_revoca::motivo.eq(r.motivo.as_str()),
+                tscns_revoca::data_revoca.eq(r.data_revoca),
+                tscns_revoca::identificativo_transazione.eq(transazione),
+            ))
+            .execute(conn)?;
+    }
+    Ok(esito)
+}
+
+/// Records the renewal of card `numero`'s certificate: the renewal row, and the new serial and
+/// expiry on the active certificate (call inside a transaction).
+pub fn applica_rinnovo(
+    conn: &mut PgConnection,
+    regione: &str,
+    numero: &str,
+    r: &Rinnovo,
+    transazione: Uuid,
+) -> QueryResult<Esito> {
+    let s = stato(conn, numero, true)?;
+    let esito = regole::decidi_rinnovo(s.as_ref(), regione, r);
+    if let (Ok(Applicata::Registrata), Some(proroga)) =
+        (&esito, s.as_ref().and_then(|s| s.proroga.as_ref()))
+    {
+        diesel::insert_into(tscns_rinnovo::table)
+            .values((
+                tscns_rinnovo::numero_tessera.eq(numero),
+                tscns_rinnovo::proroga.eq(&proroga.codice),
+                tscns_rinnovo::seriale_precedente.eq(&r.seriale),
+                tscns_rinnovo::seriale_nuovo.eq(&r.seriale_nuovo),
+                tscns_rinnovo::scadenza_nuova.eq(r.scadenza_nuova),
+                tscns_rinnovo::identificativo_transazione.eq(transazione),
+            ))
+            .execute(conn)?;
+        diesel::update(tscns_certificato::table.find(numero))
+            .set((
+                tscns_certificato::seriale.eq(&r.seriale_nuovo),
+                tscns_certificato::valido_al.eq(r.scadenza_nuova),
+                tscns_certificato::identificativo_transazione.eq(transazione),
+            ))
+            .execute(conn)?;
+    }
+    Ok(esito)
+}
+
+/// A card series with its manufacturer and the manufacturer's software per operating system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Serie {
+    pub sigla: String,
+    pub produttore: String,
+    pub puk_per_rinnovo: bool,
+    pub middleware: Vec<(String, String)>,
+}
+
+/// Every card series, by manufacturer then series.
+pub fn serie_carte(conn: &mut PgConnection) -> QueryResult<Vec<Serie>> {
+    let serie: Vec<(String, String, String, bool)> = serie_carta::table
+        .inner_join(produttore_carta::table)
+        .select((
+            serie_carta::sigla,
+            produttore_carta::codice,
+            produttore_carta::denominazione,
+            serie_carta::puk_per_rinnovo,
+        ))
+        .order((produttore_carta::codice, serie_carta::sigla))
+        .load(conn)?;
+    let software: Vec<(String, String, String)> = middleware_carta::table
+        .select((
+            middleware_carta::produttore,
+            middleware_carta::sistema_operativo,
+            middleware_carta::software,
+        ))
+        .order((middleware_carta::produttore, middleware_carta::ordine))
+        .load(conn)?;
+    Ok(serie
+        .into_iter()
+        .map(|(sigla, codice, denominazione, puk)| Serie {
+            sigla,
+            produttore: denominazione,
+            puk_per_rinnovo: puk,
+            middleware: software
+                .iter()
+                .filter(|(p, _, _)| *p == codice)
+                .map(|(_, so, sw)| (so.clone(), sw.clone()))
+                .collect(),
+        })
+        .collect())
+}
