@@ -100,7 +100,8 @@ pub fn caller(
 
 /// The standard cast: two regions (Lazio need not send numeroTessera to
 /// VerificaSomministrazioni), the Piattaforma Nazionale, AVN (entitled to the transmissions
-/// only), a caller registered only for another address, and a revoked certificate.
+/// only), two CMS (Lombardia and Lazio, entitled to every TS-CNS operation), a caller
+/// registered only for another address, and a revoked certificate.
 pub fn standard_callers() -> Vec<CallerSpec> {
     let op = ["VerificaAssistitoFuoriRegione", "VerificaSomministrazioni"];
     vec![
@@ -136,6 +137,20 @@ pub fn standard_callers() -> Vec<CallerSpec> {
             &["127.0.0.0/8"],
         ),
         caller(
+            "cms-lombardia",
+            "CMS",
+            Some("030"),
+            TSCNS_OPERAZIONI,
+            &["127.0.0.0/8"],
+        ),
+        caller(
+            "cms-lazio",
+            "CMS",
+            Some("120"),
+            TSCNS_OPERAZIONI,
+            &["127.0.0.0/8"],
+        ),
+        caller(
             "regione-veneto",
             "REGIONE",
             Some("050"),
@@ -144,6 +159,19 @@ pub fn standard_callers() -> Vec<CallerSpec> {
         ),
     ]
 }
+
+/// Every TS-CNS operation: the standard CMS callers are entitled to all of them.
+pub const TSCNS_OPERAZIONI: &[&str] = &[
+    "AttivazioneTSCNS",
+    "RevocaTSCNS",
+    "ElencoRevoche",
+    "ConfermaRevoche",
+    "ElencoSerieCarte",
+    "VerificaRinnovoCertificato",
+    "RegistraRinnovoCertificato",
+    "InvioFlussoTSCNS",
+    "EsitoFlussoTSCNS",
+];
 
 pub struct TestServer {
     pub db: TestDb,
