@@ -344,11 +344,11 @@ impl StatoRinnovo {
 /// Whether the certificate `seriale` of a card may be renewed. Refused (esito 01) when the
 /// card is unknown, of another region, revoked, or `seriale` is neither its active certificate
 /// nor the one a renewal replaced.
-pub fn verifica_rinnovo(
-    stato: Option<&StatoTessera>,
+pub fn verifica_rinnovo<'a>(
+    stato: Option<&'a StatoTessera>,
     regione: &str,
     seriale: &str,
-) -> Result<StatoRinnovo, Vec<Errore>> {
+) -> Result<(StatoRinnovo, &'a StatoTessera), Vec<Errore>> {
     let s = tessera_della_regione(stato, regione)?;
     if s.revoca.is_some() {
         return Err(vec![Errore::TesseraRevocata]);
@@ -361,13 +361,14 @@ pub fn verifica_rinnovo(
     if !attivo && !sostituito {
         return Err(vec![Errore::CertificatoNonAttivo]);
     }
-    Ok(if s.rinnovo.is_some() {
+    let r = if s.rinnovo.is_some() {
         StatoRinnovo::GiaRinnovato
     } else if s.proroga.is_some() {
         StatoRinnovo::Rinnovabile
     } else {
         StatoRinnovo::NonRinnovabile
-    })
+    };
+    Ok((r, s))
 }
 
 /// RegistraRinnovoCertificato: the new certificate of a renewable card.
@@ -383,10 +384,7 @@ pub fn decidi_rinnovo(
     regione: &str,
     r: &Rinnovo,
 ) -> Result<Applicata, Vec<Errore>> {
-    let stato_rinnovo = verifica_rinnovo(stato, regione, &r.seriale)?;
-    let Some(s) = stato else {
-        return Err(vec![Errore::TesseraSconosciuta]);
-    };
+    let (stato_rinnovo, s) = verifica_rinnovo(stato, regione, &r.seriale)?;
     match stato_rinnovo {
         StatoRinnovo::NonRinnovabile => Err(vec![Errore::NonRinnovabile]),
         StatoRinnovo::GiaRinnovato => match &s.rinnovo {

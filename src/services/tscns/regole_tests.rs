@@ -247,7 +247,7 @@ fn prorogata() -> StatoTessera {
 fn renewal_states() {
     let s = prorogata();
     assert_eq!(
-        verifica_rinnovo(Some(&s), "030", "AB12"),
+        verifica_rinnovo(Some(&s), "030", "AB12").map(|r| r.0),
         Ok(StatoRinnovo::Rinnovabile)
     );
     assert_eq!(
@@ -261,7 +261,7 @@ fn renewal_states() {
     let mut non = s.clone();
     non.proroga = None;
     assert_eq!(
-        verifica_rinnovo(Some(&non), "030", "AB12"),
+        verifica_rinnovo(Some(&non), "030", "AB12").map(|r| r.0),
         Ok(StatoRinnovo::NonRinnovabile)
     );
     let mut rinnovata = s.clone();
@@ -274,11 +274,11 @@ fn renewal_states() {
         c.seriale = "CD34".to_owned();
     }
     assert_eq!(
-        verifica_rinnovo(Some(&rinnovata), "030", "AB12"),
+        verifica_rinnovo(Some(&rinnovata), "030", "AB12").map(|r| r.0),
         Ok(StatoRinnovo::GiaRinnovato)
     );
     assert_eq!(
-        verifica_rinnovo(Some(&rinnovata), "030", "CD34"),
+        verifica_rinnovo(Some(&rinnovata), "030", "CD34").map(|r| r.0),
         Ok(StatoRinnovo::GiaRinnovato)
     );
     let mut revocata = s;
