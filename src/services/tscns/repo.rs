@@ -7,7 +7,8 @@ use super::regole::{
     RinnovoRegistrato, StatoTessera,
 };
 use crate::db::schema::{
-    middleware_carta, produttore_carta, serie_carta, tscns_certificato, tscns_revoca, tscns_rinnovo,
+    middleware_carta, produttore_carta, serie_carta, tessera_sanitaria, tscns_certificato,
+    tscns_revoca, tscns_rinnovo,
 };
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -75,18 +76,26 @@ LEFT JOIN LATERAL (
 WHERE t.numero = $1";
 
 /// The state of card `numero`; `per_aggiornare` locks the card row until the transaction ends,
-/// so concurrent requests about one card are applied one after the other.
+/// so concurrent requests about one card are applied one after the other. The lock is taken
+/// by its own statement first: the state is then read after the lock is granted, so it sees
+/// what the previous holder committed (a locking join would see its starting snapshot).
 pub fn stato(
     conn: &mut PgConnection,
     numero: &str,
     per_aggiornare: bool,
 ) -> QueryResult<Option<StatoTessera>> {
-    let sql = if per_aggiornare {
-        format!("{STATO_SQL} FOR UPDATE OF t")
-    } else {
-        STATO_SQL.to_owned()
-    };
-    let riga: Option<Riga> = diesel::sql_query(sql)
+    if per_aggiornare {
+        let locked = tessera_sanitaria::table
+            .find(numero)
+            .select(tessera_sanitaria::numero)
+            .for_update()
+            .get_result::<String>(conn)
+            .optional()?;
+        if locked.is_none() {
+            return Ok(None);
+        }
+    }
+    let riga: Option<Riga> = diesel::sql_query(STATO_SQL)
         .bind::<Text, _>(numero)
         .get_result(conn)
         .optional()?;
