@@ -202,3 +202,48 @@ async fn the_bulk_file_receipt_and_outcome_are_valid_against_their_schemas() {
     valida(&root.join("xsd/flussi/EsitoFlussoPrenotazioni.xsd"), &[o]);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zeep_calls_the_tscns_services() {
+    let s = TestServer::start().await;
+    let v = run(&s, "zeep_tscns.py", cert_args(&s, "cms-lombardia").to_vec()).await;
+    assert_eq!(text(&v, "/attivazione/esito"), "00", "{v}");
+    assert_eq!(
+        text(&v, "/attivazione/descrizioneEsito"),
+        "Attivazione della TS-CNS registrata"
+    );
+    assert_eq!(text(&v, "/attivazione_again/esito"), "00");
+    assert_eq!(
+        text(&v, "/attivazione_altro/listaErrori/errore/0/codice"),
+        "CNS-0107"
+    );
+    assert_eq!(text(&v, "/attivazione_fault/codice"), "TSG-0301");
+    assert_eq!(text(&v, "/revoca/esito"), "00");
+    assert_eq!(
+        text(&v, "/revoca_altra_regione/listaErrori/errore/0/codice"),
+        "CNS-0103"
+    );
+    assert_eq!(v["serie"]["serie"].as_array().map(Vec::len), Some(9), "{v}");
+    // xs:boolean in the schema: zeep reads a boolean.
+    assert_eq!(v["serie"]["serie"][0]["pukRichiesto"], true);
+    assert_eq!(
+        text(&v, "/serie_st/serie/0/produttore"),
+        "STMICROELECTRONICS"
+    );
+    assert_eq!(
+        v["serie_st"]["serie"][0]["software"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
+    assert_eq!(text(&v, "/verifica/statoRinnovo"), "RINNOVABILE");
+    assert_eq!(v["verifica"]["pukRichiesto"], true);
+    assert_eq!(text(&v, "/verifica/dataScadenzaProrogata"), "2020-06-30");
+    assert_eq!(text(&v, "/verifica/siglaSerie"), "AC2014");
+    assert_eq!(text(&v, "/verifica_non/statoRinnovo"), "NON_RINNOVABILE");
+    assert_eq!(v["verifica_non"]["pukRichiesto"], Value::Null);
+    assert_eq!(text(&v, "/registra/esito"), "00");
+    assert_eq!(text(&v, "/verifica_gia/statoRinnovo"), "GIA_RINNOVATO");
+    assert_eq!(access_log(&s.db).len(), 12);
+    s.stop().await;
+}
