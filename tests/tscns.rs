@@ -403,14 +403,57 @@ async fn concurrent_activations_of_one_card_leave_one_certificate() {
         "2027-06-30",
         "2024-07-15",
     );
-    let (x, y) = tokio::join!(
-        lombardia(&s, ATTIVAZIONE, &a),
-        lombardia(&s, ATTIVAZIONE, &b)
+    // The card is held locked until both requests wait for it, so both read its state only
+    // after the first commits: a read that saw the starting snapshot would insert twice.
+    use diesel::connection::SimpleConnection;
+    let mut holder = s.db.connection();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM tessera_sanitaria WHERE numero = '{CARTA_GALLI}' FOR UPDATE"
+        ))
+        .expect("hold the card");
+    let client = s.client("cms-lombardia");
+    let calls: Vec<_> = [a, b]
+        .into_iter()
+        .map(|f| {
+            let (c, body) = (client.clone(), ATTIVAZIONE.envelope(&f));
+            tokio::spawn(async move {
+                c.soap(&ATTIVAZIONE.path(), &ATTIVAZIONE.action(), body)
+                    .await
+            })
+        })
+        .collect();
+    let waiting = format!(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
+        s.db.name
     );
-    let mut esiti = [x.esito.clone(), y.esito.clone()];
-    esiti.sort();
-    assert_eq!(esiti, ["00", "01"], "{} / {}", x.body, y.body);
-    assert!(x.codici.iter().chain(&y.codici).eq(["CNS-0107"].iter()));
+    let mut tries = 0;
+    while count(&s.db, &waiting) < 2 {
+        tries += 1;
+        assert!(
+            tries < 500,
+            "the two activations never waited for the card lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    holder.batch_execute("COMMIT").expect("release");
+    let mut replies = Vec::new();
+    for call in calls {
+        let r = call.await.expect("task").expect("reply");
+        assert_eq!(r.status, 200, "{}", r.body);
+        replies.push((
+            xml_text(&r.body, "esito").unwrap_or_default(),
+            xml_texts(&r.body, "codice"),
+        ));
+    }
+    replies.sort();
+    assert_eq!(
+        replies,
+        [
+            ("00".to_owned(), vec![]),
+            ("01".to_owned(), vec!["CNS-0107".to_owned()])
+        ]
+    );
     assert_eq!(
         count(&s.db, "SELECT count(*) AS n FROM tscns_certificato WHERE numero_tessera IN ('80380030000000000001', '80380030000000000056')"),
         2
@@ -575,9 +618,9 @@ async fn renewal_check_on_the_edges_of_the_extension_rules() {
         (
             "80380030009000000005",
             "5A3F0005",
-            "RINNOVABILE",
-            Some("false"),
-            Some("2020-06-30"),
+            "NON_RINNOVABILE",
+            None,
+            None,
         ),
         (
             "80380030009000000006",
@@ -839,6 +882,110 @@ async fn an_activation_whose_log_row_cannot_be_committed_is_not_stored() {
         count(&s.db, "SELECT (SELECT count(*) FROM tscns_certificato WHERE numero_tessera = '80380030000000000001') + (SELECT count(*) FROM tscns_revoca) AS n"),
         0,
         "the writes rolled back with their log rows"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_certificate_is_active_on_one_card_and_regions_stay_apart() {
+    let s = TestServer::start().await;
+    // 5A3F0013 with this issuer is active on card 80380030000000000013.
+    let e = lombardia(
+        &s,
+        ATTIVAZIONE,
+        &attivazione(
+            GALLI,
+            CARTA_GALLI,
+            "5a3f0013",
+            "2024-07-01",
+            "2027-06-30",
+            "2024-07-15",
+        ),
+    )
+    .await;
+    assert_eq!(e.codici, codes(&["CNS-0111"]), "{}", e.body);
+    // A renewal to a serial active elsewhere.
+    let r = lombardia(
+        &s,
+        REGISTRA,
+        &rinnovo("80380030009000000001", "5A3F0001", "5A3F0013", "2020-06-30"),
+    )
+    .await;
+    assert_eq!(r.codici, codes(&["CNS-0111"]), "{}", r.body);
+    // Lazio's CMS on a Lombardia card: another region, whatever the card's state.
+    let l = call(&s, "cms-lazio", ATTIVAZIONE, &rossi("AB")).await;
+    assert_eq!(l.codici, codes(&["CNS-0103"]));
+    let l = call(
+        &s,
+        "cms-lazio",
+        VERIFICA,
+        &[
+            ("numeroTessera", "80380030009000000001"),
+            ("serialeCertificato", "5A3F0001"),
+        ],
+    )
+    .await;
+    assert_eq!(l.codici, codes(&["CNS-0103"]));
+    assert_eq!(
+        count(&s.db, "SELECT count(*) AS n FROM tscns_certificato WHERE numero_tessera IN ('80380030000000000056', '80380030000000000001')"),
+        0
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_latest_rule_wins_and_the_last_day_before_a_new_expiry_is_extended() {
+    let s = TestServer::start().await;
+    {
+        use diesel::connection::SimpleConnection;
+        s.db.connection()
+            .batch_execute(
+                "INSERT INTO proroga_scadenza (codice, riferimento, scadenza_dal, scadenza_al, prorogata_al) \
+                 VALUES ('TEST-2024', 'Regola di prova', '2020-01-01', '2020-03-31', '2024-06-30'); \
+                 INSERT INTO tessera_sanitaria (numero, codice_fiscale, data_scadenza, sigla_serie) VALUES \
+                   ('80380030009000000008', 'RSSMRA60C15F205L', '2023-12-30', 'OT2015'); \
+                 INSERT INTO tscns_certificato (numero_tessera, seriale, emittente, valido_dal, valido_al, \
+                   data_attivazione, identificativo_transazione) VALUES ('80380030009000000008', '5A3F0008', \
+                   'CN=CA', '2020-12-30', '2023-12-30', '2021-01-10', '00000000-0000-7000-8000-000000000000')",
+            )
+            .expect("seed");
+    }
+    // Covered by DL9-2020 (to 2020-06-30) and TEST-2024 (to 2024-06-30): the later date.
+    let e = verifica(&s, "80380030009000000001", "5A3F0001").await;
+    assert_eq!(
+        xml_text(&e.body, "dataScadenzaProrogata").as_deref(),
+        Some("2024-06-30"),
+        "{}",
+        e.body
+    );
+    // Outside TEST-2024's range: DL9-2020 only.
+    let e = verifica(&s, "80380030009000000002", "5A3F0002").await;
+    assert_eq!(
+        xml_text(&e.body, "dataScadenzaProrogata").as_deref(),
+        Some("2020-06-30")
+    );
+    // 2023-12-30, the last day of PROROGA-2023's range.
+    let e = verifica(&s, "80380030009000000008", "5A3F0008").await;
+    assert_eq!(
+        xml_text(&e.body, "statoRinnovo").as_deref(),
+        Some("RINNOVABILE")
+    );
+    assert_eq!(
+        xml_text(&e.body, "dataScadenzaProrogata").as_deref(),
+        Some("2023-12-31")
+    );
+    assert_eq!(xml_text(&e.body, "pukRichiesto").as_deref(), Some("false"));
+    // The renewal is recorded under the rule that extends the card (the latest).
+    let r = lombardia(
+        &s,
+        REGISTRA,
+        &rinnovo("80380030009000000001", "5A3F0001", "5A3F1001", "2024-06-30"),
+    )
+    .await;
+    assert_eq!(r.esito, "00", "{}", r.body);
+    assert_eq!(
+        count(&s.db, "SELECT count(*) AS n FROM tscns_rinnovo WHERE numero_tessera = '80380030009000000001' AND proroga = 'TEST-2024'"),
+        1
     );
     s.stop().await;
 }

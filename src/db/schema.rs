@@ -247,7 +247,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    tscns_rinnovo (numero_tessera) {
+    tscns_rinnovo (numero_tessera, proroga) {
         numero_tessera -> Text,
         proroga -> Text,
         seriale_precedente -> Text,

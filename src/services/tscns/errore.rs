@@ -20,6 +20,7 @@ pub enum Errore {
     DataNelFuturo,
     ValiditaNonCoerente,
     AttivazioneDatiDiversi,
+    CertificatoAltraTessera,
     RevocaDatiDiversi,
     CertificatoNonAttivo,
     NonRinnovabile,
@@ -30,7 +31,7 @@ pub enum Errore {
 }
 
 impl Errore {
-    pub const ALL: [Errore; 22] = [
+    pub const ALL: [Errore; 23] = [
         Self::CampoMancante,
         Self::NumeroTesseraNonValido,
         Self::DataNonValida,
@@ -46,6 +47,7 @@ impl Errore {
         Self::DataNelFuturo,
         Self::ValiditaNonCoerente,
         Self::AttivazioneDatiDiversi,
+        Self::CertificatoAltraTessera,
         Self::RevocaDatiDiversi,
         Self::CertificatoNonAttivo,
         Self::NonRinnovabile,
@@ -72,6 +74,7 @@ impl Errore {
             Self::DataNelFuturo => "CNS-0108",
             Self::ValiditaNonCoerente => "CNS-0109",
             Self::AttivazioneDatiDiversi => "CNS-0110",
+            Self::CertificatoAltraTessera => "CNS-0111",
             Self::RevocaDatiDiversi => "CNS-0201",
             Self::CertificatoNonAttivo => "CNS-0301",
             Self::NonRinnovabile => "CNS-0302",
@@ -113,6 +116,9 @@ impl Errore {
             }
             Self::AttivazioneDatiDiversi => {
                 "Attivazione già registrata per lo stesso certificato con dati diversi"
+            }
+            Self::CertificatoAltraTessera => {
+                "Certificato (emittente e numero di serie) già attivo su un'altra tessera"
             }
             Self::RevocaDatiDiversi => "Tessera già revocata con motivo o data diversi",
             Self::CertificatoNonAttivo => {

@@ -3,7 +3,7 @@
 //! services (one record a call) and the first-load files (many records).
 
 use super::errore::Errore;
-use crate::domain::{CodiceFiscale, DomainError, NumeroTessera};
+use crate::domain::{CodiceFiscale, NumeroTessera};
 use chrono::NaiveDate;
 
 /// `motivo` of a revocation.
@@ -71,12 +71,7 @@ pub fn numero_tessera(s: &str) -> Result<NumeroTessera, Errore> {
 }
 
 pub fn codice_fiscale(s: &str) -> Result<CodiceFiscale, Errore> {
-    CodiceFiscale::parse(s.trim()).map_err(|e| match e {
-        DomainError::CodiceFiscaleControllo | DomainError::CodiceFiscaleFormato => {
-            Errore::CodiceFiscaleNonValido
-        }
-        _ => Errore::CodiceFiscaleNonValido,
-    })
+    CodiceFiscale::parse(s.trim()).map_err(|_| Errore::CodiceFiscaleNonValido)
 }
 
 /// AttivazioneTSCNS: the CMS reports that a card's CNS function is active with a certificate.
@@ -341,7 +336,9 @@ impl StatoRinnovo {
     }
 }
 
-/// Whether the certificate `seriale` of a card may be renewed. Refused (esito 01) when the
+/// Whether the certificate `seriale` of a card may be renewed: RINNOVABILE when a rule in force
+/// extended the card and its certificate ends before the extended expiry; GIA_RINNOVATO when
+/// renewed under that rule. Refused (esito 01) when the
 /// card is unknown, of another region, revoked, or `seriale` is neither its active certificate
 /// nor the one a renewal replaced.
 pub fn verifica_rinnovo<'a>(
@@ -361,9 +358,14 @@ pub fn verifica_rinnovo<'a>(
     if !attivo && !sostituito {
         return Err(vec![Errore::CertificatoNonAttivo]);
     }
+    // A certificate already valid up to the extended expiry has nothing to renew.
+    let da_rinnovare = s
+        .certificato
+        .as_ref()
+        .is_some_and(|c| c.valido_al < s.scadenza_effettiva());
     let r = if s.rinnovo.is_some() {
         StatoRinnovo::GiaRinnovato
-    } else if s.proroga.is_some() {
+    } else if s.proroga.is_some() && da_rinnovare {
         StatoRinnovo::Rinnovabile
     } else {
         StatoRinnovo::NonRinnovabile
@@ -377,6 +379,36 @@ pub struct Rinnovo {
     pub seriale: String,
     pub seriale_nuovo: String,
     pub scadenza_nuova: NaiveDate,
+}
+
+/// The text fields of a renewal.
+pub struct RinnovoIn<'a> {
+    pub numero_tessera: Option<&'a str>,
+    pub seriale: Option<&'a str>,
+    pub seriale_nuovo: Option<&'a str>,
+    pub scadenza_nuova: Option<&'a str>,
+}
+
+/// The card number and the renewal, every malformed field at once.
+pub fn parse_rinnovo(r: &RinnovoIn) -> Result<(NumeroTessera, Rinnovo), Vec<Errore>> {
+    let mut e = Raccolta::default();
+    let numero = e.campo(r.numero_tessera, numero_tessera);
+    let seriale = e.campo(r.seriale, seriale_canonico);
+    let nuovo = e.campo(r.seriale_nuovo, seriale_canonico);
+    let scadenza = e.campo(r.scadenza_nuova, data);
+    match (numero, seriale, nuovo, scadenza) {
+        (Some(n), Some(seriale), Some(seriale_nuovo), Some(scadenza_nuova)) if e.0.is_empty() => {
+            Ok((
+                n,
+                Rinnovo {
+                    seriale,
+                    seriale_nuovo,
+                    scadenza_nuova,
+                },
+            ))
+        }
+        _ => Err(e.0),
+    }
 }
 
 pub fn decidi_rinnovo(

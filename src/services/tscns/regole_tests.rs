@@ -334,3 +334,52 @@ fn renewal_registration() {
         Err(vec![Errore::GiaRinnovato])
     );
 }
+
+#[test]
+fn a_certificate_already_valid_to_the_extended_expiry_has_nothing_to_renew() {
+    let mut s = prorogata();
+    if let Some(c) = s.certificato.as_mut() {
+        c.valido_al = d("2020-06-30");
+    }
+    assert_eq!(
+        verifica_rinnovo(Some(&s), "030", "AB12").map(|r| r.0),
+        Ok(StatoRinnovo::NonRinnovabile)
+    );
+    if let Some(c) = s.certificato.as_mut() {
+        c.valido_al = d("2020-06-29");
+    }
+    assert_eq!(
+        verifica_rinnovo(Some(&s), "030", "AB12").map(|r| r.0),
+        Ok(StatoRinnovo::Rinnovabile)
+    );
+}
+
+#[test]
+fn a_renewal_reports_every_malformed_field() {
+    let ok = parse_rinnovo(&RinnovoIn {
+        numero_tessera: Some(NUMERO),
+        seriale: Some("0ab12"),
+        seriale_nuovo: Some("cd34"),
+        scadenza_nuova: Some("2020-06-30"),
+    })
+    .unwrap();
+    assert_eq!(
+        (ok.1.seriale.as_str(), ok.1.seriale_nuovo.as_str()),
+        ("AB12", "CD34")
+    );
+    let e = parse_rinnovo(&RinnovoIn {
+        numero_tessera: Some("123"),
+        seriale: Some("zz"),
+        seriale_nuovo: None,
+        scadenza_nuova: Some("2020-02-30"),
+    });
+    assert_eq!(
+        e.map(|_| ()),
+        Err(vec![
+            Errore::NumeroTesseraNonValido,
+            Errore::SerialeNonValido,
+            Errore::CampoMancante,
+            Errore::DataNonValida
+        ])
+    );
+}

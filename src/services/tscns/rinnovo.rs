@@ -3,7 +3,7 @@
 //! already renewed, and whether the PUK is needed; RegistraRinnovoCertificato records the new
 //! certificate's serial and expiry.
 
-use super::regole::{self, Applicata, Rinnovo, StatoRinnovo};
+use super::regole::{self, Applicata, StatoRinnovo};
 use super::{log_corpo, log_tessera, regione, repo};
 use crate::contracts::registra_rinnovo_certificato::{
     RegistraRinnovoCertificatoRicevuta as RegistraRicevuta,
@@ -111,21 +111,18 @@ fn registra(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Out
         Ok(r) => r.to_owned(),
         Err(fault) => return Ok(Outcome::fault(fault, log)),
     };
-    let numero = req.numero_tessera.trim().to_owned();
-    let record = (|| {
-        let e = |e| vec![e];
-        Ok(Rinnovo {
-            seriale: regole::seriale_canonico(&req.seriale_certificato).map_err(e)?,
-            seriale_nuovo: regole::seriale_canonico(&req.seriale_nuovo_certificato).map_err(e)?,
-            scadenza_nuova: regole::data(&req.data_scadenza_nuovo_certificato).map_err(e)?,
-        })
-    })();
+    let record = regole::parse_rinnovo(&regole::RinnovoIn {
+        numero_tessera: Some(&req.numero_tessera),
+        seriale: Some(&req.seriale_certificato),
+        seriale_nuovo: Some(&req.seriale_nuovo_certificato),
+        scadenza_nuova: Some(&req.data_scadenza_nuovo_certificato),
+    });
     scrittura::registra(
         conn,
         ctx,
         log,
         record,
-        |c, r, tx| repo::applica_rinnovo(c, &regione, &numero, r, tx),
+        |c, (numero, r), tx| repo::applica_rinnovo(c, &regione, numero.as_str(), r, tx),
         |fatto| match fatto {
             Applicata::Registrata => "Rinnovo del certificato registrato".to_owned(),
             Applicata::GiaPresente => {
