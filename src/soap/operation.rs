@@ -104,12 +104,15 @@ impl std::fmt::Debug for Operation {
 
 /// Every operation the gateway serves.
 pub fn all() -> &'static [&'static Operation] {
+    use crate::services::tscns::revoche as r;
     use crate::services::vaccini as v;
-    static ALL: [&Operation; 4] = [
+    static ALL: [&Operation; 6] = [
         &v::VERIFICA_ASSISTITO_FUORI_REGIONE,
         &v::TRASMISSIONE_PRENOTAZIONE,
         &v::TRASMISSIONE_SOMMINISTRAZIONE,
         &v::VERIFICA_SOMMINISTRAZIONI,
+        &r::ELENCO_REVOCHE,
+        &r::CONFERMA_REVOCHE,
     ];
     &ALL
 }

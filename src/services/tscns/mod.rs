@@ -5,3 +5,4 @@
 pub mod errore;
 pub mod regole;
 pub mod repo;
+pub mod revoche;
