@@ -432,9 +432,18 @@ async fn the_export_file_lists_the_regions_pending_notices() {
     );
     assert_eq!(lines[3], "9000000002");
     // Stored whole, with its hash; the export is recorded; nothing was acknowledged.
+    let lazio = tsgate::domain::CodiceRegione::parse("120").expect("regione");
+    let got = revoche::scarica(&mut conn, f.id, &regione, "operatore-030").expect("download");
+    assert_eq!(got.map(|g| g.contenuto), Some(bytes));
+    let other = revoche::scarica(&mut conn, f.id, &lazio, "operatore-120").expect("download");
+    assert_eq!(other, None);
     assert_eq!(
-        revoche::repo::contenuto(&mut conn, f.id).expect("db"),
-        Some(bytes)
+        count(
+            &s.db,
+            "SELECT count(*) AS n FROM fornitura_revoche_trasmissione WHERE tipo = 'DOWNLOAD' \
+             AND esito IN ('OK', 'ENTE_NON_AUTORIZZATO')"
+        ),
+        2
     );
     assert_eq!(f.sha256.len(), 64);
     let listed = revoche::elenco_file(&mut conn, None, 10).expect("list");

@@ -151,6 +151,57 @@ pub fn esporta(
     result
 }
 
+/// A stored file, as downloaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRevoche {
+    pub id: i64,
+    pub codice_regione: String,
+    pub nome_file: String,
+    pub contenuto: Vec<u8>,
+}
+
+/// The portal's download (a later issue): file `id` for an operatore of region `ente`, who may
+/// fetch only that region's files. Records the DOWNLOAD, failed or not; `None` when the file
+/// does not exist or is another region's (recorded as `FILE_INESISTENTE` or
+/// `ENTE_NON_AUTORIZZATO`).
+pub fn scarica(
+    conn: &mut PgConnection,
+    id: i64,
+    ente: &CodiceRegione,
+    operatore_: &str,
+) -> Result<Option<FileRevoche>, RevocheError> {
+    let op = operatore(operatore_)?;
+    let (start, at) = (Instant::now(), Utc::now().trunc_subsecs(3));
+    let file = repo::file(conn, id)?;
+    let esito = match &file {
+        None => "FILE_INESISTENTE",
+        Some((regione, _, _)) if regione != ente.as_str() => "ENTE_NON_AUTORIZZATO",
+        Some(_) => "OK",
+    };
+    repo::registra(
+        conn,
+        &Trasmissione {
+            fornitura_id: file.as_ref().map(|_| id),
+            nome_file: file.as_ref().map(|(_, n, _)| n.clone()),
+            tipo: "DOWNLOAD",
+            ente: Some(ente.as_str().to_owned()),
+            operatore: op,
+            trasmessa_il: at,
+            esito,
+            durata_ms: elapsed_ms(start),
+            dettaglio: None,
+        },
+    )?;
+    Ok(file
+        .filter(|_| esito == "OK")
+        .map(|(codice_regione, nome_file, contenuto)| FileRevoche {
+            id,
+            codice_regione,
+            nome_file,
+            contenuto,
+        }))
+}
+
 /// The newest `limite` stored files, of one region or all, newest first.
 pub fn elenco_file(
     conn: &mut PgConnection,

@@ -12,7 +12,7 @@ pub mod repo;
 pub use conferma::CONFERMA_REVOCHE;
 pub use elenco::ELENCO_REVOCHE;
 pub use eventi::{carica, carica_file, Caricamento, RigaErrata};
-pub use fornitura::{elenco_file, esporta, Esportato};
+pub use fornitura::{elenco_file, esporta, scarica, Esportato, FileRevoche};
 
 /// Any failure of the loading and the export; the CLI reports it.
 #[derive(Debug, thiserror::Error)]

@@ -255,11 +255,11 @@ pub fn elenco_file(
     .load(conn)
 }
 
-/// The content of file `id`, for the portal (a later issue) and the tests.
-pub fn contenuto(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Vec<u8>>> {
+/// Region, name and content of file `id`.
+pub fn file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String, Vec<u8>)>> {
     fr::table
         .find(id)
-        .select(fr::contenuto)
+        .select((fr::codice_regione, fr::nome_file, fr::contenuto))
         .get_result(conn)
         .optional()
 }
