@@ -106,7 +106,7 @@ impl std::fmt::Debug for Operation {
 pub fn all() -> &'static [&'static Operation] {
     use crate::services::tscns as t;
     use crate::services::vaccini as v;
-    static ALL: [&Operation; 9] = [
+    static ALL: [&Operation; 11] = [
         &v::VERIFICA_ASSISTITO_FUORI_REGIONE,
         &v::TRASMISSIONE_PRENOTAZIONE,
         &v::TRASMISSIONE_SOMMINISTRAZIONE,
@@ -116,6 +116,8 @@ pub fn all() -> &'static [&'static Operation] {
         &t::ELENCO_SERIE_CARTE,
         &t::VERIFICA_RINNOVO_CERTIFICATO,
         &t::REGISTRA_RINNOVO_CERTIFICATO,
+        &t::revoche::ELENCO_REVOCHE,
+        &t::revoche::CONFERMA_REVOCHE,
     ];
     &ALL
 }

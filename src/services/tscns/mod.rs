@@ -7,6 +7,7 @@ pub mod errore;
 pub mod regole;
 pub mod repo;
 pub mod revoca;
+pub mod revoche;
 pub mod rinnovo;
 pub mod serie;
 
