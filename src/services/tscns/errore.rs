@@ -10,6 +10,7 @@ pub enum Errore {
     DataNonValida,
     SerialeNonValido,
     MotivoNonValido,
+    EmittenteNonValido,
     CodiceFiscaleNonValido,
     TesseraSconosciuta,
     TesseraAltraRegione,
@@ -31,12 +32,13 @@ pub enum Errore {
 }
 
 impl Errore {
-    pub const ALL: [Errore; 23] = [
+    pub const ALL: [Errore; 24] = [
         Self::CampoMancante,
         Self::NumeroTesseraNonValido,
         Self::DataNonValida,
         Self::SerialeNonValido,
         Self::MotivoNonValido,
+        Self::EmittenteNonValido,
         Self::CodiceFiscaleNonValido,
         Self::TesseraSconosciuta,
         Self::TesseraAltraRegione,
@@ -64,6 +66,7 @@ impl Errore {
             Self::DataNonValida => "CNS-0003",
             Self::SerialeNonValido => "CNS-0004",
             Self::MotivoNonValido => "CNS-0005",
+            Self::EmittenteNonValido => "CNS-0007",
             Self::CodiceFiscaleNonValido => "CNS-0101",
             Self::TesseraSconosciuta => "CNS-0102",
             Self::TesseraAltraRegione => "CNS-0103",
@@ -100,6 +103,9 @@ impl Errore {
             }
             Self::MotivoNonValido => {
                 "Motivo di revoca non valido: ammessi furto, smarrimento, deterioramento, decesso, sostituzione, altro"
+            }
+            Self::EmittenteNonValido => {
+                "Emittente del certificato non valido: da 1 a 255 caratteri, senza caratteri di controllo"
             }
             Self::CodiceFiscaleNonValido => {
                 "Codice fiscale non valido: formato o carattere di controllo errato"
