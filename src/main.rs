@@ -411,14 +411,13 @@ fn pki(config: &Config, action: PkiAction) -> anyhow::Result<()> {
     }
 }
 
+fn parse_regione(r: &str) -> anyhow::Result<CodiceRegione> {
+    CodiceRegione::parse(r)
+        .map_err(|_| anyhow::anyhow!("--regione `{r}`: a codice regione is 3 digits, e.g. 030"))
+}
+
 fn regione_arg(regione: Option<&str>) -> anyhow::Result<Option<CodiceRegione>> {
-    regione
-        .map(|r| {
-            CodiceRegione::parse(r).map_err(|_| {
-                anyhow::anyhow!("--regione `{r}`: a codice regione is 3 digits, e.g. 030")
-            })
-        })
-        .transpose()
+    regione.map(parse_regione).transpose()
 }
 
 fn notifiche_cmd(config: &Config, action: NotificheAction) -> anyhow::Result<()> {
@@ -484,7 +483,7 @@ fn tscns(config: &Config, action: TscnsAction) -> anyhow::Result<()> {
                 dir,
                 operatore,
             } => {
-                let regione = regione_arg(Some(&regione))?.context("--regione is required")?;
+                let regione = parse_regione(&regione)?;
                 cli::esporta(&mut conn, &regione, &dir, &operatore)
             }
             RevocheAction::Elenco { regione, limite } => {

@@ -69,6 +69,31 @@ fn ids(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// The text column `t` of every row a query returns.
+fn texts(db: &TestDb, sql: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct T {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        t: String,
+    }
+    let mut conn = db.connection();
+    diesel::sql_query(sql)
+        .load::<T>(&mut conn)
+        .expect("text query")
+        .into_iter()
+        .map(|r| r.t)
+        .collect()
+}
+
+fn exec(db: &TestDb, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    db.connection().batch_execute(sql).expect(sql);
+}
+
+const INTESTAZIONE: &str = "numeroTessera;tipoEvento;dataEvento\n";
+const LOMBARDIA_CA: &str = "CN=CA Regione Lombardia TS-CNS,O=Regione Lombardia,C=IT";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn loading_counts_bad_lines_and_is_idempotent() {
     let s = TestServer::start().await;
@@ -77,12 +102,31 @@ async fn loading_counts_bad_lines_and_is_idempotent() {
         (c.letti, c.nuovi, c.comunicazioni, c.gia_comunicati),
         (8, 7, 5, 1)
     );
-    assert_eq!((c.senza_certificato, c.tessere_sconosciute), (1, 1));
+    assert_eq!((c.senza_certificato, c.gia_caricati), (1, 0));
+    assert_eq!(c.tessere_sconosciute.len(), 1);
+    assert_eq!(c.tessere_sconosciute[0].riga, 9);
+    assert!(
+        c.tessere_sconosciute[0]
+            .motivo
+            .contains("80380999000000000099"),
+        "{:?}",
+        c.tessere_sconosciute
+    );
     assert_eq!(c.errate.len(), 1);
     assert_eq!(c.errate[0].riga, 10);
     assert!(c.errate[0].motivo.contains("FURTO"), "{:?}", c.errate);
+    // Loaded again: every event is checked again, and nothing new is queued.
     let again = carica_fixture(&s);
-    assert_eq!((again.letti, again.nuovi, again.comunicazioni), (8, 0, 0));
+    assert_eq!(
+        (
+            again.letti,
+            again.nuovi,
+            again.gia_caricati,
+            again.comunicazioni
+        ),
+        (8, 0, 7, 0)
+    );
+    assert_eq!((again.gia_comunicati, again.senza_certificato), (6, 1));
     assert_eq!(count(&s.db, "SELECT count(*) AS n FROM evento_tessera"), 7);
     assert_eq!(
         count(&s.db, "SELECT count(*) AS n FROM comunicazione_revoca"),
@@ -122,15 +166,45 @@ async fn the_cli_loads_exports_and_lists() {
         .output()
         .expect("run");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A bad line and an unknown card: loaded all the same, reported by line, exit status 1.
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(
+            "line 9: numeroTessera 80380999000000000099: unknown card\nline 10: tipoEvento `FURTO`"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("events read 8, new 7, loaded before 0, notices queued 5"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 bad line(s) and 1 unknown card(s) not loaded"),
+        "{stderr}"
+    );
+    // A file of good lines only: exit status 0.
+    let clean = scratch_dir("eventi").join("ok.csv");
+    std::fs::write(
+        &clean,
+        format!("{INTESTAZIONE}80380030000000000013;DECESSO;2026-10-01\n"),
+    )
+    .expect("csv");
+    let out = tsgate()
+        .args(["tscns", "eventi", "carica"])
+        .arg(&clean)
+        .output()
+        .expect("run");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("line 10: tipoEvento `FURTO`"), "{stdout}");
     assert!(
-        stdout.contains("events read 8, new 7, notices queued 5"),
-        "{stdout}"
+        String::from_utf8_lossy(&out.stdout)
+            .contains("loaded before 1, notices queued 0, already notified 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
     let dir = scratch_dir("revoche");
     let out = tsgate()
@@ -156,6 +230,19 @@ async fn the_cli_loads_exports_and_lists() {
         .output()
         .expect("run");
     assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("/nonexistent.csv").count(), 1, "{stderr}");
+    let out = tsgate()
+        .args(["tscns", "revoche", "esporta", "--regione", "30"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--regione `30`: a codice regione is 3 digits"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     s.stop().await;
 }
 
@@ -491,5 +578,138 @@ async fn the_sample_requests_get_esito_00_on_the_demo_data() {
             r.body
         );
     }
+    s.stop().await;
+}
+
+fn carica_testo(s: &TestServer, righe: &str) -> revoche::Caricamento {
+    let mut conn = s.db.connection();
+    revoche::carica(&mut conn, &format!("{INTESTAZIONE}{righe}"), "prova.csv").expect("load")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_notice_for_a_revoked_card_nor_a_certificate_expired_before_the_event() {
+    let s = TestServer::start().await;
+    exec(
+        &s.db,
+        "INSERT INTO tscns_revoca (numero_tessera, motivo, data_revoca, identificativo_transazione) \
+         VALUES ('80380030000000000045', 'furto', '2026-09-01', gen_random_uuid())",
+    );
+    // 009..001's certificate ended on 2020-03-31; 009..002's ends on 2020-05-31, the event day.
+    let c = carica_testo(
+        &s,
+        "80380030009000000001;DECESSO;2026-10-01\n\
+         80380030000000000045;RIEMISSIONE;2026-10-12\n\
+         80380030009000000002;DECESSO;2020-05-31\n",
+    );
+    assert_eq!(
+        (
+            c.nuovi,
+            c.comunicazioni,
+            c.senza_certificato,
+            c.gia_comunicati
+        ),
+        (3, 1, 2, 0)
+    );
+    assert_eq!(
+        texts(
+            &s.db,
+            "SELECT numero_tessera || ' ' || seriale_certificato AS t FROM comunicazione_revoca"
+        ),
+        ["80380030009000000002 5A3F0002"]
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_load_reads_the_card_under_its_lock_so_a_renewal_committing_meanwhile_counts() {
+    let s = TestServer::start().await;
+    use diesel::connection::SimpleConnection;
+    // A renewal in flight: the card locked (as RegistraRinnovoCertificato does), the serial
+    // replaced, not committed yet.
+    let mut holder = s.db.connection();
+    holder
+        .batch_execute(
+            "BEGIN; \
+             SELECT 1 FROM tessera_sanitaria WHERE numero = '80380030000000000013' FOR NO KEY UPDATE; \
+             UPDATE tscns_certificato SET seriale = '5A3F1013' \
+             WHERE numero_tessera = '80380030000000000013'",
+        )
+        .expect("renewal in flight");
+    let url = s.db.url.clone();
+    let load = tokio::task::spawn_blocking(move || {
+        let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&url).expect("db");
+        revoche::carica(
+            &mut conn,
+            &format!("{INTESTAZIONE}80380030000000000013;DECESSO;2026-10-01\n"),
+            "race.csv",
+        )
+        .expect("load")
+    });
+    let waiting = format!(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
+        s.db.name
+    );
+    // The load must wait for the card; one that does not finishes meanwhile (and is wrong).
+    let mut tries = 0;
+    while count(&s.db, &waiting) < 1 && !load.is_finished() {
+        tries += 1;
+        assert!(tries < 1000, "the load neither waited nor finished");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    holder.batch_execute("COMMIT").expect("commit the renewal");
+    let c = load.await.expect("load task");
+    assert_eq!(c.comunicazioni, 1);
+    assert_eq!(
+        texts(
+            &s.db,
+            "SELECT seriale_certificato AS t FROM comunicazione_revoca"
+        ),
+        ["5A3F1013"],
+        "the notice names the serial the renewal committed"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_queues_the_notice_of_an_event_stored_before_the_certificate() {
+    let s = TestServer::start().await;
+    let riga = "80380030000000000001;DECESSO;2026-10-22\n";
+    let c = carica_testo(&s, riga);
+    assert_eq!((c.nuovi, c.senza_certificato, c.comunicazioni), (1, 1, 0));
+    // The card is activated afterwards.
+    exec(
+        &s.db,
+        &format!(
+            "INSERT INTO tscns_certificato (numero_tessera, seriale, emittente, valido_dal, \
+             valido_al, data_attivazione, identificativo_transazione) VALUES \
+             ('80380030000000000001', 'ABC1', '{LOMBARDIA_CA}', '2025-01-01', '2027-06-30', \
+              '2025-01-10', gen_random_uuid())"
+        ),
+    );
+    let c = carica_testo(&s, riga);
+    assert_eq!(
+        (
+            c.nuovi,
+            c.gia_caricati,
+            c.comunicazioni,
+            c.senza_certificato
+        ),
+        (0, 1, 1, 0)
+    );
+    assert_eq!(
+        texts(
+            &s.db,
+            "SELECT r.seriale_certificato || ' ' || (r.evento_id = e.id)::text AS t \
+             FROM comunicazione_revoca r, evento_tessera e"
+        ),
+        ["ABC1 true"]
+    );
+    // Nothing changed since: nothing new.
+    let c = carica_testo(&s, riga);
+    assert_eq!((c.comunicazioni, c.gia_comunicati), (0, 1));
+    assert_eq!(
+        count(&s.db, "SELECT count(*) AS n FROM comunicazione_revoca"),
+        1
+    );
     s.stop().await;
 }

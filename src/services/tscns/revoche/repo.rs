@@ -22,31 +22,6 @@ pub fn blocca_coda(conn: &mut PgConnection) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// A card as the loading needs it: issuing region, holder, active certificate if any.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct Tessera {
-    #[diesel(sql_type = Text)]
-    pub codice_regione: String,
-    #[diesel(sql_type = Text)]
-    pub codice_fiscale: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub seriale: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub emittente: Option<String>,
-}
-
-pub fn tessera(conn: &mut PgConnection, numero: &str) -> QueryResult<Option<Tessera>> {
-    diesel::sql_query(
-        "SELECT t.codice_regione, t.codice_fiscale, c.seriale, c.emittente \
-         FROM tessera_sanitaria t \
-         LEFT JOIN tscns_certificato c ON c.numero_tessera = t.numero \
-         WHERE t.numero = $1",
-    )
-    .bind::<Text, _>(numero)
-    .get_result(conn)
-    .optional()
-}
-
 /// Stores an event; `None` when the same event (card, type, date) was loaded before.
 pub fn inserisci_evento(
     conn: &mut PgConnection,
@@ -66,6 +41,21 @@ pub fn inserisci_evento(
         .returning(ev::id)
         .get_result(conn)
         .optional()
+}
+
+/// The id of the event (card, type, date) stored before (`NotFound` when there is none).
+pub fn evento(
+    conn: &mut PgConnection,
+    numero: &str,
+    tipo: &str,
+    data: NaiveDate,
+) -> QueryResult<i64> {
+    ev::table
+        .filter(ev::numero_tessera.eq(numero))
+        .filter(ev::tipo.eq(tipo))
+        .filter(ev::data_evento.eq(data))
+        .select(ev::id)
+        .get_result(conn)
 }
 
 #[derive(Debug, Insertable)]
