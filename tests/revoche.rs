@@ -496,6 +496,16 @@ async fn the_export_file_lists_the_regions_pending_notices() {
         f.nome_file
     );
     let bytes = std::fs::read(dir.join(&f.nome_file)).expect("written file");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join(&f.nome_file))
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        let entries = std::fs::read_dir(&dir).expect("dir").count();
+        assert_eq!(entries, 1, "no temporary file left");
+    }
     let text = String::from_utf8(bytes.clone()).expect("utf-8");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
@@ -521,16 +531,28 @@ async fn the_export_file_lists_the_regions_pending_notices() {
     // Stored whole, with its hash; the export is recorded; nothing was acknowledged.
     let lazio = tsgate::domain::CodiceRegione::parse("120").expect("regione");
     let got = revoche::scarica(&mut conn, f.id, &regione, "operatore-030").expect("download");
-    assert_eq!(got.map(|g| g.contenuto), Some(bytes));
-    let other = revoche::scarica(&mut conn, f.id, &lazio, "operatore-120").expect("download");
-    assert_eq!(other, None);
+    assert_eq!(got.contenuto, bytes);
+    let other = revoche::scarica(&mut conn, f.id, &lazio, "operatore-120").unwrap_err();
+    assert_eq!(other.esito(), "ENTE_NON_AUTORIZZATO", "{other}");
+    let missing = revoche::scarica(&mut conn, f.id + 1000, &regione, "operatore-030").unwrap_err();
+    assert_eq!(missing.esito(), "FILE_INESISTENTE", "{missing}");
+    // A region that does not exist: refused and recorded (without it, or the row would break
+    // the foreign key and the attempt would go unrecorded).
+    let fantasma = tsgate::domain::CodiceRegione::parse("998").expect("shape");
+    let unknown = revoche::scarica(&mut conn, f.id, &fantasma, "operatore-998").unwrap_err();
+    assert_eq!(unknown.esito(), "REGIONE_SCONOSCIUTA", "{unknown}");
     assert_eq!(
-        count(
+        texts(
             &s.db,
-            "SELECT count(*) AS n FROM fornitura_revoche_trasmissione WHERE tipo = 'DOWNLOAD' \
-             AND esito IN ('OK', 'ENTE_NON_AUTORIZZATO')"
+            "SELECT esito || ' ' || coalesce(ente, '-') || ' ' || coalesce(fornitura_id::text, '-') \
+             AS t FROM fornitura_revoche_trasmissione WHERE tipo = 'DOWNLOAD' ORDER BY id"
         ),
-        2
+        [
+            format!("OK 030 {}", f.id),
+            format!("ENTE_NON_AUTORIZZATO 120 {}", f.id),
+            "FILE_INESISTENTE 030 -".to_owned(),
+            "REGIONE_SCONOSCIUTA - -".to_owned(),
+        ]
     );
     assert_eq!(f.sha256.len(), 64);
     let listed = revoche::elenco_file(&mut conn, None, 10).expect("list");
@@ -544,9 +566,9 @@ async fn the_export_file_lists_the_regions_pending_notices() {
     assert_eq!(
         count(
             &s.db,
-            "SELECT count(*) AS n FROM fornitura_revoche_trasmissione \
-             WHERE (esito = 'OK' AND ente = '030' AND operatore = 'operatore-test' AND fornitura_id IS NOT NULL) \
-                OR (esito = 'REGIONE_SCONOSCIUTA' AND ente IS NULL)"
+            "SELECT count(*) AS n FROM fornitura_revoche_trasmissione WHERE tipo = 'ESPORTAZIONE' \
+             AND ((esito = 'OK' AND ente = '030' AND operatore = 'operatore-test' AND fornitura_id IS NOT NULL) \
+                OR (esito = 'REGIONE_SCONOSCIUTA' AND ente IS NULL))"
         ),
         2
     );
@@ -711,5 +733,101 @@ async fn a_reload_queues_the_notice_of_an_event_stored_before_the_certificate() 
         count(&s.db, "SELECT count(*) AS n FROM comunicazione_revoca"),
         1
     );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_file_is_in_place_before_the_commit_and_a_failed_rename_stores_nothing() {
+    let s = TestServer::start().await;
+    carica_fixture(&s);
+    let regione = tsgate::domain::CodiceRegione::parse("030").expect("regione");
+    let mut conn = s.db.connection();
+    let files = "SELECT count(*) AS n FROM fornitura_revoche";
+    // A rename that fails: rolled back, only the failure recorded, nothing left on disk.
+    let dir = scratch_dir("revoche-rename");
+    let err = revoche::fornitura::esporta_con(
+        &mut conn,
+        &regione,
+        &dir,
+        "operatore-test",
+        revoche::MASSIMO_RECORD,
+        |tmp, _| {
+            assert!(tmp.exists(), "written before the rename");
+            Err(std::io::Error::other("rename refused"))
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.esito(), "SCRITTURA_FALLITA", "{err}");
+    assert_eq!(count(&s.db, files), 0);
+    assert_eq!(
+        texts(
+            &s.db,
+            "SELECT esito || ' ' || coalesce(fornitura_id::text, '-') AS t \
+             FROM fornitura_revoche_trasmissione"
+        ),
+        ["SCRITTURA_FALLITA -"]
+    );
+    assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
+    // The rename happens while the stored file is not yet committed.
+    let dir = scratch_dir("revoche-rename-ok");
+    let f = revoche::fornitura::esporta_con(
+        &mut conn,
+        &regione,
+        &dir,
+        "operatore-test",
+        revoche::MASSIMO_RECORD,
+        |tmp, path| {
+            tsgate::services::esportazione::pubblica(tmp, path)?;
+            assert_eq!(count(&s.db, files), 0, "renamed before the commit");
+            Ok(())
+        },
+    )
+    .expect("export");
+    assert_eq!(count(&s.db, files), 1);
+    assert!(f.percorso.exists());
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_over_the_record_limit_is_refused_not_cut_short() {
+    let s = TestServer::start().await;
+    carica_fixture(&s); // 3 pending notices for Lombardia
+    let regione = tsgate::domain::CodiceRegione::parse("030").expect("regione");
+    let mut conn = s.db.connection();
+    let dir = scratch_dir("revoche-limite");
+    let err = revoche::fornitura::esporta_con(
+        &mut conn,
+        &regione,
+        &dir,
+        "operatore-test",
+        2,
+        tsgate::services::esportazione::pubblica,
+    )
+    .unwrap_err();
+    assert_eq!(err.esito(), "TROPPI_RECORD");
+    assert!(err.to_string().contains("more than 2 pending"), "{err}");
+    assert_eq!(
+        count(&s.db, "SELECT count(*) AS n FROM fornitura_revoche"),
+        0
+    );
+    assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
+    assert_eq!(
+        texts(
+            &s.db,
+            "SELECT esito || ' ' || ente AS t FROM fornitura_revoche_trasmissione"
+        ),
+        ["TROPPI_RECORD 030"]
+    );
+    // Exactly at the limit: produced whole.
+    let f = revoche::fornitura::esporta_con(
+        &mut conn,
+        &regione,
+        &dir,
+        "operatore-test",
+        3,
+        tsgate::services::esportazione::pubblica,
+    )
+    .expect("export");
+    assert_eq!(f.numero_record, 3);
     s.stop().await;
 }

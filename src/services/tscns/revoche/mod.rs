@@ -12,7 +12,7 @@ pub mod repo;
 pub use conferma::CONFERMA_REVOCHE;
 pub use elenco::ELENCO_REVOCHE;
 pub use eventi::{carica, carica_file, Caricamento, RigaErrata};
-pub use fornitura::{elenco_file, esporta, scarica, Esportato, FileRevoche};
+pub use fornitura::{elenco_file, esporta, scarica, Esportato, FileRevoche, MASSIMO_RECORD};
 
 /// Any failure of the loading and the export; the CLI reports it.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,19 @@ pub enum RevocheError {
     Intestazione,
     #[error("regione {0} does not exist")]
     RegioneSconosciuta(String),
+    #[error(
+        "regione {regione} has more than {massimo} pending notices: no file produced \
+         (the CMS must acknowledge some first, or pull them with ElencoRevoche)"
+    )]
+    TroppiRecord { regione: String, massimo: i64 },
+    #[error("no revocation file with id {0}")]
+    FileInesistente(i64),
+    #[error("file {id} is for regione {regione}, not for ente {ente}")]
+    EnteNonAutorizzato {
+        id: i64,
+        regione: String,
+        ente: String,
+    },
     #[error("cannot write {path}: {source}")]
     Scrittura {
         path: String,
@@ -40,10 +53,13 @@ pub enum RevocheError {
 }
 
 impl RevocheError {
-    /// The esito recorded in `fornitura_revoche_trasmissione` for a failed export.
+    /// The esito recorded in `fornitura_revoche_trasmissione` for a failed export or download.
     pub fn esito(&self) -> &'static str {
         match self {
             Self::RegioneSconosciuta(_) => "REGIONE_SCONOSCIUTA",
+            Self::TroppiRecord { .. } => "TROPPI_RECORD",
+            Self::FileInesistente(_) => "FILE_INESISTENTE",
+            Self::EnteNonAutorizzato { .. } => "ENTE_NON_AUTORIZZATO",
             Self::Scrittura { .. } => "SCRITTURA_FALLITA",
             Self::Operatore(_) => "OPERATORE_NON_VALIDO",
             _ => "ERRORE_INTERNO",

@@ -245,11 +245,24 @@ pub fn elenco_file(
     .load(conn)
 }
 
-/// Region, name and content of file `id`.
-pub fn file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String, Vec<u8>)>> {
+/// Region and name of file `id`, locked against its deletion until the transaction ends.
+pub fn intestazione_file(
+    conn: &mut PgConnection,
+    id: i64,
+) -> QueryResult<Option<(String, String)>> {
     fr::table
         .find(id)
-        .select((fr::codice_regione, fr::nome_file, fr::contenuto))
+        .select((fr::codice_regione, fr::nome_file))
+        .for_key_share()
+        .get_result(conn)
+        .optional()
+}
+
+/// Content of file `id`.
+pub fn contenuto_file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Vec<u8>>> {
+    fr::table
+        .find(id)
+        .select(fr::contenuto)
         .get_result(conn)
         .optional()
 }
