@@ -38,7 +38,8 @@ enum Command {
     Demo,
     /// Apply the pending database migrations.
     Migrate,
-    /// Drop the access-log partitions older than access_log.retention_months.
+    /// Drop the access-log partitions older than access_log.retention_months, and delete the
+    /// notice files, their logs and the acknowledged revocation notices older than that.
     Purge,
     /// Manage client certificates of the gateway CA.
     Pki {
@@ -233,6 +234,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "{} multiple-booking file(s) and {} transmission record(s) deleted",
                 purged.file, purged.trasmissioni
+            );
+            let revoche = tsgate::services::tscns::revoche::purge(
+                &mut conn,
+                config.access_log.retention_months,
+            )?;
+            println!(
+                "{} acknowledged revocation notice(s), {} revocation file(s) and {} transmission \
+                 record(s) deleted",
+                revoche.comunicazioni, revoche.file, revoche.trasmissioni
             );
             Ok(())
         }

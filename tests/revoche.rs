@@ -91,6 +91,16 @@ fn exec(db: &TestDb, sql: &str) {
     db.connection().batch_execute(sql).expect(sql);
 }
 
+fn tsgate_cmd(db: &TestDb) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tsgate"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TSGATE_DATABASE_URL", &db.url)
+        .env("TSGATE_LOG_LEVEL", "warn")
+        .current_dir(scratch_dir("cwd"));
+    c
+}
+
 const INTESTAZIONE: &str = "numeroTessera;tipoEvento;dataEvento\n";
 const LOMBARDIA_CA: &str = "CN=CA Regione Lombardia TS-CNS,O=Regione Lombardia,C=IT";
 
@@ -829,5 +839,68 @@ async fn an_export_over_the_record_limit_is_refused_not_cut_short() {
     )
     .expect("export");
     assert_eq!(f.numero_record, 3);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn purge_deletes_old_acknowledged_notices_files_and_their_log() {
+    let s = TestServer::start().await;
+    carica_fixture(&s);
+    let mut conn = s.db.connection();
+    let dir = scratch_dir("revoche-purge");
+    let lombardia = tsgate::domain::CodiceRegione::parse("030").expect("regione");
+    let lazio = tsgate::domain::CodiceRegione::parse("120").expect("regione");
+    let vecchio = revoche::esporta(&mut conn, &lombardia, &dir, "op").expect("export");
+    let recente = revoche::esporta(&mut conn, &lazio, &dir, "op").expect("export");
+    // 1 acknowledged 13 months ago, 2 acknowledged 11 months ago, 3 pending for two years; the
+    // Lombardia file and its log row 13 months old.
+    exec(
+        &s.db,
+        &format!(
+            "UPDATE comunicazione_revoca SET confermata_il = now() - interval '13 months', \
+                 transazione_conferma = gen_random_uuid() WHERE id = 1; \
+             UPDATE comunicazione_revoca SET confermata_il = now() - interval '11 months', \
+                 transazione_conferma = gen_random_uuid() WHERE id = 2; \
+             UPDATE comunicazione_revoca SET creata_il = now() - interval '2 years' WHERE id = 3; \
+             UPDATE fornitura_revoche SET generata_il = now() - interval '13 months' WHERE id = {0}; \
+             UPDATE fornitura_revoche_trasmissione SET trasmessa_il = now() - interval '13 months' \
+                 WHERE fornitura_id = {0};",
+            vecchio.id
+        ),
+    );
+    let out = tsgate_cmd(&s.db).arg("purge").output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "1 acknowledged revocation notice(s), 1 revocation file(s) and 1 transmission record(s) deleted"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        texts(
+            &s.db,
+            "SELECT id::text AS t FROM comunicazione_revoca ORDER BY id"
+        ),
+        ["2", "3", "4", "5"]
+    );
+    assert_eq!(
+        texts(&s.db, "SELECT nome_file AS t FROM fornitura_revoche"),
+        std::slice::from_ref(&recente.nome_file)
+    );
+    assert_eq!(
+        texts(
+            &s.db,
+            "SELECT nome_file AS t FROM fornitura_revoche_trasmissione"
+        ),
+        [recente.nome_file]
+    );
+    // Nothing more to delete.
+    let again = revoche::purge(&mut conn, 12).expect("purge");
+    assert_eq!(again.comunicazioni + again.file + again.trasmissioni, 0);
     s.stop().await;
 }

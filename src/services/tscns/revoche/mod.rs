@@ -14,6 +14,8 @@ pub use elenco::ELENCO_REVOCHE;
 pub use eventi::{carica, carica_file, Caricamento, RigaErrata};
 pub use fornitura::{elenco_file, esporta, scarica, Esportato, FileRevoche, MASSIMO_RECORD};
 
+use diesel::PgConnection;
+
 /// Any failure of the loading and the export; the CLI reports it.
 #[derive(Debug, thiserror::Error)]
 pub enum RevocheError {
@@ -65,4 +67,26 @@ impl RevocheError {
             _ => "ERRORE_INTERNO",
         }
     }
+}
+
+/// What the retention removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Purged {
+    /// Notices acknowledged more than the retention period ago.
+    pub comunicazioni: usize,
+    pub file: usize,
+    pub trasmissioni: usize,
+}
+
+/// Deletes the notices acknowledged, the files produced and the transmission rows recorded more
+/// than `months` months ago (the access log's retention, `access_log.retention_months`), in one
+/// transaction. Pending notices are kept however old.
+pub fn purge(conn: &mut PgConnection, months: u32) -> Result<Purged, RevocheError> {
+    let months = i32::try_from(months).unwrap_or(i32::MAX);
+    let (comunicazioni, file, trasmissioni) = repo::purge(conn, months)?;
+    Ok(Purged {
+        comunicazioni,
+        file,
+        trasmissioni,
+    })
 }

@@ -266,3 +266,29 @@ pub fn contenuto_file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Ve
         .get_result(conn)
         .optional()
 }
+
+/// Deletes the notices acknowledged, the files produced and the log rows recorded more than
+/// `months` months ago; returns how many of each.
+pub fn purge(conn: &mut PgConnection, months: i32) -> QueryResult<(usize, usize, usize)> {
+    conn.transaction(|c| {
+        let comunicazioni = diesel::sql_query(
+            "DELETE FROM comunicazione_revoca \
+             WHERE confermata_il < now() - make_interval(months => $1)",
+        )
+        .bind::<Integer, _>(months)
+        .execute(c)?;
+        let trasmissioni = diesel::sql_query(
+            "DELETE FROM fornitura_revoche_trasmissione \
+             WHERE trasmessa_il < now() - make_interval(months => $1)",
+        )
+        .bind::<Integer, _>(months)
+        .execute(c)?;
+        let file = diesel::sql_query(
+            "DELETE FROM fornitura_revoche \
+             WHERE generata_il < now() - make_interval(months => $1)",
+        )
+        .bind::<Integer, _>(months)
+        .execute(c)?;
+        Ok((comunicazioni, file, trasmissioni))
+    })
+}
