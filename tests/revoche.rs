@@ -290,8 +290,16 @@ async fn pull_page_ack_and_redelivery_until_acknowledged() {
         xml_text(&r.body, "dataEvento").as_deref(),
         Some("2026-10-01")
     );
-    let oggi = tsgate::domain::tempo::oggi_roma().to_string();
-    assert_eq!(xml_text(&r.body, "dataComunicazione"), Some(oggi));
+    // The day it was queued, in Italy (read back, so the test holds across midnight).
+    let queued = texts(
+        &s.db,
+        "SELECT to_char(creata_il AT TIME ZONE 'Europe/Rome', 'YYYY-MM-DD') AS t \
+         FROM comunicazione_revoca WHERE id = 1",
+    );
+    assert_eq!(
+        xml_text(&r.body, "dataComunicazione"),
+        queued.first().cloned()
+    );
     assert_eq!(
         xml_text(&r.body, "codiceFiscale").map(|c| c.len()),
         Some(16)
@@ -302,6 +310,17 @@ async fn pull_page_ack_and_redelivery_until_acknowledged() {
     assert_eq!(
         elenco(&s, "cms-lombardia", &max2).await,
         (ids(&["1", "2"]), "2".into(), "true".into())
+    );
+    // Exactly as many left as asked: no more follow.
+    let max3 = [("numeroMassimo", "3")];
+    assert_eq!(
+        elenco(&s, "cms-lombardia", &max3).await,
+        (ids(&["1", "2", "4"]), "4".into(), "false".into())
+    );
+    let rest = [("cursore", "1"), ("numeroMassimo", "2")];
+    assert_eq!(
+        elenco(&s, "cms-lombardia", &rest).await,
+        (ids(&["2", "4"]), "4".into(), "false".into())
     );
     let next = [("cursore", "2"), ("numeroMassimo", "2")];
     assert_eq!(
@@ -902,5 +921,105 @@ async fn purge_deletes_old_acknowledged_notices_files_and_their_log() {
     // Nothing more to delete.
     let again = revoche::purge(&mut conn, 12).expect("purge");
     assert_eq!(again.comunicazioni + again.file + again.trasmissioni, 0);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_loads_never_make_a_reader_by_cursor_skip_a_notice() {
+    let s = TestServer::start().await;
+    // 300 more Lombardia cards, each with an active certificate.
+    exec(
+        &s.db,
+        &format!(
+            "INSERT INTO tessera_sanitaria (numero, codice_fiscale, data_scadenza, codice_regione) \
+             SELECT '8038003000800000' || lpad(i::text, 4, '0'), 'FNTLCU04M06F205H', '2030-12-31', '030' \
+             FROM generate_series(0, 299) i; \
+             INSERT INTO tscns_certificato (numero_tessera, seriale, emittente, valido_dal, \
+                 valido_al, data_attivazione, identificativo_transazione) \
+             SELECT '8038003000800000' || lpad(i::text, 4, '0'), 'C' || lpad(i::text, 5, '0'), \
+                 '{LOMBARDIA_CA}', '2025-01-01', '2030-12-31', '2025-01-10', gen_random_uuid() \
+             FROM generate_series(0, 299) i;"
+        ),
+    );
+    let file = |range: std::ops::Range<u32>| -> String {
+        let mut t = INTESTAZIONE.to_owned();
+        for i in range {
+            t.push_str(&format!("8038003000800000{i:04};DECESSO;2026-10-01\n"));
+        }
+        t
+    };
+    let carica = |n: usize, testo: String| {
+        let url = s.db.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn =
+                <diesel::PgConnection as diesel::Connection>::establish(&url).expect("db");
+            revoche::carica(&mut conn, &testo, &format!("parallelo-{n}.csv")).expect("load")
+        })
+    };
+    let waiting = format!(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' AND wait_event_type = 'Lock'",
+        s.db.name
+    );
+    let attendi = |finito: &dyn Fn() -> bool, attese: i64| {
+        let mut tries = 0;
+        while count(&s.db, &waiting) < attese && !finito() {
+            tries += 1;
+            assert!(tries < 1000, "the loads neither waited nor finished");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    // The first load is held on its last card (locked by a renewal in flight) once it has
+    // queued its other notices, so the second one runs meanwhile: without the queue lock it
+    // would commit higher ids while the first one's lower ids are still invisible.
+    use diesel::connection::SimpleConnection;
+    let mut holder = s.db.connection();
+    holder
+        .batch_execute(
+            "BEGIN; SELECT 1 FROM tessera_sanitaria WHERE numero = '80380030008000000149' \
+             FOR NO KEY UPDATE",
+        )
+        .expect("hold the card");
+    let a = carica(0, file(0..150));
+    attendi(&|| a.is_finished(), 1);
+    let b = carica(1, file(150..300));
+    attendi(&|| b.is_finished(), 2);
+    // The reader drains by cursor what is visible, then the first load goes on.
+    let (mut letti, mut cursore) = (Vec::new(), "0".to_owned());
+    let mut rilasciato = false;
+    for _ in 0..10_000 {
+        let finiti = a.is_finished() && b.is_finished();
+        let (pagina, successivo, altre) = elenco(
+            &s,
+            "cms-lombardia",
+            &[("cursore", &cursore), ("numeroMassimo", "7")],
+        )
+        .await;
+        letti.extend(pagina.into_iter().map(|id| id.parse::<i64>().expect("id")));
+        cursore = successivo;
+        if altre == "false" {
+            if finiti {
+                break;
+            }
+            if !rilasciato {
+                holder.batch_execute("COMMIT").expect("release");
+                rilasciato = true;
+            }
+        }
+    }
+    let loads = [a, b];
+    let mut queued = 0;
+    for l in loads {
+        queued += l.await.expect("load task").comunicazioni;
+    }
+    assert_eq!(queued, 300);
+    let tutte: Vec<i64> = texts(
+        &s.db,
+        "SELECT id::text AS t FROM comunicazione_revoca WHERE codice_regione = '030' ORDER BY id",
+    )
+    .iter()
+    .map(|t| t.parse().expect("id"))
+    .collect();
+    assert_eq!(tutte.len(), 300);
+    assert_eq!(letti, tutte, "the reader skipped or repeated a notice");
     s.stop().await;
 }
