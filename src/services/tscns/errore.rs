@@ -10,6 +10,7 @@ pub enum Errore {
     DataNonValida,
     SerialeNonValido,
     MotivoNonValido,
+    RecordDuplicato,
     CodiceFiscaleNonValido,
     TesseraSconosciuta,
     TesseraAltraRegione,
@@ -30,12 +31,13 @@ pub enum Errore {
 }
 
 impl Errore {
-    pub const ALL: [Errore; 22] = [
+    pub const ALL: [Errore; 23] = [
         Self::CampoMancante,
         Self::NumeroTesseraNonValido,
         Self::DataNonValida,
         Self::SerialeNonValido,
         Self::MotivoNonValido,
+        Self::RecordDuplicato,
         Self::CodiceFiscaleNonValido,
         Self::TesseraSconosciuta,
         Self::TesseraAltraRegione,
@@ -62,6 +64,7 @@ impl Errore {
             Self::DataNonValida => "CNS-0003",
             Self::SerialeNonValido => "CNS-0004",
             Self::MotivoNonValido => "CNS-0005",
+            Self::RecordDuplicato => "CNS-0006",
             Self::CodiceFiscaleNonValido => "CNS-0101",
             Self::TesseraSconosciuta => "CNS-0102",
             Self::TesseraAltraRegione => "CNS-0103",
@@ -97,6 +100,9 @@ impl Errore {
             }
             Self::MotivoNonValido => {
                 "Motivo di revoca non valido: ammessi furto, smarrimento, deterioramento, decesso, sostituzione, altro"
+            }
+            Self::RecordDuplicato => {
+                "Record duplicato nel flusso: la stessa tessera ha già un record dello stesso tipo"
             }
             Self::CodiceFiscaleNonValido => {
                 "Codice fiscale non valido: formato o carattere di controllo errato"

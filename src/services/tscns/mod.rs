@@ -3,5 +3,6 @@
 //! cards whose expiry was extended. Only CMS callers, each only for its own region's cards.
 
 pub mod errore;
+pub mod flusso;
 pub mod regole;
 pub mod repo;
