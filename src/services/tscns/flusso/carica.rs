@@ -8,7 +8,9 @@
 //!    applied with the web services' rules and writes (`tscns::repo::applica_*`, for the
 //!    sender's region, carrying the file's `identificativo_transazione`); its outcome row, its
 //!    errors and the resume point (`record_letti`) commit in the same transaction, so a stop
-//!    or a crash resumes after the last committed batch, with no duplicates or losses.
+//!    or a crash resumes after the last committed batch, with no duplicates or losses. A batch
+//!    is at most `MAX_BATCH` records: the cards it names stay locked until it commits, and a
+//!    web-service call about one of them waits (up to the sessions' `lock_timeout`).
 
 use super::parse::{Lettore, Operazione, Record, TipoRecord};
 use crate::db::schema::{flusso, flusso_errore, flusso_tscns_record};
@@ -23,6 +25,9 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 use std::collections::HashSet;
 use std::time::Instant;
+
+/// Records a transaction at most, whatever `flussi.batch_records` says (about 0.2 s of locks).
+pub const MAX_BATCH: usize = 1_000;
 
 /// Imports first-load file `f` (locked by the caller, not done yet). Blocking.
 pub fn elabora(
@@ -64,7 +69,8 @@ pub fn elabora(
     }
     let mut visti = visti(conn, f.id)?;
     let mut lettore = Lettore::new(contenuto.apri()?, oggi_roma());
-    let mut batch: Vec<Record> = Vec::with_capacity(opz.batch.min(100_000));
+    let size = opz.batch.clamp(1, MAX_BATCH);
+    let mut batch: Vec<Record> = Vec::with_capacity(size);
     let (mut batches, started) = (0usize, Instant::now());
     loop {
         let next = lettore.next_record().map_err(|r| {
@@ -80,7 +86,7 @@ pub fn elabora(
             }
         }
         batch.push(record);
-        if batch.len() >= opz.batch.max(1) {
+        if batch.len() >= size {
             applica(conn, f, regione, &batch, None)?;
             batch.clear();
             batches += 1;
