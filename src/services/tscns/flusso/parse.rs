@@ -2,8 +2,9 @@
 //! whatever the file size). Records (`attivazione`, `revoca`, in any order) get no schema check
 //! of their own: their fields go through `regole::parse_*` (CNS-0001..0005, 0101, 0108, 0109).
 //! The structure is strict: what cannot be read, another root, an element that is neither a
-//! record nor one of its fields, a field given twice or holding elements refuse the whole file
-//! (AVN-0511/0512), before anything of it is applied (`carica` reads the file twice).
+//! record nor one of its fields, a field given twice, holding elements or longer than
+//! `xml::MAX_FIELD` bytes refuse the whole file (AVN-0511/0512), before anything of it is
+//! applied (`carica` reads the file twice).
 
 use super::NS;
 use crate::flussi::xml::{self, blank, push_capped, xml_error, Budget};
@@ -225,6 +226,17 @@ impl<R: Read> Lettore<R> {
                     let mut value = String::new();
                     if !empty {
                         self.field(&mut value)?;
+                    }
+                    // Never stored cut short (the rules do not bound every field's length).
+                    if value.len() > xml::MAX_FIELD {
+                        return Err(xml_error(
+                            at,
+                            format!(
+                                "{what} più lungo di {} byte (record {})",
+                                xml::MAX_FIELD,
+                                self.posizione
+                            ),
+                        ));
                     }
                     self.fields[i] = Some(value);
                 }

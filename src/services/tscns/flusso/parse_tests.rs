@@ -57,12 +57,13 @@ fn field_errors_are_those_of_the_rules() {
     assert_eq!(r[0].numero_tessera.as_deref(), Some("123"));
     assert_eq!(r[1].esito, Err(vec![Errore::CampoMancante]));
     assert_eq!(r[1].numero_tessera, None);
-    let long = REV.replace(">80380030000000000013<", &format!(">{}<", "9".repeat(300)));
+    let long = REV.replace(">80380030000000000013<", &format!(">{}<", "9".repeat(200)));
     let r = all(&doc(&long)).unwrap();
     assert_eq!(
         r[0].numero_tessera.as_ref().map(|n| n.len()),
         Some(MAX_NUMERO)
     );
+    assert_eq!(r[0].esito, Err(vec![Errore::NumeroTesseraNonValido]));
 }
 
 #[test]
@@ -85,6 +86,14 @@ fn structure_errors_refuse_the_file() {
         ),
         (
             doc(&REV.replace(">furto<", "><x/><")),
+            MotivoRifiuto::XmlNonValido,
+        ),
+        (
+            // Never stored cut short: a field longer than the cap refuses the file.
+            doc(&ATT.replace(
+                "CN=CA &amp; Co",
+                &"X".repeat(crate::flussi::xml::MAX_FIELD + 1),
+            )),
             MotivoRifiuto::XmlNonValido,
         ),
         (
