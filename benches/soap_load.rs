@@ -3,11 +3,13 @@
 //!
 //!     cargo bench --bench soap_load
 //!     TSGATE_BENCH_OPERATION=TrasmissionePrenotazione cargo bench --bench soap_load
+//!     TSGATE_BENCH_OPERATION=VerificaRinnovoCertificato cargo bench --bench soap_load
 //!
 //! VerificaAssistitoFuoriRegione (the default) reads, and its rows share commits (group
 //! commit). TrasmissionePrenotazione writes: each connection books one demo patient, then
 //! changes the booking's date on every request (a locked patient row, an update and the log row
-//! in one transaction per request).
+//! in one transaction per request). VerificaRinnovoCertificato reads a TS-CNS card's state
+//! (card, series, certificate, revocation, renewal and the extension rule in one query).
 //! TSGATE_BENCH_SECONDS (default 10) and TSGATE_BENCH_CONNECTIONS (default 32) tune the run;
 //! the database server is TSGATE_TEST_DATABASE_URL (default the local PostgreSQL). The client
 //! runs in the same process and shares the two cores with the server and PostgreSQL.
@@ -38,10 +40,14 @@ async fn run() {
     let connections = env_or("TSGATE_BENCH_CONNECTIONS", 32) as usize;
     let operation =
         std::env::var("TSGATE_BENCH_OPERATION").unwrap_or("VerificaAssistitoFuoriRegione".into());
-    let writes = match operation.as_str() {
-        "VerificaAssistitoFuoriRegione" => false,
-        "TrasmissionePrenotazione" => true,
-        other => panic!("TSGATE_BENCH_OPERATION={other}: VerificaAssistitoFuoriRegione or TrasmissionePrenotazione"),
+    let (writes, tscns) = match operation.as_str() {
+        "VerificaAssistitoFuoriRegione" => (false, false),
+        "TrasmissionePrenotazione" => (true, false),
+        "VerificaRinnovoCertificato" => (false, true),
+        other => panic!(
+            "TSGATE_BENCH_OPERATION={other}: VerificaAssistitoFuoriRegione, \
+             TrasmissionePrenotazione or VerificaRinnovoCertificato"
+        ),
     };
     let mut callers = vec![
         caller(
@@ -58,6 +64,13 @@ async fn run() {
             &["TrasmissionePrenotazione"],
             &["127.0.0.0/8"],
         ),
+        caller(
+            "cms-lombardia",
+            "CMS",
+            Some("030"),
+            &["VerificaRinnovoCertificato"],
+            &["127.0.0.0/8"],
+        ),
     ];
     for c in &mut callers {
         c.limite_al_secondo = 1_000_000;
@@ -70,7 +83,14 @@ async fn run() {
     .await;
     let registry_size = env_or("TSGATE_BENCH_ASSISTITI", 500_000);
     grow_registry(&server, registry_size);
-    let (client, path, action) = if writes {
+    let verifica_rinnovo = Op::tscns("VerificaRinnovoCertificato", "verificaRinnovoCertificato");
+    let (client, path, action) = if tscns {
+        (
+            server.client("cms-lombardia"),
+            verifica_rinnovo.path(),
+            verifica_rinnovo.action(),
+        )
+    } else if writes {
         (
             server.client("avn"),
             PRENOTAZIONE.path(),
@@ -86,6 +106,12 @@ async fn run() {
     let patients = demo_patients(&server, connections);
     // The body of request `n` of connection `w`: a booking insert first, then date changes.
     let body = move |w: usize, n: u64| -> bytes::Bytes {
+        if tscns {
+            return bytes::Bytes::from(verifica_rinnovo.envelope(&[
+                ("numeroTessera", "80380030009000000001"),
+                ("serialeCertificato", "5A3F0001"),
+            ]));
+        }
         if !writes {
             return bytes::Bytes::from(vafr_envelope(
                 "BNCGLI85L42H501P",

@@ -55,6 +55,55 @@ enum Command {
         #[command(subcommand)]
         action: FlussoAction,
     },
+    /// TS-CNS services of the regional Card Management Systems.
+    Tscns {
+        #[command(subcommand)]
+        action: TscnsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TscnsAction {
+    /// Card events (death, replacement, reissue) that queue revocation notices.
+    Eventi {
+        #[command(subcommand)]
+        action: EventiAction,
+    },
+    /// Revocation notices to the CMS: export a region's pending ones as a file, list the files.
+    Revoche {
+        #[command(subcommand)]
+        action: RevocheAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventiAction {
+    /// Load a CSV `numeroTessera;tipoEvento;dataEvento` (with header); idempotent.
+    Carica { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum RevocheAction {
+    /// Produce and store the file of a region's pending notices and write it into a directory.
+    Esporta {
+        /// Codice regione (e.g. 030).
+        #[arg(long)]
+        regione: String,
+        /// Directory the file is written into, under its own name.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Operatore recorded for the export.
+        #[arg(long, default_value = "tsgate-cli")]
+        operatore: String,
+    },
+    /// List the stored files, newest first (generation time in Europe/Rome).
+    Elenco {
+        #[arg(long)]
+        regione: Option<String>,
+        /// Most files listed.
+        #[arg(long, default_value_t = 100)]
+        limite: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -194,6 +243,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pki { action } => pki(&config, action),
         Command::Notifiche { action } => notifiche_cmd(&config, action),
         Command::Flusso { action } => flusso(&config, &runtime, action),
+        Command::Tscns { action } => tscns(&config, action),
     }
 }
 
@@ -250,6 +300,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             let mut conn = pool.get()?;
             db::migrate(&mut conn)?;
             tsgate::demo::load_fixtures(&mut conn)?;
+            tsgate::services::tscns::revoche::eventi::carica(
+                &mut conn,
+                tsgate::services::tscns::revoche::eventi::EVENTI_DEMO,
+                "eventi.csv",
+            )?;
             let pki = Pki::open_or_create(&pki_dir, &["localhost", "127.0.0.1", "::1"])?;
             tsgate::demo::provision(&mut conn, &pki)
         })
@@ -427,4 +482,28 @@ fn notifiche_cmd(config: &Config, action: NotificheAction) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+fn tscns(config: &Config, action: TscnsAction) -> anyhow::Result<()> {
+    use tsgate::services::tscns::revoche::cli;
+    let (mut conn, _pg) = connect_one(config)?;
+    match action {
+        TscnsAction::Eventi {
+            action: EventiAction::Carica { file },
+        } => cli::carica_eventi(&mut conn, &file),
+        TscnsAction::Revoche { action } => match action {
+            RevocheAction::Esporta {
+                regione,
+                dir,
+                operatore,
+            } => {
+                let regione = regione_arg(Some(&regione))?.context("--regione is required")?;
+                cli::esporta(&mut conn, &regione, &dir, &operatore)
+            }
+            RevocheAction::Elenco { regione, limite } => {
+                let regione = regione_arg(regione.as_deref())?;
+                cli::elenco(&mut conn, regione.as_ref(), limite)
+            }
+        },
+    }
 }

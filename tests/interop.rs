@@ -204,6 +204,105 @@ async fn the_bulk_file_receipt_and_outcome_are_valid_against_their_schemas() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn zeep_calls_the_tscns_services() {
+    let s = TestServer::start().await;
+    let v = run(&s, "zeep_tscns.py", cert_args(&s, "cms-lombardia").to_vec()).await;
+    assert_eq!(text(&v, "/attivazione/esito"), "00", "{v}");
+    assert_eq!(
+        text(&v, "/attivazione/descrizioneEsito"),
+        "Attivazione della TS-CNS registrata"
+    );
+    assert_eq!(text(&v, "/attivazione_again/esito"), "00");
+    assert_eq!(
+        text(&v, "/attivazione_altro/listaErrori/errore/0/codice"),
+        "CNS-0107"
+    );
+    assert_eq!(text(&v, "/attivazione_fault/codice"), "TSG-0301");
+    assert_eq!(text(&v, "/revoca/esito"), "00");
+    assert_eq!(
+        text(&v, "/revoca_altra_regione/listaErrori/errore/0/codice"),
+        "CNS-0103"
+    );
+    assert_eq!(v["serie"]["serie"].as_array().map(Vec::len), Some(9), "{v}");
+    // xs:boolean in the schema: zeep reads a boolean.
+    assert_eq!(v["serie"]["serie"][0]["pukRichiesto"], true);
+    assert_eq!(
+        text(&v, "/serie_st/serie/0/produttore"),
+        "STMICROELECTRONICS"
+    );
+    assert_eq!(
+        v["serie_st"]["serie"][0]["software"]
+            .as_array()
+            .map(Vec::len),
+        Some(6)
+    );
+    assert_eq!(text(&v, "/verifica/statoRinnovo"), "RINNOVABILE");
+    assert_eq!(v["verifica"]["pukRichiesto"], true);
+    assert_eq!(text(&v, "/verifica/dataScadenzaProrogata"), "2020-06-30");
+    assert_eq!(text(&v, "/verifica/siglaSerie"), "AC2014");
+    assert_eq!(text(&v, "/verifica_non/statoRinnovo"), "NON_RINNOVABILE");
+    assert_eq!(v["verifica_non"]["pukRichiesto"], Value::Null);
+    assert_eq!(text(&v, "/registra/esito"), "00");
+    assert_eq!(text(&v, "/verifica_gia/statoRinnovo"), "GIA_RINNOVATO");
+    assert_eq!(access_log(&s.db).len(), 12);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn zeep_pulls_and_acknowledges_the_revocation_notices() {
+    let s = TestServer::start().await;
+    {
+        let mut conn = s.db.connection();
+        tsgate::services::tscns::revoche::carica(
+            &mut conn,
+            tsgate::services::tscns::revoche::eventi::EVENTI_DEMO,
+            "eventi.csv",
+        )
+        .expect("load events");
+    }
+    let mut args = cert_args(&s, "cms-lombardia").to_vec();
+    args.extend(cert_args(&s, "cms-lazio"));
+    let v = run(&s, "zeep_tscns_revoche.py", args).await;
+    let ids = |key: &str| -> Vec<i64> {
+        v[key]["listaRevoche"]["revoca"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["idComunicazione"].as_i64())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(text(&v, "/elenco/esito"), "00");
+    assert_eq!(ids("elenco"), [1, 2, 4], "{v}");
+    let first = &v["elenco"]["listaRevoche"]["revoca"][0];
+    assert_eq!(text(first, "/numeroTessera"), "80380030000000000013");
+    assert_eq!(text(first, "/serialeCertificato"), "5A3F0013");
+    assert_eq!(text(first, "/motivo"), "decesso");
+    assert_eq!(text(first, "/dataEvento"), "2026-10-01");
+    // xs:long and xs:boolean in the schema: zeep reads a number and a boolean.
+    assert_eq!(v["elenco"]["cursoreSuccessivo"], 4);
+    assert_eq!(v["elenco"]["altreRevoche"], false);
+    assert_eq!(ids("pagina_1"), [1, 2]);
+    assert_eq!(v["pagina_1"]["altreRevoche"], true);
+    assert_eq!(ids("pagina_2"), [4]);
+    assert_eq!(v["pagina_2"]["altreRevoche"], false);
+    assert_eq!(text(&v, "/conferma_00/esito"), "00");
+    assert_eq!(v["conferma_00"]["numeroConfermate"], 1);
+    assert_eq!(ids("elenco_dopo"), [2, 4]);
+    assert_eq!(ids("lazio"), [3, 5]);
+    assert_eq!(text(&v, "/conferma_01/esito"), "01");
+    assert_eq!(
+        text(&v, "/conferma_01/listaErrori/errore/0/codice"),
+        "CNS-0401"
+    );
+    assert_eq!(ids("lazio_dopo"), [5]);
+    assert_eq!(text(&v, "/fault/codice"), "TSG-0301");
+    assert_eq!(access_log(&s.db).len(), 9);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_tscns_file_receipt_and_outcome_are_valid_against_their_schemas() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let sample = root.join("fixtures/requests/FlussoTSCNS.xml");

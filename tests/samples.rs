@@ -9,6 +9,19 @@ async fn every_sample_request_gets_esito_00() {
     let s = TestServer::start().await;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/requests");
     let cases = [
+        ("cms-lombardia", "AttivazioneTSCNS", "attivazioneTSCNS"),
+        ("cms-lombardia", "RevocaTSCNS", "revocaTSCNS"),
+        ("cms-lombardia", "ElencoSerieCarte", "elencoSerieCarte"),
+        (
+            "cms-lombardia",
+            "VerificaRinnovoCertificato",
+            "verificaRinnovoCertificato",
+        ),
+        (
+            "cms-lombardia",
+            "RegistraRinnovoCertificato",
+            "registraRinnovoCertificato",
+        ),
         (
             "regione-lombardia",
             "VerificaAssistitoFuoriRegione",
@@ -32,7 +45,11 @@ async fn every_sample_request_gets_esito_00() {
     ];
     for (cert, name, lower) in cases {
         let body = std::fs::read(dir.join(format!("{name}.xml"))).expect("sample request");
-        let op = Op::new(name, lower);
+        let op = if cert.starts_with("cms-") {
+            Op::tscns(name, lower)
+        } else {
+            Op::new(name, lower)
+        };
         let r = s
             .client(cert)
             .soap(&op.path(), &op.action(), body)

@@ -71,8 +71,9 @@ INSERT INTO serie_carta (sigla, produttore, puk_per_rinnovo) VALUES
 
 ALTER TABLE tessera_sanitaria ADD COLUMN sigla_serie TEXT REFERENCES serie_carta (sigla);
 
--- Expiry extensions: a card whose printed expiry falls in [scadenza_dal, scadenza_al] is valid
--- until prorogata_al, and its certificate may be renewed while the rule is in force.
+-- Expiry extensions: a card whose printed expiry falls in [scadenza_dal, scadenza_al] (and is
+-- before prorogata_al) is valid until prorogata_al, and its certificate may be renewed while
+-- the rule is in force (in_vigore: the operator turns a rule off; dates alone do not).
 CREATE TABLE proroga_scadenza (
     codice          TEXT    PRIMARY KEY CHECK (codice ~ '^[A-Z0-9_-]{1,20}$'),
     riferimento     TEXT    NOT NULL,
@@ -93,7 +94,8 @@ INSERT INTO proroga_scadenza (codice, riferimento, scadenza_dal, scadenza_al, pr
 -- card; a renewal replaces serial and validity (the previous serial stays in tscns_rinnovo).
 CREATE TABLE tscns_certificato (
     numero_tessera              TEXT    PRIMARY KEY REFERENCES tessera_sanitaria (numero),
-    seriale                     TEXT    NOT NULL CHECK (seriale ~ '^[0-9A-F]{1,40}$'),
+    -- Canonical: upper-case hex without leading zeros.
+    seriale                     TEXT    NOT NULL CHECK (seriale ~ '^(0|[1-9A-F][0-9A-F]{0,39})$'),
     emittente                   TEXT    NOT NULL CHECK (emittente <> ''),
     valido_dal                  DATE    NOT NULL,
     valido_al                   DATE    NOT NULL,
@@ -103,6 +105,8 @@ CREATE TABLE tscns_certificato (
     registrato_il               TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
     CHECK (valido_dal <= valido_al)
 );
+-- A certificate is active on one card at most.
+CREATE UNIQUE INDEX tscns_certificato_emittente_seriale ON tscns_certificato (emittente, seriale);
 
 -- A revoked card: it can no longer be activated.
 CREATE TABLE tscns_revoca (
@@ -114,14 +118,16 @@ CREATE TABLE tscns_revoca (
     registrata_il               TIMESTAMPTZ(3) NOT NULL DEFAULT now()
 );
 
--- The renewal of the certificate of an extended card (seed 001): once per card.
+-- The renewal of the certificate of an extended card (seed 001): once per card and rule (a
+-- rule added later may extend a renewed card again).
 CREATE TABLE tscns_rinnovo (
-    numero_tessera              TEXT    PRIMARY KEY REFERENCES tessera_sanitaria (numero),
+    numero_tessera              TEXT    NOT NULL REFERENCES tessera_sanitaria (numero),
     proroga                     TEXT    NOT NULL REFERENCES proroga_scadenza (codice),
-    seriale_precedente          TEXT    NOT NULL,
-    seriale_nuovo               TEXT    NOT NULL CHECK (seriale_nuovo ~ '^[0-9A-F]{1,40}$'),
+    seriale_precedente          TEXT    NOT NULL CHECK (seriale_precedente ~ '^(0|[1-9A-F][0-9A-F]{0,39})$'),
+    seriale_nuovo               TEXT    NOT NULL CHECK (seriale_nuovo ~ '^(0|[1-9A-F][0-9A-F]{0,39})$'),
     scadenza_nuova              DATE    NOT NULL,
     identificativo_transazione  UUID    NOT NULL,
     registrato_il               TIMESTAMPTZ(3) NOT NULL DEFAULT now(),
+    PRIMARY KEY (numero_tessera, proroga),
     CHECK (seriale_nuovo <> seriale_precedente)
 );

@@ -259,7 +259,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    tscns_rinnovo (numero_tessera) {
+    tscns_rinnovo (numero_tessera, proroga) {
         numero_tessera -> Text,
         proroga -> Text,
         seriale_precedente -> Text,
@@ -267,6 +267,61 @@ diesel::table! {
         scadenza_nuova -> Date,
         identificativo_transazione -> Uuid,
         registrato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    evento_tessera (id) {
+        id -> Int8,
+        numero_tessera -> Text,
+        tipo -> Text,
+        data_evento -> Date,
+        fonte -> Text,
+        caricato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    comunicazione_revoca (id) {
+        id -> Int8,
+        codice_regione -> Text,
+        numero_tessera -> Text,
+        codice_fiscale -> Text,
+        seriale_certificato -> Text,
+        emittente_certificato -> Text,
+        motivo -> Text,
+        data_evento -> Date,
+        evento_id -> Int8,
+        creata_il -> Timestamptz,
+        confermata_il -> Nullable<Timestamptz>,
+        transazione_conferma -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    fornitura_revoche (id) {
+        id -> Int8,
+        codice_regione -> Text,
+        generata_il -> Timestamptz,
+        nome_file -> Text,
+        numero_record -> Int4,
+        sha256 -> Text,
+        contenuto -> Bytea,
+    }
+}
+
+diesel::table! {
+    fornitura_revoche_trasmissione (id) {
+        id -> Int8,
+        fornitura_id -> Nullable<Int8>,
+        nome_file -> Nullable<Text>,
+        tipo -> Text,
+        ente -> Nullable<Text>,
+        operatore -> Text,
+        trasmessa_il -> Timestamptz,
+        esito -> Text,
+        durata_ms -> Int4,
+        dettaglio -> Nullable<Text>,
     }
 }
 
@@ -285,6 +340,9 @@ diesel::joinable!(middleware_carta -> produttore_carta (produttore));
 diesel::joinable!(tscns_certificato -> tessera_sanitaria (numero_tessera));
 diesel::joinable!(tscns_revoca -> tessera_sanitaria (numero_tessera));
 diesel::joinable!(tscns_rinnovo -> tessera_sanitaria (numero_tessera));
+diesel::joinable!(evento_tessera -> tessera_sanitaria (numero_tessera));
+diesel::joinable!(comunicazione_revoca -> evento_tessera (evento_id));
+diesel::joinable!(fornitura_revoche_trasmissione -> fornitura_revoche (fornitura_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     regione,
@@ -310,4 +368,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     tscns_certificato,
     tscns_revoca,
     tscns_rinnovo,
+    evento_tessera,
+    comunicazione_revoca,
+    fornitura_revoche,
+    fornitura_revoche_trasmissione,
 );

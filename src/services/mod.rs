@@ -1,4 +1,5 @@
 //! One folder per service family: handlers, their rules, and `repo.rs` with their queries.
 
+pub mod scrittura;
 pub mod tscns;
 pub mod vaccini;

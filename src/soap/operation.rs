@@ -104,12 +104,20 @@ impl std::fmt::Debug for Operation {
 
 /// Every operation the gateway serves.
 pub fn all() -> &'static [&'static Operation] {
+    use crate::services::tscns as t;
     use crate::services::vaccini as v;
-    static ALL: [&Operation; 4] = [
+    static ALL: [&Operation; 11] = [
         &v::VERIFICA_ASSISTITO_FUORI_REGIONE,
         &v::TRASMISSIONE_PRENOTAZIONE,
         &v::TRASMISSIONE_SOMMINISTRAZIONE,
         &v::VERIFICA_SOMMINISTRAZIONI,
+        &t::ATTIVAZIONE_TSCNS,
+        &t::REVOCA_TSCNS,
+        &t::ELENCO_SERIE_CARTE,
+        &t::VERIFICA_RINNOVO_CERTIFICATO,
+        &t::REGISTRA_RINNOVO_CERTIFICATO,
+        &t::revoche::ELENCO_REVOCHE,
+        &t::revoche::CONFERMA_REVOCHE,
     ];
     &ALL
 }

@@ -34,11 +34,26 @@ pub const VERIFICA_SOMMINISTRAZIONI: Op =
 pub struct Op {
     pub name: &'static str,
     pub lower: &'static str,
+    /// The service family in the namespace: `vaccini`, `tscns`.
+    pub area: &'static str,
 }
 
 impl Op {
     pub const fn new(name: &'static str, lower: &'static str) -> Self {
-        Self { name, lower }
+        Self {
+            name,
+            lower,
+            area: "vaccini",
+        }
+    }
+
+    /// An operation of the TS-CNS services (`urn:tsgate:tscns:...`).
+    pub const fn tscns(name: &'static str, lower: &'static str) -> Self {
+        Self {
+            name,
+            lower,
+            area: "tscns",
+        }
     }
 
     pub fn path(&self) -> String {
@@ -46,11 +61,11 @@ impl Op {
     }
 
     pub fn action(&self) -> String {
-        format!("urn:tsgate:vaccini:{}#{}", self.lower, self.name)
+        format!("urn:tsgate:{}:{}#{}", self.area, self.lower, self.name)
     }
 
     pub fn ns(&self) -> String {
-        format!("urn:tsgate:vaccini:{}", self.lower)
+        format!("urn:tsgate:{}:{}", self.area, self.lower)
     }
 
     /// A request envelope whose Richiesta holds `fields` (name, value) in order.

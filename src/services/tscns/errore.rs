@@ -21,6 +21,7 @@ pub enum Errore {
     DataNelFuturo,
     ValiditaNonCoerente,
     AttivazioneDatiDiversi,
+    CertificatoAltraTessera,
     RevocaDatiDiversi,
     CertificatoNonAttivo,
     NonRinnovabile,
@@ -31,7 +32,7 @@ pub enum Errore {
 }
 
 impl Errore {
-    pub const ALL: [Errore; 23] = [
+    pub const ALL: [Errore; 24] = [
         Self::CampoMancante,
         Self::NumeroTesseraNonValido,
         Self::DataNonValida,
@@ -48,6 +49,7 @@ impl Errore {
         Self::DataNelFuturo,
         Self::ValiditaNonCoerente,
         Self::AttivazioneDatiDiversi,
+        Self::CertificatoAltraTessera,
         Self::RevocaDatiDiversi,
         Self::CertificatoNonAttivo,
         Self::NonRinnovabile,
@@ -75,6 +77,7 @@ impl Errore {
             Self::DataNelFuturo => "CNS-0108",
             Self::ValiditaNonCoerente => "CNS-0109",
             Self::AttivazioneDatiDiversi => "CNS-0110",
+            Self::CertificatoAltraTessera => "CNS-0111",
             Self::RevocaDatiDiversi => "CNS-0201",
             Self::CertificatoNonAttivo => "CNS-0301",
             Self::NonRinnovabile => "CNS-0302",
@@ -119,6 +122,9 @@ impl Errore {
             }
             Self::AttivazioneDatiDiversi => {
                 "Attivazione già registrata per lo stesso certificato con dati diversi"
+            }
+            Self::CertificatoAltraTessera => {
+                "Certificato (emittente e numero di serie) già attivo su un'altra tessera"
             }
             Self::RevocaDatiDiversi => "Tessera già revocata con motivo o data diversi",
             Self::CertificatoNonAttivo => {

@@ -3,7 +3,7 @@
 //! services (one record a call) and the first-load files (many records).
 
 use super::errore::Errore;
-use crate::domain::{CodiceFiscale, DomainError, NumeroTessera};
+use crate::domain::{CodiceFiscale, NumeroTessera};
 use chrono::NaiveDate;
 
 /// `motivo` of a revocation.
@@ -71,12 +71,7 @@ pub fn numero_tessera(s: &str) -> Result<NumeroTessera, Errore> {
 }
 
 pub fn codice_fiscale(s: &str) -> Result<CodiceFiscale, Errore> {
-    CodiceFiscale::parse(s.trim()).map_err(|e| match e {
-        DomainError::CodiceFiscaleControllo | DomainError::CodiceFiscaleFormato => {
-            Errore::CodiceFiscaleNonValido
-        }
-        _ => Errore::CodiceFiscaleNonValido,
-    })
+    CodiceFiscale::parse(s.trim()).map_err(|_| Errore::CodiceFiscaleNonValido)
 }
 
 /// AttivazioneTSCNS: the CMS reports that a card's CNS function is active with a certificate.
@@ -341,14 +336,16 @@ impl StatoRinnovo {
     }
 }
 
-/// Whether the certificate `seriale` of a card may be renewed. Refused (esito 01) when the
+/// Whether the certificate `seriale` of a card may be renewed: RINNOVABILE when a rule in force
+/// extended the card and its certificate ends before the extended expiry; GIA_RINNOVATO when
+/// renewed under that rule. Refused (esito 01) when the
 /// card is unknown, of another region, revoked, or `seriale` is neither its active certificate
 /// nor the one a renewal replaced.
-pub fn verifica_rinnovo(
-    stato: Option<&StatoTessera>,
+pub fn verifica_rinnovo<'a>(
+    stato: Option<&'a StatoTessera>,
     regione: &str,
     seriale: &str,
-) -> Result<StatoRinnovo, Vec<Errore>> {
+) -> Result<(StatoRinnovo, &'a StatoTessera), Vec<Errore>> {
     let s = tessera_della_regione(stato, regione)?;
     if s.revoca.is_some() {
         return Err(vec![Errore::TesseraRevocata]);
@@ -361,13 +358,19 @@ pub fn verifica_rinnovo(
     if !attivo && !sostituito {
         return Err(vec![Errore::CertificatoNonAttivo]);
     }
-    Ok(if s.rinnovo.is_some() {
+    // A certificate already valid up to the extended expiry has nothing to renew.
+    let da_rinnovare = s
+        .certificato
+        .as_ref()
+        .is_some_and(|c| c.valido_al < s.scadenza_effettiva());
+    let r = if s.rinnovo.is_some() {
         StatoRinnovo::GiaRinnovato
-    } else if s.proroga.is_some() {
+    } else if s.proroga.is_some() && da_rinnovare {
         StatoRinnovo::Rinnovabile
     } else {
         StatoRinnovo::NonRinnovabile
-    })
+    };
+    Ok((r, s))
 }
 
 /// RegistraRinnovoCertificato: the new certificate of a renewable card.
@@ -378,15 +381,42 @@ pub struct Rinnovo {
     pub scadenza_nuova: NaiveDate,
 }
 
+/// The text fields of a renewal.
+pub struct RinnovoIn<'a> {
+    pub numero_tessera: Option<&'a str>,
+    pub seriale: Option<&'a str>,
+    pub seriale_nuovo: Option<&'a str>,
+    pub scadenza_nuova: Option<&'a str>,
+}
+
+/// The card number and the renewal, every malformed field at once.
+pub fn parse_rinnovo(r: &RinnovoIn) -> Result<(NumeroTessera, Rinnovo), Vec<Errore>> {
+    let mut e = Raccolta::default();
+    let numero = e.campo(r.numero_tessera, numero_tessera);
+    let seriale = e.campo(r.seriale, seriale_canonico);
+    let nuovo = e.campo(r.seriale_nuovo, seriale_canonico);
+    let scadenza = e.campo(r.scadenza_nuova, data);
+    match (numero, seriale, nuovo, scadenza) {
+        (Some(n), Some(seriale), Some(seriale_nuovo), Some(scadenza_nuova)) if e.0.is_empty() => {
+            Ok((
+                n,
+                Rinnovo {
+                    seriale,
+                    seriale_nuovo,
+                    scadenza_nuova,
+                },
+            ))
+        }
+        _ => Err(e.0),
+    }
+}
+
 pub fn decidi_rinnovo(
     stato: Option<&StatoTessera>,
     regione: &str,
     r: &Rinnovo,
 ) -> Result<Applicata, Vec<Errore>> {
-    let stato_rinnovo = verifica_rinnovo(stato, regione, &r.seriale)?;
-    let Some(s) = stato else {
-        return Err(vec![Errore::TesseraSconosciuta]);
-    };
+    let (stato_rinnovo, s) = verifica_rinnovo(stato, regione, &r.seriale)?;
     match stato_rinnovo {
         StatoRinnovo::NonRinnovabile => Err(vec![Errore::NonRinnovabile]),
         StatoRinnovo::GiaRinnovato => match &s.rinnovo {

@@ -247,7 +247,7 @@ fn prorogata() -> StatoTessera {
 fn renewal_states() {
     let s = prorogata();
     assert_eq!(
-        verifica_rinnovo(Some(&s), "030", "AB12"),
+        verifica_rinnovo(Some(&s), "030", "AB12").map(|r| r.0),
         Ok(StatoRinnovo::Rinnovabile)
     );
     assert_eq!(
@@ -261,7 +261,7 @@ fn renewal_states() {
     let mut non = s.clone();
     non.proroga = None;
     assert_eq!(
-        verifica_rinnovo(Some(&non), "030", "AB12"),
+        verifica_rinnovo(Some(&non), "030", "AB12").map(|r| r.0),
         Ok(StatoRinnovo::NonRinnovabile)
     );
     let mut rinnovata = s.clone();
@@ -274,11 +274,11 @@ fn renewal_states() {
         c.seriale = "CD34".to_owned();
     }
     assert_eq!(
-        verifica_rinnovo(Some(&rinnovata), "030", "AB12"),
+        verifica_rinnovo(Some(&rinnovata), "030", "AB12").map(|r| r.0),
         Ok(StatoRinnovo::GiaRinnovato)
     );
     assert_eq!(
-        verifica_rinnovo(Some(&rinnovata), "030", "CD34"),
+        verifica_rinnovo(Some(&rinnovata), "030", "CD34").map(|r| r.0),
         Ok(StatoRinnovo::GiaRinnovato)
     );
     let mut revocata = s;
@@ -332,5 +332,54 @@ fn renewal_registration() {
     assert_eq!(
         decidi_rinnovo(Some(&fatta), "030", &r("EF56", "2020-06-30")),
         Err(vec![Errore::GiaRinnovato])
+    );
+}
+
+#[test]
+fn a_certificate_already_valid_to_the_extended_expiry_has_nothing_to_renew() {
+    let mut s = prorogata();
+    if let Some(c) = s.certificato.as_mut() {
+        c.valido_al = d("2020-06-30");
+    }
+    assert_eq!(
+        verifica_rinnovo(Some(&s), "030", "AB12").map(|r| r.0),
+        Ok(StatoRinnovo::NonRinnovabile)
+    );
+    if let Some(c) = s.certificato.as_mut() {
+        c.valido_al = d("2020-06-29");
+    }
+    assert_eq!(
+        verifica_rinnovo(Some(&s), "030", "AB12").map(|r| r.0),
+        Ok(StatoRinnovo::Rinnovabile)
+    );
+}
+
+#[test]
+fn a_renewal_reports_every_malformed_field() {
+    let ok = parse_rinnovo(&RinnovoIn {
+        numero_tessera: Some(NUMERO),
+        seriale: Some("0ab12"),
+        seriale_nuovo: Some("cd34"),
+        scadenza_nuova: Some("2020-06-30"),
+    })
+    .unwrap();
+    assert_eq!(
+        (ok.1.seriale.as_str(), ok.1.seriale_nuovo.as_str()),
+        ("AB12", "CD34")
+    );
+    let e = parse_rinnovo(&RinnovoIn {
+        numero_tessera: Some("123"),
+        seriale: Some("zz"),
+        seriale_nuovo: None,
+        scadenza_nuova: Some("2020-02-30"),
+    });
+    assert_eq!(
+        e.map(|_| ()),
+        Err(vec![
+            Errore::NumeroTesseraNonValido,
+            Errore::SerialeNonValido,
+            Errore::CampoMancante,
+            Errore::DataNonValida
+        ])
     );
 }

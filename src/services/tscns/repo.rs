@@ -7,7 +7,8 @@ use super::regole::{
     RinnovoRegistrato, StatoTessera,
 };
 use crate::db::schema::{
-    middleware_carta, produttore_carta, serie_carta, tscns_certificato, tscns_revoca, tscns_rinnovo,
+    middleware_carta, produttore_carta, serie_carta, tessera_sanitaria, tscns_certificato,
+    tscns_revoca, tscns_rinnovo,
 };
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -65,28 +66,37 @@ FROM tessera_sanitaria t
 LEFT JOIN serie_carta s ON s.sigla = t.sigla_serie
 LEFT JOIN tscns_certificato c ON c.numero_tessera = t.numero
 LEFT JOIN tscns_revoca r ON r.numero_tessera = t.numero
-LEFT JOIN tscns_rinnovo n ON n.numero_tessera = t.numero
 LEFT JOIN LATERAL (
     SELECT codice, prorogata_al FROM proroga_scadenza
     WHERE in_vigore AND t.data_scadenza BETWEEN scadenza_dal AND scadenza_al
+      AND prorogata_al > t.data_scadenza
     ORDER BY prorogata_al DESC, codice
     LIMIT 1
 ) p ON true
+LEFT JOIN tscns_rinnovo n ON n.numero_tessera = t.numero AND n.proroga = p.codice
 WHERE t.numero = $1";
 
 /// The state of card `numero`; `per_aggiornare` locks the card row until the transaction ends,
-/// so concurrent requests about one card are applied one after the other.
+/// so concurrent requests about one card are applied one after the other. The lock is taken
+/// by its own statement first: the state is then read after the lock is granted, so it sees
+/// what the previous holder committed (a locking join would see its starting snapshot).
 pub fn stato(
     conn: &mut PgConnection,
     numero: &str,
     per_aggiornare: bool,
 ) -> QueryResult<Option<StatoTessera>> {
-    let sql = if per_aggiornare {
-        format!("{STATO_SQL} FOR UPDATE OF t")
-    } else {
-        STATO_SQL.to_owned()
-    };
-    let riga: Option<Riga> = diesel::sql_query(sql)
+    if per_aggiornare {
+        let locked = tessera_sanitaria::table
+            .find(numero)
+            .select(tessera_sanitaria::numero)
+            .for_no_key_update()
+            .get_result::<String>(conn)
+            .optional()?;
+        if locked.is_none() {
+            return Ok(None);
+        }
+    }
+    let riga: Option<Riga> = diesel::sql_query(STATO_SQL)
         .bind::<Text, _>(numero)
         .get_result(conn)
         .optional()?;
@@ -153,9 +163,14 @@ pub fn applica_attivazione(
     transazione: Uuid,
 ) -> QueryResult<Esito> {
     let s = stato(conn, a.numero_tessera.as_str(), true)?;
-    let esito = regole::decidi_attivazione(s.as_ref(), regione, a);
+    let mut esito = regole::decidi_attivazione(s.as_ref(), regione, a);
+    let c = &a.certificato;
+    if esito == Ok(Applicata::Registrata)
+        && certificato_altrove(conn, &c.emittente, &c.seriale, a.numero_tessera.as_str())?
+    {
+        esito = Err(vec![Errore::CertificatoAltraTessera]);
+    }
     if esito == Ok(Applicata::Registrata) {
-        let c = &a.certificato;
         diesel::insert_into(tscns_certificato::table)
             .values((
                 tscns_certificato::numero_tessera.eq(a.numero_tessera.as_str()),
@@ -169,6 +184,22 @@ pub fn applica_attivazione(
             .execute(conn)?;
     }
     Ok(esito)
+}
+
+/// Whether the certificate (issuer, serial) is active on a card other than `numero`.
+fn certificato_altrove(
+    conn: &mut PgConnection,
+    emittente: &str,
+    seriale: &str,
+    numero: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        tscns_certificato::table
+            .filter(tscns_certificato::emittente.eq(emittente))
+            .filter(tscns_certificato::seriale.eq(seriale))
+            .filter(tscns_certificato::numero_tessera.ne(numero)),
+    ))
+    .get_result(conn)
 }
 
 /// Applies a revocation for a CMS of region `regione` (call inside a transaction).
@@ -204,8 +235,21 @@ pub fn applica_rinnovo(
 ) -> QueryResult<Esito> {
     let s = stato(conn, numero, true)?;
     let esito = regole::decidi_rinnovo(s.as_ref(), regione, r);
-    if let (Ok(Applicata::Registrata), Some(proroga)) =
-        (&esito, s.as_ref().and_then(|s| s.proroga.as_ref()))
+    if esito != Ok(Applicata::Registrata) {
+        return Ok(esito);
+    }
+    // Renewable means a rule and an active certificate: the decision saw both.
+    let (Some(proroga), Some(emittente)) = (
+        s.as_ref().and_then(|s| s.proroga.as_ref()),
+        s.as_ref()
+            .and_then(|s| s.certificato.as_ref())
+            .map(|c| c.emittente.as_str()),
+    ) else {
+        return Ok(Err(vec![Errore::NonRinnovabile]));
+    };
+    if certificato_altrove(conn, emittente, &r.seriale_nuovo, numero)? {
+        return Ok(Err(vec![Errore::CertificatoAltraTessera]));
+    }
     {
         diesel::insert_into(tscns_rinnovo::table)
             .values((

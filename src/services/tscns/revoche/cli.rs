@@ -1,0 +1,64 @@
+//! `tsgate tscns eventi carica` and `tsgate tscns revoche esporta|elenco`: the commands' output
+//! (CLI code: anyhow errors, results on stdout).
+
+use super::{eventi, fornitura};
+use crate::domain::CodiceRegione;
+use anyhow::Context;
+use diesel::PgConnection;
+use std::path::Path;
+
+/// Loads an events file and prints the counts and the bad lines.
+pub fn carica_eventi(conn: &mut PgConnection, file: &Path) -> anyhow::Result<()> {
+    let c = eventi::carica_file(conn, file).with_context(|| format!("{}", file.display()))?;
+    for e in &c.errate {
+        println!("line {}: {}", e.riga, e.motivo);
+    }
+    println!(
+        "events read {}, new {}, notices queued {}, already notified {}, \
+         cards without an active certificate {}, unknown cards {}, bad lines {}",
+        c.letti,
+        c.nuovi,
+        c.comunicazioni,
+        c.gia_comunicati,
+        c.senza_certificato,
+        c.tessere_sconosciute,
+        c.errate.len()
+    );
+    Ok(())
+}
+
+/// Produces, stores and writes the file of a region's pending notices.
+pub fn esporta(
+    conn: &mut PgConnection,
+    regione: &CodiceRegione,
+    dir: &Path,
+    operatore: &str,
+) -> anyhow::Result<()> {
+    let f = fornitura::esporta(conn, regione, dir, operatore)?;
+    println!(
+        "{}\t{}\t{}\t{} record(s)\tsha256 {}\t{}",
+        f.id,
+        f.codice_regione,
+        f.nome_file,
+        f.numero_record,
+        f.sha256,
+        f.percorso.display()
+    );
+    Ok(())
+}
+
+/// Lists the stored files, newest first (generation time in Europe/Rome).
+pub fn elenco(
+    conn: &mut PgConnection,
+    regione: Option<&CodiceRegione>,
+    limite: u32,
+) -> anyhow::Result<()> {
+    println!("id\tregione\tgenerata_il (Europe/Rome)\trecord\tnome_file\tsha256");
+    for v in fornitura::elenco_file(conn, regione, limite)? {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            v.id, v.codice_regione, v.generata_il_roma, v.numero_record, v.nome_file, v.sha256
+        );
+    }
+    Ok(())
+}
