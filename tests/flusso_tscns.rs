@@ -276,6 +276,8 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
         // 16: a date after today; 17: a wrong check character.
         revoca("80380030000000000064", "furto", "2099-01-01"),
         attiva("RSSMRA60C15F205X", "80380030000000000075", "1A0A"),
+        // 18: the certificate record 1 activated, on another card.
+        attiva("FNTLSS85L51F205H", "80380030000000000075", "1A01"),
     ]);
     let r = upload_as(&s, LOMBARDIA, sign(&s, LOMBARDIA, &xml)).await;
     assert_eq!(r.status, 202, "{}", r.body);
@@ -286,11 +288,11 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
     let done = wait_done(&s, LOMBARDIA, &p).await;
     assert!(done.body.contains("<esitoFlussoTSCNS"), "{}", done.body);
     assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("ELABORATO"));
-    assert_eq!(xml_text(&done.body, "recordTotali").as_deref(), Some("17"));
-    assert_eq!(xml_text(&done.body, "recordLetti").as_deref(), Some("17"));
+    assert_eq!(xml_text(&done.body, "recordTotali").as_deref(), Some("18"));
+    assert_eq!(xml_text(&done.body, "recordLetti").as_deref(), Some("18"));
     assert_eq!(
         xml_text(&done.body, "recordScartati").as_deref(),
-        Some("13")
+        Some("14")
     );
     assert_eq!(
         codes(&done.body),
@@ -312,6 +314,7 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
             (15, v(&[])),
             (16, v(&["CNS-0108"])),
             (17, v(&["CNS-0101"])),
+            (18, v(&["CNS-0111"])),
         ],
         "{}",
         done.body
