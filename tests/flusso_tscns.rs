@@ -278,6 +278,16 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
         attiva("RSSMRA60C15F205X", "80380030000000000075", "1A0A"),
         // 18: the certificate record 1 activated, on another card.
         attiva("FNTLSS85L51F205H", "80380030000000000075", "1A01"),
+        // 19: an issuer with a control character (a tab, as a character reference).
+        att([
+            Some("FNTLSS85L51F205H"),
+            Some("80380030000000000075"),
+            Some("1A0B"),
+            Some("CN=CA&#9;Lombardia"),
+            Some("2025-01-01"),
+            Some("2026-12-31"),
+            Some("2025-02-01"),
+        ]),
     ]);
     let r = upload_as(&s, LOMBARDIA, sign(&s, LOMBARDIA, &xml)).await;
     assert_eq!(r.status, 202, "{}", r.body);
@@ -288,11 +298,11 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
     let done = wait_done(&s, LOMBARDIA, &p).await;
     assert!(done.body.contains("<esitoFlussoTSCNS"), "{}", done.body);
     assert_eq!(xml_text(&done.body, "stato").as_deref(), Some("ELABORATO"));
-    assert_eq!(xml_text(&done.body, "recordTotali").as_deref(), Some("18"));
-    assert_eq!(xml_text(&done.body, "recordLetti").as_deref(), Some("18"));
+    assert_eq!(xml_text(&done.body, "recordTotali").as_deref(), Some("19"));
+    assert_eq!(xml_text(&done.body, "recordLetti").as_deref(), Some("19"));
     assert_eq!(
         xml_text(&done.body, "recordScartati").as_deref(),
-        Some("14")
+        Some("15")
     );
     assert_eq!(
         codes(&done.body),
@@ -315,6 +325,7 @@ async fn every_record_gets_its_outcome_and_only_good_ones_are_written() {
             (16, v(&["CNS-0108"])),
             (17, v(&["CNS-0101"])),
             (18, v(&["CNS-0111"])),
+            (19, v(&["CNS-0007"])),
         ],
         "{}",
         done.body

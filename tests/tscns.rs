@@ -260,6 +260,11 @@ async fn every_activation_error_code() {
             "every code has its description"
         );
     }
+    // An issuer with a tab passes the schema, not the rules.
+    let mut tab = rossi("AB");
+    tab[3].1 = "CN=CA\tO=Regione";
+    let e = lombardia(&s, ATTIVAZIONE, &tab).await;
+    assert_eq!(e.codici, codes(&["CNS-0007"]), "{}", e.body);
     // The day of the expiry is still valid.
     let ok = lombardia(
         &s,

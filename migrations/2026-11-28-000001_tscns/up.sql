@@ -96,7 +96,8 @@ CREATE TABLE tscns_certificato (
     numero_tessera              TEXT    PRIMARY KEY REFERENCES tessera_sanitaria (numero),
     -- Canonical: upper-case hex without leading zeros.
     seriale                     TEXT    NOT NULL CHECK (seriale ~ '^(0|[1-9A-F][0-9A-F]{0,39})$'),
-    emittente                   TEXT    NOT NULL CHECK (emittente <> ''),
+    emittente                   TEXT    NOT NULL
+                                CHECK (char_length(emittente) BETWEEN 1 AND 255 AND emittente !~ '[[:cntrl:]]'),
     valido_dal                  DATE    NOT NULL,
     valido_al                   DATE    NOT NULL,
     data_attivazione            DATE    NOT NULL,

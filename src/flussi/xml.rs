@@ -59,8 +59,13 @@ pub fn xml_error(at: u64, what: impl std::fmt::Display) -> Rifiuto {
 /// Appends to a field up to one character past `MAX_FIELD` bytes: enough for the record rules
 /// to refuse the value, never more memory.
 pub fn push_capped(field: &mut String, text: &str) {
+    push_capped_to(field, text, MAX_FIELD);
+}
+
+/// `push_capped` up to `max` bytes.
+pub fn push_capped_to(field: &mut String, text: &str, max: usize) {
     for c in text.chars() {
-        if field.len() > MAX_FIELD {
+        if field.len() > max {
             return;
         }
         field.push(c);

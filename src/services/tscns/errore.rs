@@ -11,6 +11,7 @@ pub enum Errore {
     SerialeNonValido,
     MotivoNonValido,
     RecordDuplicato,
+    EmittenteNonValido,
     CodiceFiscaleNonValido,
     TesseraSconosciuta,
     TesseraAltraRegione,
@@ -32,13 +33,14 @@ pub enum Errore {
 }
 
 impl Errore {
-    pub const ALL: [Errore; 24] = [
+    pub const ALL: [Errore; 25] = [
         Self::CampoMancante,
         Self::NumeroTesseraNonValido,
         Self::DataNonValida,
         Self::SerialeNonValido,
         Self::MotivoNonValido,
         Self::RecordDuplicato,
+        Self::EmittenteNonValido,
         Self::CodiceFiscaleNonValido,
         Self::TesseraSconosciuta,
         Self::TesseraAltraRegione,
@@ -67,6 +69,7 @@ impl Errore {
             Self::SerialeNonValido => "CNS-0004",
             Self::MotivoNonValido => "CNS-0005",
             Self::RecordDuplicato => "CNS-0006",
+            Self::EmittenteNonValido => "CNS-0007",
             Self::CodiceFiscaleNonValido => "CNS-0101",
             Self::TesseraSconosciuta => "CNS-0102",
             Self::TesseraAltraRegione => "CNS-0103",
@@ -106,6 +109,9 @@ impl Errore {
             }
             Self::RecordDuplicato => {
                 "Record duplicato nel flusso: la stessa tessera ha già un record dello stesso tipo"
+            }
+            Self::EmittenteNonValido => {
+                "Emittente del certificato non valido: da 1 a 255 caratteri, senza caratteri di controllo"
             }
             Self::CodiceFiscaleNonValido => {
                 "Codice fiscale non valido: formato o carattere di controllo errato"

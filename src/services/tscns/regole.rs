@@ -66,6 +66,16 @@ pub fn data(s: &str) -> Result<NaiveDate, Errore> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Errore::DataNonValida)
 }
 
+/// A certificate issuer as the CMS writes it: 1-255 characters, no control characters (it is
+/// copied into answers, revocation notices and fixed-layout files).
+pub fn emittente(s: &str) -> Result<String, Errore> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 255 || s.chars().any(char::is_control) {
+        return Err(Errore::EmittenteNonValido);
+    }
+    Ok(s.to_owned())
+}
+
 pub fn numero_tessera(s: &str) -> Result<NumeroTessera, Errore> {
     NumeroTessera::parse(s.trim()).map_err(|_| Errore::NumeroTesseraNonValido)
 }
@@ -151,7 +161,7 @@ pub fn parse_attivazione(r: &AttivazioneIn, oggi: NaiveDate) -> Result<Attivazio
     let cf = e.campo(r.codice_fiscale, codice_fiscale);
     let numero = e.campo(r.numero_tessera, numero_tessera);
     let seriale = e.campo(r.seriale, seriale_canonico);
-    let emittente = e.campo(r.emittente, |s| Ok(s.to_owned()));
+    let emittente = e.campo(r.emittente, emittente);
     let dal = e.campo(r.valido_dal, data);
     let al = e.campo(r.valido_al, data);
     let attivazione = e.campo(r.data_attivazione, data);

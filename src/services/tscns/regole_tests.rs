@@ -383,3 +383,12 @@ fn a_renewal_reports_every_malformed_field() {
         ])
     );
 }
+
+#[test]
+fn an_issuer_fits_answers_notices_and_files() {
+    assert_eq!(emittente(" CN=CA,O=X ").unwrap(), "CN=CA,O=X");
+    for bad in ["", "CN=CA\tO=X", "CN=CA\nO=X", &"x".repeat(256)] {
+        assert_eq!(emittente(bad), Err(Errore::EmittenteNonValido), "{bad:?}");
+    }
+    assert!(emittente(&"è".repeat(255)).is_ok());
+}

@@ -21,6 +21,7 @@ use crate::flussi::{Rifiuto, Stato};
 use crate::services::tscns::errore::Errore;
 use crate::services::tscns::repo as tscns_repo;
 use anyhow::Context;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::PgConnection;
 use std::collections::HashSet;
@@ -72,6 +73,7 @@ pub fn elabora(
     let size = opz.batch.clamp(1, MAX_BATCH);
     let mut batch: Vec<Record> = Vec::with_capacity(size);
     let (mut batches, started) = (0usize, Instant::now());
+    let mut statistiche = Statistiche::new();
     loop {
         let next = lettore.next_record().map_err(|r| {
             anyhow::anyhow!("spool file of {} changed: {}", f.protocollo, r.testo())
@@ -88,6 +90,7 @@ pub fn elabora(
         batch.push(record);
         if batch.len() >= size {
             applica(conn, f, regione, &batch, None)?;
+            statistiche.dopo(conn, batch.len())?;
             batch.clear();
             batches += 1;
             progress(Avanzamento::Lettura {
@@ -112,6 +115,34 @@ pub fn elabora(
     import::rimuovi_spool(f);
     tracing::info!(protocollo = %f.protocollo, record = totali, "bulk file applied");
     Ok(Esito::Elaborato)
+}
+
+/// A first load may multiply the rows of the TS-CNS tables many times while the web services'
+/// cached generic plans (prepared once per connection) still assume the old sizes, e.g. a
+/// sequential scan of a table that had a few rows: the tables are analyzed each time the
+/// records applied by this run double (from 1,000), which updates their statistics and makes
+/// PostgreSQL plan those statements again.
+struct Statistiche {
+    applicati: usize,
+    prossima: usize,
+}
+
+impl Statistiche {
+    fn new() -> Self {
+        Self {
+            applicati: 0,
+            prossima: 1_000,
+        }
+    }
+
+    fn dopo(&mut self, conn: &mut PgConnection, n: usize) -> QueryResult<()> {
+        self.applicati += n;
+        if self.applicati >= self.prossima {
+            self.prossima = self.applicati.saturating_mul(2);
+            conn.batch_execute("ANALYZE tscns_certificato, tscns_revoca")?;
+        }
+        Ok(())
+    }
 }
 
 /// Pass 1: the number of records, or why the file cannot be read whole.

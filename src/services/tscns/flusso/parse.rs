@@ -1,13 +1,12 @@
 //! Streaming parse of a first-load file with quick-xml, one record at a time (memory flat
 //! whatever the file size). Records (`attivazione`, `revoca`, in any order) get no schema check
-//! of their own: their fields go through `regole::parse_*` (CNS-0001..0005, 0101, 0108, 0109).
+//! of their own: their fields go through `regole::parse_*` (CNS-0001..0007, 0101, 0108, 0109).
 //! The structure is strict: what cannot be read, another root, an element that is neither a
-//! record nor one of its fields, a field given twice, holding elements or longer than
-//! `xml::MAX_FIELD` bytes refuse the whole file (AVN-0511/0512), before anything of it is
-//! applied (`carica` reads the file twice).
+//! record nor one of its fields, a field given twice or holding elements refuse the whole file
+//! (AVN-0511/0512), before anything of it is applied (`carica` reads the file twice).
 
 use super::NS;
-use crate::flussi::xml::{self, blank, push_capped, xml_error, Budget};
+use crate::flussi::xml::{self, blank, push_capped_to, xml_error, Budget};
 use crate::flussi::{MotivoRifiuto, Rifiuto};
 use crate::services::tscns::errore::Errore;
 use crate::services::tscns::regole::{self, Attivazione, AttivazioneIn, Revoca, RevocaIn};
@@ -29,6 +28,10 @@ const CAMPI_ATTIVAZIONE: &[&str] = &[
 const CAMPI_REVOCA: &[&str] = &["numeroTessera", "motivo", "dataRevoca"];
 /// Characters of `numeroTessera` kept for the outcome (a valid one has 20).
 pub const MAX_NUMERO: usize = 32;
+/// Bytes of a field value kept: 255 characters of 4 bytes fit, and every field's rule refuses
+/// more than 255 characters (the issuer's, CNS-0007, is the longest), so a value cut here is
+/// always refused, never stored cut short.
+pub const MAX_CAMPO: usize = 1024;
 
 /// The two kinds of record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -227,17 +230,6 @@ impl<R: Read> Lettore<R> {
                     if !empty {
                         self.field(&mut value)?;
                     }
-                    // Never stored cut short (the rules do not bound every field's length).
-                    if value.len() > xml::MAX_FIELD {
-                        return Err(xml_error(
-                            at,
-                            format!(
-                                "{what} più lungo di {} byte (record {})",
-                                xml::MAX_FIELD,
-                                self.posizione
-                            ),
-                        ));
-                    }
                     self.fields[i] = Some(value);
                 }
                 Event::Eof => return Err(xml_error(at, "record troncato")),
@@ -258,11 +250,11 @@ impl<R: Read> Lettore<R> {
             self.budget.reset();
             match event {
                 Event::End(_) => return Ok(()),
-                Event::Text(t) => push_capped(value, &t),
-                Event::CData(t) => push_capped(value, &t),
+                Event::Text(t) => push_capped_to(value, &t, MAX_CAMPO),
+                Event::CData(t) => push_capped_to(value, &t, MAX_CAMPO),
                 Event::GeneralRef(r) => {
                     let c = xml::riferimento(&r, at)?;
-                    push_capped(value, c.encode_utf8(&mut [0; 4]));
+                    push_capped_to(value, c.encode_utf8(&mut [0; 4]), MAX_CAMPO);
                 }
                 Event::Comment(_) => {}
                 Event::Eof => return Err(xml_error(at, "record troncato")),

@@ -67,6 +67,22 @@ fn field_errors_are_those_of_the_rules() {
 }
 
 #[test]
+fn long_values_are_kept_whole_up_to_the_rules_limits_and_never_stored_cut_short() {
+    // 255 characters of two bytes: more than the bookings' cap, accepted whole.
+    let issuer = "é".repeat(255);
+    let r = all(&doc(&ATT.replace("CN=CA &amp; Co", &issuer))).unwrap();
+    match &r[0].esito {
+        Ok(Operazione::Attivazione(a)) => assert_eq!(a.certificato.emittente, issuer),
+        other => panic!("{other:?}"),
+    }
+    // Longer, whatever the bytes: cut at MAX_CAMPO and refused by the rule, never stored.
+    for long in ["é".repeat(600), "X".repeat(5000)] {
+        let r = all(&doc(&ATT.replace("CN=CA &amp; Co", &long))).unwrap();
+        assert_eq!(r[0].esito, Err(vec![Errore::EmittenteNonValido]));
+    }
+}
+
+#[test]
 fn structure_errors_refuse_the_file() {
     let cases = [
         (
@@ -86,14 +102,6 @@ fn structure_errors_refuse_the_file() {
         ),
         (
             doc(&REV.replace(">furto<", "><x/><")),
-            MotivoRifiuto::XmlNonValido,
-        ),
-        (
-            // Never stored cut short: a field longer than the cap refuses the file.
-            doc(&ATT.replace(
-                "CN=CA &amp; Co",
-                &"X".repeat(crate::flussi::xml::MAX_FIELD + 1),
-            )),
             MotivoRifiuto::XmlNonValido,
         ),
         (
