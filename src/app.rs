@@ -204,6 +204,16 @@ fn background_tasks(
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "multiple-booking notices retention not run"),
             }
+            let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                crate::services::tscns::revoche::purge(&mut c, months).map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(p) if p.comunicazioni + p.file + p.trasmissioni > 0 => {
+                    tracing::info!(?p, "expired TS-CNS revocation notices and files deleted")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "TS-CNS revocation notices retention not run"),
+            }
         }),
         every(cfg.notifiche.controllo_secs, "notifiche", |s| {
             let result = s

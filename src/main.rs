@@ -38,7 +38,8 @@ enum Command {
     Demo,
     /// Apply the pending database migrations.
     Migrate,
-    /// Drop the access-log partitions older than access_log.retention_months.
+    /// Drop the access-log partitions older than access_log.retention_months, and delete the
+    /// notice files, their logs and the acknowledged revocation notices older than that.
     Purge,
     /// Manage client certificates of the gateway CA.
     Pki {
@@ -238,6 +239,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "{} multiple-booking file(s) and {} transmission record(s) deleted",
                 purged.file, purged.trasmissioni
             );
+            let revoche = tsgate::services::tscns::revoche::purge(
+                &mut conn,
+                config.access_log.retention_months,
+            )?;
+            println!(
+                "{} acknowledged revocation notice(s), {} revocation file(s) and {} transmission \
+                 record(s) deleted",
+                revoche.comunicazioni, revoche.file, revoche.trasmissioni
+            );
             Ok(())
         }
         Command::Pki { action } => pki(&config, action),
@@ -424,14 +434,13 @@ fn pki(config: &Config, action: PkiAction) -> anyhow::Result<()> {
     }
 }
 
+fn parse_regione(r: &str) -> anyhow::Result<CodiceRegione> {
+    CodiceRegione::parse(r)
+        .map_err(|_| anyhow::anyhow!("--regione `{r}`: a codice regione is 3 digits, e.g. 030"))
+}
+
 fn regione_arg(regione: Option<&str>) -> anyhow::Result<Option<CodiceRegione>> {
-    regione
-        .map(|r| {
-            CodiceRegione::parse(r).map_err(|_| {
-                anyhow::anyhow!("--regione `{r}`: a codice regione is 3 digits, e.g. 030")
-            })
-        })
-        .transpose()
+    regione.map(parse_regione).transpose()
 }
 
 fn notifiche_cmd(config: &Config, action: NotificheAction) -> anyhow::Result<()> {
@@ -497,7 +506,7 @@ fn tscns(config: &Config, action: TscnsAction) -> anyhow::Result<()> {
                 dir,
                 operatore,
             } => {
-                let regione = regione_arg(Some(&regione))?.context("--regione is required")?;
+                let regione = parse_regione(&regione)?;
                 cli::esporta(&mut conn, &regione, &dir, &operatore)
             }
             RevocheAction::Elenco { regione, limite } => {

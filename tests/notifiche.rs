@@ -391,6 +391,16 @@ fn commands_produce_list_and_export_and_each_is_recorded() {
     let file = notifiche::repo::carica(&mut c, id).unwrap().unwrap();
     let written = std::fs::read(&dest).expect("exported file");
     assert_eq!(written, file.contenuto);
+    // Codici fiscali: readable by the owner only, and no temporary file left beside it.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dest)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+        assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 1);
+    }
     let generata = file.generata_il.format("%Y%m%d%H%M%S%3f").to_string();
     assert_matches_fixture("030", &written, &generata);
 

@@ -49,8 +49,10 @@ impl Esito {
     }
 }
 
-/// Why the transaction is rolled back.
-enum Abort {
+/// Why a write's transaction is rolled back: a database error, or a fault met while writing
+/// the answer (shared with the other writes that commit their access-log row, e.g.
+/// ConfermaRevoche).
+pub(crate) enum Abort {
     Db(diesel::result::Error),
     Fault(Fault),
 }
@@ -94,6 +96,12 @@ pub fn registra<T, A, E: Motivo>(
         crate::audit::insert_in(c, &ctx.access_record(code, log.clone()))?;
         Ok::<_, Abort>(Outcome::logged(xml, code))
     });
+    concludi(result, log)
+}
+
+/// The answer of a write's transaction: its outcome, the fault (logged with `log`) that rolled
+/// it back, or the database error.
+pub(crate) fn concludi(result: Result<Outcome, Abort>, log: LogFields) -> Result<Outcome, DbError> {
     match result {
         Ok(outcome) => Ok(outcome),
         Err(Abort::Fault(fault)) => Ok(Outcome::fault(fault, log)),

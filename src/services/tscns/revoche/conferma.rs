@@ -4,7 +4,7 @@
 //! way); the valid ids of a partly wrong request are acknowledged all the same (esito 01 lists
 //! only the refused ones). The acknowledgement and its access-log row commit in one transaction.
 
-use super::elenco::{numero, regione_chiamante};
+use super::elenco::numero;
 use super::repo;
 use crate::access::TipoChiamante;
 use crate::audit::LogFields;
@@ -14,7 +14,9 @@ use crate::contracts::conferma_revoche::{
 };
 use crate::contracts::tipi_dati::MessaggioType;
 use crate::db::DbError;
+use crate::services::scrittura::{self, Abort};
 use crate::services::tscns::errore::Errore;
+use crate::services::tscns::regione;
 use crate::soap::operation::TIPI_DATI_XSD;
 use crate::soap::{typed, Fault, Operation, Outcome, RequestCtx};
 use diesel::prelude::*;
@@ -37,18 +39,6 @@ pub static CONFERMA_REVOCHE: Operation = Operation {
     callers: &[TipoChiamante::Cms],
     handler: handle,
 };
-
-/// Why the transaction is rolled back.
-enum Abort {
-    Db(diesel::result::Error),
-    Fault(Fault),
-}
-
-impl From<diesel::result::Error> for Abort {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e)
-    }
-}
 
 fn ricevuta(ctx: &RequestCtx, confermate: usize, rifiutate: &[i64]) -> (Ricevuta, &'static str) {
     let esito = if rifiutate.is_empty() { "00" } else { "01" };
@@ -88,7 +78,7 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         Ok(r) => r,
         Err(f) => return fault(f),
     };
-    let regione = match regione_chiamante(ctx) {
+    let regione = match regione(ctx) {
         Ok(r) => r,
         Err(f) => return fault(f),
     };
@@ -114,9 +104,5 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         crate::audit::insert_in(c, &ctx.access_record(esito, LogFields::default()))?;
         Ok::<_, Abort>(Outcome::logged(xml, esito))
     });
-    match result {
-        Ok(outcome) => Ok(outcome),
-        Err(Abort::Fault(f)) => fault(f),
-        Err(Abort::Db(e)) => Err(DbError::from(e)),
-    }
+    scrittura::concludi(result, LogFields::default())
 }

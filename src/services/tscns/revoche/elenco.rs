@@ -39,17 +39,6 @@ pub static ELENCO_REVOCHE: Operation = Operation {
 /// `numeroMassimo` when the request has none.
 pub const NUMERO_MASSIMO_PREDEFINITO: i64 = 100;
 
-/// The region of a CMS caller (every CMS is registered with one).
-pub(super) fn regione_chiamante(ctx: &RequestCtx) -> Result<&str, Fault> {
-    ctx.caller.codice_regione.as_deref().ok_or_else(|| {
-        tracing::error!(caller = %ctx.caller.nome, "CMS caller without codice_regione");
-        Fault::with_detail(
-            FaultCode::OperationNotAllowed,
-            "chiamante CMS senza regione registrata",
-        )
-    })
-}
-
 /// A value the schema already checked, as a number (a failure is a schema fault all the same).
 pub(super) fn numero(campo: &str, valore: &str) -> Result<i64, Fault> {
     valore.trim().parse::<i64>().map_err(|_| {
@@ -67,7 +56,7 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         Ok(r) => r,
         Err(f) => return fault(f),
     };
-    let regione = match regione_chiamante(ctx) {
+    let regione = match crate::services::tscns::regione(ctx) {
         Ok(r) => r,
         Err(f) => return fault(f),
     };

@@ -1,11 +1,14 @@
 //! Loading the card events (`tsgate tscns eventi carica FILE`): a CSV `numeroTessera;tipoEvento;
-//! dataEvento` with a header line. Each new event of a card with an active certificate queues one
-//! notice for the card's issuing region (one per card certificate). Idempotent: an event loaded
-//! before is skipped, so loading the same file twice queues nothing new.
+//! dataEvento` with a header line. Each event of a card with an active certificate (not revoked,
+//! still valid on the event date) queues one notice for the card's issuing region (one per card
+//! certificate). An event loaded before is not stored again but is checked again, so a card
+//! activated since gets its notice; loading the same file twice queues nothing new.
 
 use super::repo::{self, NuovaComunicazione};
 use super::RevocheError;
 use crate::domain::NumeroTessera;
+use crate::services::tscns::regole::{Certificato, StatoTessera};
+use crate::services::tscns::repo as tscns_repo;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use std::path::Path;
@@ -69,22 +72,34 @@ pub struct Evento {
     pub data: NaiveDate,
 }
 
-/// What a load did.
+/// What a load did. Every event of a known card ends in exactly one of `comunicazioni`,
+/// `gia_comunicati` and `senza_certificato`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Caricamento {
     /// Well-formed event lines.
     pub letti: usize,
     /// Events not loaded before (stored now).
     pub nuovi: usize,
+    /// Events loaded before (not stored again, checked again).
+    pub gia_caricati: usize,
     /// Notices queued.
     pub comunicazioni: usize,
-    /// New events whose card certificate already had a notice (another event came first).
+    /// Events whose card certificate already had a notice (another event, or an earlier load,
+    /// came first).
     pub gia_comunicati: usize,
-    /// New events of cards without an active certificate: stored, nothing to revoke.
+    /// Events of cards without an active certificate (none, revoked card, or certificate no
+    /// longer valid on the event date): stored, nothing to revoke.
     pub senza_certificato: usize,
-    /// Events of cards not in the registry: not stored.
-    pub tessere_sconosciute: usize,
+    /// Events of cards not in the registry, with their line numbers: not stored.
+    pub tessere_sconosciute: Vec<RigaErrata>,
     pub errate: Vec<RigaErrata>,
+}
+
+impl Caricamento {
+    /// Whether some lines were not loaded (bad lines or unknown cards).
+    pub fn incompleto(&self) -> bool {
+        !self.errate.is_empty() || !self.tessere_sconosciute.is_empty()
+    }
 }
 
 /// Parses the file's text: the events and the bad lines. Blank lines are skipped; a date after
@@ -139,6 +154,15 @@ fn evento(line: &str, oggi: NaiveDate) -> Result<(NumeroTessera, TipoEvento, Nai
     Ok((numero, tipo, data_))
 }
 
+/// The certificate to revoke for an event on `data`: the card's certificate, unless the card
+/// is revoked or the certificate expired before that day.
+pub fn certificato_attivo(tessera: &StatoTessera, data: NaiveDate) -> Option<&Certificato> {
+    if tessera.revoca.is_some() {
+        return None;
+    }
+    tessera.certificato.as_ref().filter(|c| c.valido_al >= data)
+}
+
 /// Loads the file at `path` (its name is recorded as the events' source).
 pub fn carica_file(conn: &mut PgConnection, path: &Path) -> Result<Caricamento, RevocheError> {
     let testo = std::fs::read_to_string(path).map_err(|source| RevocheError::Lettura {
@@ -169,17 +193,27 @@ pub fn carica(
         };
         for e in &eventi {
             let numero = e.numero_tessera.as_str();
-            let Some(tessera) = repo::tessera(c, numero)? else {
-                esito.tessere_sconosciute += 1;
+            // Locks the card row until the load commits: a concurrent renewal (which replaces
+            // the serial) is applied either wholly before this read or after the notice.
+            let Some(tessera) = tscns_repo::stato(c, numero, true)? else {
+                esito.tessere_sconosciute.push(RigaErrata {
+                    riga: e.riga,
+                    motivo: format!("numeroTessera {numero}: unknown card"),
+                });
                 continue;
             };
-            let Some(evento_id) =
-                repo::inserisci_evento(c, numero, e.tipo.as_str(), e.data, fonte)?
-            else {
-                continue;
+            let tipo = e.tipo.as_str();
+            let evento_id = match repo::inserisci_evento(c, numero, tipo, e.data, fonte)? {
+                Some(id) => {
+                    esito.nuovi += 1;
+                    id
+                }
+                None => {
+                    esito.gia_caricati += 1;
+                    repo::evento(c, numero, tipo, e.data)?
+                }
             };
-            esito.nuovi += 1;
-            let (Some(seriale), Some(emittente)) = (&tessera.seriale, &tessera.emittente) else {
+            let Some(certificato) = certificato_attivo(&tessera, e.data) else {
                 esito.senza_certificato += 1;
                 continue;
             };
@@ -187,8 +221,8 @@ pub fn carica(
                 codice_regione: &tessera.codice_regione,
                 numero_tessera: numero,
                 codice_fiscale: &tessera.codice_fiscale,
-                seriale_certificato: seriale,
-                emittente_certificato: emittente,
+                seriale_certificato: &certificato.seriale,
+                emittente_certificato: &certificato.emittente,
                 motivo: e.tipo.motivo(),
                 data_evento: e.data,
                 evento_id,
@@ -230,6 +264,42 @@ mod tests {
         let righe: Vec<usize> = errate.iter().map(|e| e.riga).collect();
         assert_eq!(righe, [5, 6, 7, 8, 9]);
         assert!(errate[2].motivo.contains("after today"));
+    }
+
+    fn tessera(valido_al: &str, revocata: bool) -> StatoTessera {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        StatoTessera {
+            numero: "80380030009000000001".into(),
+            codice_fiscale: "FNTLCU04M06F205H".into(),
+            codice_regione: "030".into(),
+            data_scadenza: d("2028-12-31"),
+            sigla_serie: None,
+            puk_per_rinnovo: false,
+            certificato: Some(Certificato {
+                seriale: "5A3F".into(),
+                emittente: "CN=CA".into(),
+                valido_dal: d("2025-01-01"),
+                valido_al: d(valido_al),
+                data_attivazione: d("2025-01-10"),
+            }),
+            revoca: revocata.then(|| crate::services::tscns::regole::RevocaRegistrata {
+                motivo: "furto".into(),
+                data_revoca: d("2026-01-01"),
+            }),
+            rinnovo: None,
+            proroga: None,
+        }
+    }
+
+    #[test]
+    fn the_active_certificate_is_valid_on_the_event_date_of_a_card_not_revoked() {
+        let giorno = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        assert!(certificato_attivo(&tessera("2026-10-01", false), giorno).is_some());
+        assert!(certificato_attivo(&tessera("2026-09-30", false), giorno).is_none());
+        assert!(certificato_attivo(&tessera("2028-12-31", true), giorno).is_none());
+        let mut senza = tessera("2028-12-31", false);
+        senza.certificato = None;
+        assert!(certificato_attivo(&senza, giorno).is_none());
     }
 
     #[test]

@@ -22,31 +22,6 @@ pub fn blocca_coda(conn: &mut PgConnection) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// A card as the loading needs it: issuing region, holder, active certificate if any.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct Tessera {
-    #[diesel(sql_type = Text)]
-    pub codice_regione: String,
-    #[diesel(sql_type = Text)]
-    pub codice_fiscale: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub seriale: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub emittente: Option<String>,
-}
-
-pub fn tessera(conn: &mut PgConnection, numero: &str) -> QueryResult<Option<Tessera>> {
-    diesel::sql_query(
-        "SELECT t.codice_regione, t.codice_fiscale, c.seriale, c.emittente \
-         FROM tessera_sanitaria t \
-         LEFT JOIN tscns_certificato c ON c.numero_tessera = t.numero \
-         WHERE t.numero = $1",
-    )
-    .bind::<Text, _>(numero)
-    .get_result(conn)
-    .optional()
-}
-
 /// Stores an event; `None` when the same event (card, type, date) was loaded before.
 pub fn inserisci_evento(
     conn: &mut PgConnection,
@@ -66,6 +41,21 @@ pub fn inserisci_evento(
         .returning(ev::id)
         .get_result(conn)
         .optional()
+}
+
+/// The id of the event (card, type, date) stored before (`NotFound` when there is none).
+pub fn evento(
+    conn: &mut PgConnection,
+    numero: &str,
+    tipo: &str,
+    data: NaiveDate,
+) -> QueryResult<i64> {
+    ev::table
+        .filter(ev::numero_tessera.eq(numero))
+        .filter(ev::tipo.eq(tipo))
+        .filter(ev::data_evento.eq(data))
+        .select(ev::id)
+        .get_result(conn)
 }
 
 #[derive(Debug, Insertable)]
@@ -255,11 +245,50 @@ pub fn elenco_file(
     .load(conn)
 }
 
-/// Region, name and content of file `id`.
-pub fn file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<(String, String, Vec<u8>)>> {
+/// Region and name of file `id`, locked against its deletion until the transaction ends.
+pub fn intestazione_file(
+    conn: &mut PgConnection,
+    id: i64,
+) -> QueryResult<Option<(String, String)>> {
     fr::table
         .find(id)
-        .select((fr::codice_regione, fr::nome_file, fr::contenuto))
+        .select((fr::codice_regione, fr::nome_file))
+        .for_key_share()
         .get_result(conn)
         .optional()
+}
+
+/// Content of file `id`.
+pub fn contenuto_file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Vec<u8>>> {
+    fr::table
+        .find(id)
+        .select(fr::contenuto)
+        .get_result(conn)
+        .optional()
+}
+
+/// Deletes the notices acknowledged, the files produced and the log rows recorded more than
+/// `months` months ago; returns how many of each.
+pub fn purge(conn: &mut PgConnection, months: i32) -> QueryResult<(usize, usize, usize)> {
+    conn.transaction(|c| {
+        let comunicazioni = diesel::sql_query(
+            "DELETE FROM comunicazione_revoca \
+             WHERE confermata_il < now() - make_interval(months => $1)",
+        )
+        .bind::<Integer, _>(months)
+        .execute(c)?;
+        let trasmissioni = diesel::sql_query(
+            "DELETE FROM fornitura_revoche_trasmissione \
+             WHERE trasmessa_il < now() - make_interval(months => $1)",
+        )
+        .bind::<Integer, _>(months)
+        .execute(c)?;
+        let file = diesel::sql_query(
+            "DELETE FROM fornitura_revoche \
+             WHERE generata_il < now() - make_interval(months => $1)",
+        )
+        .bind::<Integer, _>(months)
+        .execute(c)?;
+        Ok((comunicazioni, file, trasmissioni))
+    })
 }

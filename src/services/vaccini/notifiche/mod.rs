@@ -9,6 +9,7 @@ pub use formato::RigaNotifica;
 pub use repo::{FileNotifica, VoceElenco};
 
 use crate::domain::CodiceRegione;
+use crate::services::esportazione::{self, elapsed_ms, sha256_hex};
 use chrono::{DateTime, NaiveTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use repo::Trasmissione;
@@ -73,17 +74,6 @@ pub struct Prodotto {
 
 fn now_ms() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(3)
-}
-
-fn elapsed_ms(start: Instant) -> i32 {
-    i32::try_from(start.elapsed().as_millis()).unwrap_or(i32::MAX)
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    openssl::sha::sha256(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// An operatore is a codice fiscale or a name: printable, not blank, at most 128 characters.
@@ -262,16 +252,17 @@ pub fn esporta(
         path: out.to_owned(),
         source,
     };
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned());
-    let tmp = out.with_file_name(format!(".{}.tmp", name.as_deref().unwrap_or("export")));
+    let tmp = esportazione::temporaneo(out);
     let result = trasmetti(conn, id, None, "ESPORTAZIONE", &op, |f| {
-        std::fs::write(&tmp, &f.contenuto).map_err(scrittura)
+        esportazione::scrivi_riservato(&tmp, &f.contenuto).map_err(scrittura)
     });
     match result {
-        Ok(file) => std::fs::rename(&tmp, out).map(|()| file).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            scrittura(e)
-        }),
+        Ok(file) => esportazione::pubblica(&tmp, out)
+            .map(|()| file)
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                scrittura(e)
+            }),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
