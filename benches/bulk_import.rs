@@ -14,8 +14,8 @@ use diesel::PgConnection;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use tsgate::db::schema::{assistito, prenotazione};
-use tsgate::services::vaccini::flusso::import::{self, Avanzamento, Opzioni};
-use tsgate::services::vaccini::flusso::{firma, ricevi};
+use tsgate::flussi::import::{self, Avanzamento, Opzioni};
+use tsgate::flussi::{firma, ricevi};
 
 const NS: &str = "urn:tsgate:vaccini:flussoPrenotazioni";
 const REGIONS: [&str; 5] = ["010", "030", "050", "080", "120"];

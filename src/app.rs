@@ -29,7 +29,7 @@ pub struct AppState {
     pub contracts: Contracts,
     pub concurrency: Arc<Semaphore>,
     pub xml_limits: XmlLimits,
-    /// Wakes the bulk-file worker (`services::vaccini::flusso::worker`).
+    /// Wakes the bulk-file worker (`flussi::worker`).
     pub flussi: Arc<tokio::sync::Notify>,
 }
 
@@ -164,7 +164,7 @@ fn background_tasks(
         })
     };
     vec![
-        crate::services::vaccini::flusso::worker::start(state.clone(), shutdown.clone()),
+        crate::flussi::worker::start(state.clone(), shutdown.clone()),
         every(cfg.access.registry_refresh_secs, "registry", |s| {
             let result = s
                 .pool

@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod flussi;
 pub mod metrics;
 pub mod net;
 pub mod pki;

@@ -51,7 +51,7 @@ enum Command {
         #[command(subcommand)]
         action: NotificheAction,
     },
-    /// Bulk booking files of the AVN: import, outcome, list, sign.
+    /// Bulk files (AVN bookings, TS-CNS first load): import, outcome, list, sign.
     Flusso {
         #[command(subcommand)]
         action: FlussoAction,
@@ -143,9 +143,13 @@ enum FlussoAction {
     /// Receive and import a signed file (.p7m) as sent by a caller; progress on stderr.
     Importa {
         file: PathBuf,
-        /// The AVN caller the file comes from (chiamante.nome).
+        /// The caller the file comes from (chiamante.nome): an AVN for bookings, a CMS for
+        /// TS-CNS files (applied for its region).
         #[arg(long)]
         chiamante: String,
+        /// What the file carries: `prenotazioni` (AVN bookings) or `tscns` (TS-CNS first load).
+        #[arg(long, default_value = "prenotazioni", value_parser = ["prenotazioni", "tscns"])]
+        tipo: String,
     },
     /// Write the outcome document of a file.
     Esito {
@@ -352,7 +356,7 @@ fn flusso(
     runtime: &tokio::runtime::Runtime,
     action: FlussoAction,
 ) -> anyhow::Result<()> {
-    use tsgate::services::vaccini::flusso::cli;
+    use tsgate::flussi::{cli, Tipo};
     if let FlussoAction::Firma {
         file,
         cert,
@@ -364,8 +368,17 @@ fn flusso(
     }
     let (url, _pg) = database(config)?;
     match action {
-        FlussoAction::Importa { file, chiamante } => {
-            runtime.block_on(cli::importa(config, &url, &file, &chiamante))
+        FlussoAction::Importa {
+            file,
+            chiamante,
+            tipo,
+        } => {
+            let tipo = if tipo == "tscns" {
+                Tipo::Tscns
+            } else {
+                Tipo::Prenotazioni
+            };
+            runtime.block_on(cli::importa(config, &url, &file, &chiamante, tipo))
         }
         FlussoAction::Esito { protocollo, out } => cli::esito(&url, &protocollo, out.as_deref()),
         FlussoAction::Elenco => cli::elenco(&url),

@@ -301,3 +301,54 @@ async fn zeep_pulls_and_acknowledges_the_revocation_notices() {
     assert_eq!(access_log(&s.db).len(), 9);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tscns_file_receipt_and_outcome_are_valid_against_their_schemas() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let sample = root.join("fixtures/requests/FlussoTSCNS.xml");
+    valida(
+        &root.join("xsd/flussi/FlussoTSCNS.xsd"),
+        std::slice::from_ref(&sample),
+    );
+    let spool = scratch_dir("flussi-tscns");
+    let s = TestServer::start_with(standard_callers(), |c| c.flussi.dir = spool).await;
+    let (cert, key) = s.pki.client_paths("cms-lombardia");
+    let signed = tsgate::flussi::firma::firma(
+        &std::fs::read(&sample).expect("sample"),
+        &std::fs::read(cert).expect("cert"),
+        &std::fs::read(key).expect("key"),
+    )
+    .expect("sign");
+    let mut conn = s.client("cms-lombardia").connect().await.expect("connect");
+    let req = http::Request::post("/ws/flussi/tscns")
+        .header("host", conn.host().to_owned())
+        .header("content-type", "application/pkcs7-mime")
+        .body(http_body_util::Full::new(bytes::Bytes::from(signed)))
+        .expect("request");
+    let receipt = conn.send(req).await.expect("reply");
+    assert_eq!(receipt.status, 202, "{}", receipt.body);
+    let protocollo = xml_text(&receipt.body, "protocollo").expect("protocollo");
+    let mut outcome = None;
+    for _ in 0..600 {
+        let r = s
+            .client("cms-lombardia")
+            .get(&format!("/ws/flussi/tscns/{protocollo}"))
+            .await
+            .expect("outcome");
+        if xml_text(&r.body, "stato").as_deref() == Some("ELABORATO") {
+            outcome = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let outcome = outcome.expect("file processed");
+    assert_eq!(xml_texts(&outcome.body, "esito"), ["00", "00", "01", "01"]);
+    assert_eq!(xml_texts(&outcome.body, "codice"), ["CNS-0103", "CNS-0006"]);
+    let dir = scratch_dir("flussi-tscns-docs");
+    let (r, o) = (dir.join("ricevuta.xml"), dir.join("esito.xml"));
+    std::fs::write(&r, &receipt.body).expect("write");
+    std::fs::write(&o, &outcome.body).expect("write");
+    valida(&root.join("xsd/flussi/FlussoTSCNS.xsd"), &[r]);
+    valida(&root.join("xsd/flussi/EsitoFlussoTSCNS.xsd"), &[o]);
+    s.stop().await;
+}

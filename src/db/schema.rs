@@ -162,6 +162,8 @@ diesel::table! {
         record_scartati -> Nullable<Int8>,
         ricevuto_il -> Timestamptz,
         terminato_il -> Nullable<Timestamptz>,
+        tipo -> Text,
+        codice_regione -> Nullable<Text>,
     }
 }
 
@@ -185,6 +187,16 @@ diesel::table! {
         codice_regione -> Text,
         codice_aic -> Nullable<Text>,
         data_prenotazione -> Date,
+    }
+}
+
+diesel::table! {
+    flusso_tscns_record (flusso_id, posizione) {
+        flusso_id -> Int8,
+        posizione -> Int8,
+        tipo_record -> Text,
+        numero_tessera -> Nullable<Text>,
+        valido -> Bool,
     }
 }
 
@@ -321,6 +333,7 @@ diesel::joinable!(chiamante_rete -> chiamante (chiamante_id));
 diesel::joinable!(chiamante_certificato -> chiamante (chiamante_id));
 diesel::joinable!(notifica_trasmissione -> notifica_prenotazioni (notifica_id));
 diesel::joinable!(flusso_errore -> flusso (flusso_id));
+diesel::joinable!(flusso_tscns_record -> flusso (flusso_id));
 diesel::joinable!(tessera_sanitaria -> serie_carta (sigla_serie));
 diesel::joinable!(serie_carta -> produttore_carta (produttore));
 diesel::joinable!(middleware_carta -> produttore_carta (produttore));
@@ -345,6 +358,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifica_prenotazioni,
     notifica_trasmissione,
     flusso,
+    flusso_tscns_record,
     flusso_errore,
     flusso_record,
     produttore_carta,

@@ -8,7 +8,7 @@ use crate::access::{Caller, RateDecision, TipoChiamante};
 use crate::app::AppState;
 use crate::audit::{AccessRecord, LogFields};
 use crate::db::{self, DbError};
-use crate::services::vaccini::flusso;
+use crate::flussi;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
@@ -51,8 +51,8 @@ enum Answer {
         logged: bool,
     },
     Document(String),
-    /// A bulk-file answer (`services::vaccini::flusso`): its own status and XML document.
-    Flusso(flusso::http::Reply),
+    /// A bulk-file answer (`flussi`): its own status and XML document.
+    Flusso(flussi::http::Reply),
 }
 
 type Refusal = (Fault, LogFields);
@@ -156,7 +156,7 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
-    if req.uri().path().starts_with(flusso::http::PREFIX) {
+    if req.uri().path().starts_with(flussi::http::PREFIX) {
         return flussi(state, conn, ex, req).await;
     }
     let op =
@@ -250,11 +250,11 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let op =
-        flusso::http::operation(&req).map_err(|code| (Fault::new(code), LogFields::default()))?;
+        flussi::http::operation(&req).map_err(|code| (Fault::new(code), LogFields::default()))?;
     ex.op_name = Some(op);
     tracing::Span::current().record("operation", op);
     let caller = identify(conn)?;
-    entitle(state, ex, &caller, op, flusso::http::CALLERS)?;
+    entitle(state, ex, &caller, op, flussi::http::callers(op))?;
     let ctx = RequestCtx {
         transaction_id: ex.tx,
         caller,
@@ -262,7 +262,7 @@ where
         ts: ex.ts,
         peer_ip: conn.peer_ip,
     };
-    flusso::http::serve(state, &ctx, req)
+    flussi::http::serve(state, &ctx, req)
         .await
         .map(Answer::Flusso)
         .map_err(|f| (f, LogFields::default()))

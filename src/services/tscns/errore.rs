@@ -10,6 +10,7 @@ pub enum Errore {
     DataNonValida,
     SerialeNonValido,
     MotivoNonValido,
+    RecordDuplicato,
     EmittenteNonValido,
     CodiceFiscaleNonValido,
     TesseraSconosciuta,
@@ -32,12 +33,13 @@ pub enum Errore {
 }
 
 impl Errore {
-    pub const ALL: [Errore; 24] = [
+    pub const ALL: [Errore; 25] = [
         Self::CampoMancante,
         Self::NumeroTesseraNonValido,
         Self::DataNonValida,
         Self::SerialeNonValido,
         Self::MotivoNonValido,
+        Self::RecordDuplicato,
         Self::EmittenteNonValido,
         Self::CodiceFiscaleNonValido,
         Self::TesseraSconosciuta,
@@ -66,6 +68,7 @@ impl Errore {
             Self::DataNonValida => "CNS-0003",
             Self::SerialeNonValido => "CNS-0004",
             Self::MotivoNonValido => "CNS-0005",
+            Self::RecordDuplicato => "CNS-0006",
             Self::EmittenteNonValido => "CNS-0007",
             Self::CodiceFiscaleNonValido => "CNS-0101",
             Self::TesseraSconosciuta => "CNS-0102",
@@ -103,6 +106,9 @@ impl Errore {
             }
             Self::MotivoNonValido => {
                 "Motivo di revoca non valido: ammessi furto, smarrimento, deterioramento, decesso, sostituzione, altro"
+            }
+            Self::RecordDuplicato => {
+                "Record duplicato nel flusso: la stessa tessera ha già un record dello stesso tipo"
             }
             Self::EmittenteNonValido => {
                 "Emittente del certificato non valido: da 1 a 255 caratteri, senza caratteri di controllo"

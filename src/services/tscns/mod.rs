@@ -4,6 +4,7 @@
 
 pub mod attivazione;
 pub mod errore;
+pub mod flusso;
 pub mod regole;
 pub mod repo;
 pub mod revoca;

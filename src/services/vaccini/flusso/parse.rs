@@ -3,14 +3,13 @@
 //! reject that record) and then by `avn::parse_prenotazione`, as the web service does.
 //! What cannot be read at all (not well formed, DOCTYPE, entities, wrong root) refuses the file.
 
-use super::{MotivoRifiuto, Rifiuto, NS};
+use super::NS;
+use crate::flussi::xml::{self, blank, push_capped, xml_error, Budget};
+use crate::flussi::{MotivoRifiuto, Rifiuto};
 use crate::services::vaccini::avn::{self, Errore, Prenotazione, PrenotazioneIn};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
-use std::io::{BufReader, Read};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::io::Read;
 
 const ROOT: &str = "flussoPrenotazioni";
 const RECORD: &str = "prenotazione";
@@ -28,8 +27,8 @@ const FIELDS: [&str; 7] = [
 pub type Record = (u64, Result<Prenotazione, Vec<Errore>>);
 
 pub struct Lettore<R: Read> {
-    reader: NsReader<BufReader<Limite<R>>>,
-    since_event: Arc<AtomicU64>,
+    reader: xml::Reader<R>,
+    since_event: Budget,
     buf: Vec<u8>,
     skip: Vec<u8>,
     fields: [String; 7],
@@ -67,41 +66,9 @@ fn kind(ns: &ResolveResult<'_>, e: &BytesStart<'_>) -> Kind {
     }
 }
 
-fn xml_error(at: u64, what: impl std::fmt::Display) -> Rifiuto {
-    Rifiuto::con(
-        MotivoRifiuto::XmlNonValido,
-        format!("byte {at} del contenuto: {what}"),
-    )
-}
-
-/// Appends to a field up to one character past `MAX_FIELD` bytes: enough for the record rules
-/// to refuse the value, never more memory.
-fn push_capped(field: &mut String, text: &str) {
-    for c in text.chars() {
-        if field.len() > MAX_FIELD {
-            return;
-        }
-        field.push(c);
-    }
-}
-
-fn blank(b: &str) -> bool {
-    b.bytes().all(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
-}
-
 impl<R: Read> Lettore<R> {
     pub fn new(input: R) -> Self {
-        let since_event = Arc::new(AtomicU64::new(0));
-        let limited = Limite {
-            inner: input,
-            since_event: since_event.clone(),
-        };
-        let mut reader = NsReader::from_reader(BufReader::with_capacity(READ_AHEAD, limited));
-        let config = reader.config_mut();
-        config.check_end_names = true;
-        config.check_comments = true;
-        config.allow_dangling_amp = false;
-        config.trim_text(false);
+        let (reader, since_event) = xml::reader(input);
         Self {
             reader,
             since_event,
@@ -130,7 +97,7 @@ impl<R: Read> Lettore<R> {
         self.reader
             .read_to_end_into(end.name(), &mut self.skip)
             .map_err(|e| xml_error(at, e))?;
-        self.since_event.store(0, Ordering::Relaxed);
+        self.since_event.reset();
         Ok(())
     }
 
@@ -143,7 +110,7 @@ impl<R: Read> Lettore<R> {
                 .reader
                 .read_resolved_event_into(&mut self.buf)
                 .map_err(|e| xml_error(at, e))?;
-            self.since_event.store(0, Ordering::Relaxed);
+            self.since_event.reset();
             match (&self.state, event) {
                 (_, Event::DocType(_)) => return Err(xml_error(at, "DOCTYPE non ammesso")),
                 (_, Event::PI(_)) => {
@@ -209,7 +176,7 @@ impl<R: Read> Lettore<R> {
                 .reader
                 .read_resolved_event_into(&mut self.buf)
                 .map_err(|e| xml_error(at, e))?;
-            self.since_event.store(0, Ordering::Relaxed);
+            self.since_event.reset();
             match event {
                 Event::End(_) => break,
                 Event::Comment(_) => {}
@@ -261,23 +228,13 @@ impl<R: Read> Lettore<R> {
                 .reader
                 .read_event_into(&mut self.buf)
                 .map_err(|e| xml_error(at, e))?;
-            self.since_event.store(0, Ordering::Relaxed);
+            self.since_event.reset();
             match event {
                 Event::End(_) => return Ok(only_text),
                 Event::Text(t) if !repeated => push_capped(&mut self.fields[i], &t),
                 Event::CData(t) if !repeated => push_capped(&mut self.fields[i], &t),
                 Event::GeneralRef(r) => {
-                    let c = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c,
-                        _ => match &*r {
-                            "lt" => '<',
-                            "gt" => '>',
-                            "amp" => '&',
-                            "apos" => '\'',
-                            "quot" => '"',
-                            _ => return Err(xml_error(at, "riferimento a entità non ammesso")),
-                        },
-                    };
+                    let c = xml::riferimento(&r, at)?;
                     if !repeated {
                         push_capped(&mut self.fields[i], c.encode_utf8(&mut [0; 4]));
                     }
@@ -324,39 +281,10 @@ impl<R: Read> Lettore<R> {
     }
 }
 
-/// Bytes the parser may take from the file between two events it hands back: one construct
-/// larger than this (a text, a tag, a comment, a CDATA section, an unknown element being skipped)
-/// refuses the file before the parser has buffered more. Real records are a few hundred bytes.
-pub const MAX_EVENT: u64 = 1024 * 1024;
-/// The read-ahead of the parser's buffer, counted within the budget above.
-const READ_AHEAD: usize = 256 * 1024;
-/// Longest field value kept: longer values (a field split by comments into many texts) make
-/// the record invalid without growing memory.
-pub const MAX_FIELD: usize = 256;
-
-/// The file as the parser reads it: counts the bytes read since the parser's last event.
-pub struct Limite<R> {
-    inner: R,
-    since_event: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for Limite<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let total = self.since_event.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
-        if total > MAX_EVENT + READ_AHEAD as u64 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("costrutto XML più lungo di {MAX_EVENT} byte"),
-            ));
-        }
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flussi::xml::{MAX_EVENT, MAX_FIELD, READ_AHEAD};
 
     fn doc(records: &str) -> String {
         format!(

@@ -3,7 +3,7 @@
 //! RIFIUTATO with the reason). Shared by the upload and by `tsgate flusso importa`.
 
 use super::repo::{self, Flusso, NuovoFlusso};
-use super::{firma, Stato};
+use super::{firma, Stato, Tipo};
 use crate::audit::AccessRecord;
 use crate::db::PgPool;
 use anyhow::Context;
@@ -122,8 +122,18 @@ impl Ricevuta {
     }
 }
 
-/// Records a spooled file sent by `chiamante` in transaction `tx`. `bound` says whether a
-/// certificate fingerprint belongs to that caller; `fiducia` is the gateway CA and CRL. Blocking.
+/// Who sent a file, and what kind of file it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Mittente<'a> {
+    pub chiamante: &'a str,
+    pub tipo: Tipo,
+    /// The caller's region, for the kinds applied for a region (TS-CNS).
+    pub regione: Option<&'a str>,
+}
+
+/// Records a spooled bookings file sent by `chiamante` in transaction `tx`. `bound` says
+/// whether a certificate fingerprint belongs to that caller; `fiducia` is the gateway CA and
+/// CRL. Blocking.
 pub fn registra(
     pool: &PgPool,
     spooled: &Spooled,
@@ -133,6 +143,25 @@ pub fn registra(
     bound: &dyn Fn(&str) -> bool,
     log: Option<&RigheLog>,
 ) -> anyhow::Result<Ricevuta> {
+    let mittente = Mittente {
+        chiamante,
+        tipo: Tipo::Prenotazioni,
+        regione: None,
+    };
+    registra_tipo(pool, spooled, tx, mittente, fiducia, bound, log)
+}
+
+/// `registra` for a file of any kind.
+pub fn registra_tipo(
+    pool: &PgPool,
+    spooled: &Spooled,
+    tx: Uuid,
+    mittente: Mittente<'_>,
+    fiducia: &firma::Fiducia,
+    bound: &dyn Fn(&str) -> bool,
+    log: Option<&RigheLog>,
+) -> anyhow::Result<Ricevuta> {
+    let chiamante = mittente.chiamante;
     let existing = {
         let mut conn = pool.get().context("database")?;
         repo::per_impronta(&mut conn, chiamante, &spooled.sha256)?
@@ -173,7 +202,7 @@ pub fn registra(
         }
     }
     let inserted = conn.transaction(|c| {
-        let inserted = repo::inserisci(c, &nuovo)?;
+        let inserted = repo::inserisci_tipo(c, &nuovo, mittente.tipo, mittente.regione)?;
         if let (Some(_), Some(log)) = (&inserted, log) {
             let row = if esame.is_ok() {
                 &log.accettato
@@ -191,6 +220,7 @@ pub fn registra(
         Some(flusso) => {
             tracing::info!(
                 protocollo = %flusso.protocollo,
+                tipo = %flusso.tipo,
                 stato = %flusso.stato,
                 bytes = spooled.size,
                 "bulk file received"

@@ -1,7 +1,7 @@
 //! Queries on the `flusso` and `flusso_errore` tables (the staging and the apply are in
 //! `import`, being set-based SQL over the per-file partition).
 
-use super::Stato;
+use super::{Stato, Tipo};
 use crate::db::schema::{flusso, flusso_errore};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -27,6 +27,16 @@ pub struct Flusso {
     pub record_scartati: Option<i64>,
     pub ricevuto_il: DateTime<Utc>,
     pub terminato_il: Option<DateTime<Utc>>,
+    /// `Tipo::as_str`.
+    pub tipo: String,
+    /// The sender's region, for the files applied for a region (TS-CNS).
+    pub codice_regione: Option<String>,
+}
+
+impl Flusso {
+    pub fn tipo(&self) -> Option<Tipo> {
+        Tipo::parse(&self.tipo)
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -60,14 +70,29 @@ pub fn nuovo_protocollo(conn: &mut PgConnection) -> QueryResult<String> {
     .map(|r| r.p)
 }
 
-/// Inserts the file, or returns `None` when a file with the same digest is already there.
-/// Records a file; `None` when the same caller's same file (not refused) won a concurrent insert.
+/// Records a bookings file; `None` when the same caller's same file (not refused) won a
+/// concurrent insert.
 pub fn inserisci(conn: &mut PgConnection, nuovo: &NuovoFlusso<'_>) -> QueryResult<Option<Flusso>> {
+    inserisci_tipo(conn, nuovo, Tipo::Prenotazioni, None)
+}
+
+/// Records a file of kind `tipo` (sent for region `regione`, when the kind is applied for
+/// one); `None` when the same caller's same file (not refused) won a concurrent insert.
+pub fn inserisci_tipo(
+    conn: &mut PgConnection,
+    nuovo: &NuovoFlusso<'_>,
+    tipo: Tipo,
+    regione: Option<&str>,
+) -> QueryResult<Option<Flusso>> {
     use diesel::result::{DatabaseErrorKind, Error};
     // In a savepoint of its own: a refused duplicate leaves the caller's transaction usable.
     let result = conn.transaction(|c| {
         diesel::insert_into(flusso::table)
-            .values(nuovo)
+            .values((
+                nuovo,
+                flusso::tipo.eq(tipo.as_str()),
+                flusso::codice_regione.eq(regione),
+            ))
             .returning(Flusso::as_returning())
             .get_result(c)
     });

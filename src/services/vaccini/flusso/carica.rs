@@ -1,4 +1,4 @@
-//! Importing a received file, in two phases.
+//! Importing a received bookings file (called by `crate::flussi::import`), in two phases.
 //!
 //! 1. Staging: the signed XML is parsed streaming; records that pass the rules needing no
 //!    database are COPYed into the file's UNLOGGED partition of `flusso_record`, the others'
@@ -9,102 +9,33 @@
 //!    `prenotazione`, marks the file ELABORATO and drops the partition: all or nothing.
 
 use super::parse::Lettore;
-use super::repo::{self, Flusso};
-use super::{Rifiuto, Stato};
 use crate::db::schema::{flusso, flusso_errore, flusso_record};
+use crate::flussi::import::{self, Avanzamento, Contenuto, Esito, Opzioni};
+use crate::flussi::repo::Flusso;
+use crate::flussi::Rifiuto;
 use crate::services::vaccini::avn::{Errore, Prenotazione, TipoOperazione};
-use anyhow::Context;
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
 use diesel::prelude::*;
 use diesel::PgConnection;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::time::Instant;
-
-/// How to import.
-pub struct Opzioni<'a> {
-    /// Records a staging transaction.
-    pub batch: usize,
-    /// Stop (as if the process died) after this many staging batches: for the resume tests.
-    pub max_batches: Option<usize>,
-    /// Checked between batches: a true value stops the import, to be resumed later.
-    pub stop: &'a (dyn Fn() -> bool + Sync),
-}
-
-/// Progress reports, for the CLI.
-#[derive(Debug, Clone, Copy)]
-pub enum Avanzamento {
-    Lettura {
-        record: u64,
-        bytes: u64,
-        bytes_totali: u64,
-        secondi: f64,
-    },
-    Applicazione {
-        record: u64,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Esito {
-    Elaborato,
-    Rifiutato,
-    /// Stopped before the end; the file stays IN_ELABORAZIONE and resumes later.
-    Interrotto,
-    /// Another session (worker or CLI) is importing it.
-    Occupato,
-}
-
-/// Imports file `id` (resuming where a previous run stopped). Blocking.
-pub fn elabora(
-    conn: &mut PgConnection,
-    id: i64,
-    opz: &Opzioni<'_>,
-    progress: &mut dyn FnMut(Avanzamento),
-) -> anyhow::Result<Esito> {
-    if !repo::prendi(conn, id)? {
-        return Ok(Esito::Occupato);
-    }
-    let result = elabora_preso(conn, id, opz, progress);
-    if let Err(e) = repo::lascia(conn, id) {
-        tracing::warn!(error = %e, "advisory lock of a bulk file not released");
-    }
-    result
-}
 
 fn partition(id: i64) -> String {
     format!("flusso_record_{id}")
 }
 
-fn elabora_preso(
+/// Stages and applies bookings file `f` (locked by the caller, not done yet). Blocking.
+pub fn elabora(
     conn: &mut PgConnection,
-    id: i64,
+    f: &Flusso,
+    contenuto: &Contenuto<'_>,
     opz: &Opzioni<'_>,
     progress: &mut dyn FnMut(Avanzamento),
 ) -> anyhow::Result<Esito> {
-    let f = repo::per_id(conn, id)?.context("bulk file not found")?;
-    match Stato::parse(&f.stato) {
-        // Done before (e.g. the process died before removing its spool file).
-        Some(Stato::Elaborato) => {
-            rimuovi_spool(&f);
-            return Ok(Esito::Elaborato);
-        }
-        Some(Stato::Rifiutato) => {
-            rimuovi_spool(&f);
-            return Ok(Esito::Rifiutato);
-        }
-        _ => {}
-    }
-    let (Some(path), Some(start), Some(len)) =
-        (&f.percorso, f.contenuto_inizio, f.contenuto_lunghezza)
-    else {
-        anyhow::bail!("bulk file {} has no spool file", f.protocollo);
-    };
-    let resume = prepara(conn, &f)?;
-    let mut file = File::open(path).with_context(|| format!("spool file {path}"))?;
-    file.seek(SeekFrom::Start(start as u64))?;
-    let input = file.take(len as u64);
+    let (id, len) = (f.id, contenuto.len);
+    let resume = prepara(conn, f)?;
+    let input = contenuto.apri()?;
     // Parsing (here) and PostgreSQL's COPY (there) overlap: a thread reads the next batch while
     // this one commits the previous; at most two batches are in memory.
     let (send, receive) = std::sync::mpsc::sync_channel::<Pezzo>(1);
@@ -121,7 +52,7 @@ fn elabora_preso(
                     progress(Avanzamento::Lettura {
                         record: batch.last,
                         bytes,
-                        bytes_totali: len as u64,
+                        bytes_totali: len,
                         secondi: started.elapsed().as_secs_f64(),
                     });
                     if opz.max_batches.is_some_and(|m| batches >= m) || (opz.stop)() {
@@ -132,13 +63,14 @@ fn elabora_preso(
                     batch.last = batch.last.max(resume as u64);
                     batch.commit(conn, Some(totali))?;
                     progress(Avanzamento::Applicazione { record: totali });
-                    applica(conn, &f)?;
+                    applica(conn, f)?;
                     tracing::info!(protocollo = %f.protocollo, record = totali, "bulk file applied");
                     return Ok(Esito::Elaborato);
                 }
                 Pezzo::Rifiuto(rifiuto) => {
-                    rifiuta(conn, id, &rifiuto)?;
-                    rimuovi_spool(&f);
+                    let drop = format!("DROP TABLE IF EXISTS {}", partition(id));
+                    import::rifiuta(conn, id, &rifiuto, &drop)?;
+                    import::rimuovi_spool(f);
                     tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
                     return Ok(Esito::Rifiutato);
                 }
@@ -325,39 +257,6 @@ fn copy_line(out: &mut Vec<u8>, id: i64, pos: u64, p: &Prenotazione) {
     );
 }
 
-/// The whole file is refused (XML structure): nothing staged is kept, nothing was applied.
-/// Removes the spool file of a file that is done (applied or refused): health data that is no
-/// longer needed, the outcome being in the database.
-fn rimuovi_spool(f: &Flusso) {
-    if let Some(path) = &f.percorso {
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(error = %e, path = %path, "spool file not removed"),
-        }
-    }
-}
-
-fn rifiuta(conn: &mut PgConnection, id: i64, r: &Rifiuto) -> anyhow::Result<()> {
-    let part = partition(id);
-    conn.transaction(|c| -> QueryResult<()> {
-        c.batch_execute(&format!(
-            "DROP TABLE IF EXISTS {part}; DELETE FROM flusso_errore WHERE flusso_id = {id}"
-        ))?;
-        diesel::update(flusso::table.find(id))
-            .set((
-                flusso::stato.eq(Stato::Rifiutato.as_str()),
-                flusso::codice_rifiuto.eq(r.motivo.codice()),
-                flusso::motivo_rifiuto.eq(r.testo()),
-                flusso::record_totali.eq(None::<i64>),
-                flusso::terminato_il.eq(diesel::dsl::now),
-            ))
-            .execute(c)?;
-        Ok(())
-    })?;
-    Ok(())
-}
-
 /// Phase 2: the database rules and the writes, set-based, in one transaction.
 fn applica(conn: &mut PgConnection, f: &Flusso) -> anyhow::Result<()> {
     let id = f.id;
@@ -455,6 +354,6 @@ DROP TABLE {part};
         dup = Errore::RecordDuplicatoNelFlusso.codice(),
     );
     conn.transaction(|c| c.batch_execute(&sql))?;
-    rimuovi_spool(f);
+    import::rimuovi_spool(f);
     Ok(())
 }

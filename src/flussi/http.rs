@@ -1,9 +1,10 @@
 //! The HTTP side, on the mTLS port, after the pipeline's admission (caller, IP, entitlement,
-//! rate limit): `POST /ws/flussi/prenotazioni` uploads a .p7m (streamed to the spool, never
-//! held in memory), `GET /ws/flussi/prenotazioni/{protocollo}` answers state or outcome.
+//! rate limit): `POST /ws/flussi/<kind>` uploads a .p7m (streamed to the spool, never held in
+//! memory), `GET /ws/flussi/<kind>/{protocollo}` answers state or outcome; the kinds are
+//! `prenotazioni` (AVN bookings) and `tscns` (TS-CNS first load of a CMS).
 
-use super::ricevi::{self, Spool, SpoolError};
-use super::{esito, repo, Stato, ESITO, INVIO};
+use super::ricevi::{self, Mittente, Spool, SpoolError};
+use super::{documenti, repo, Stato, Tipo};
 use crate::access::{Caller, TipoChiamante};
 use crate::app::AppState;
 use crate::audit::LogFields;
@@ -18,9 +19,6 @@ use uuid::Uuid;
 
 /// Every path under this prefix is served here.
 pub const PREFIX: &str = "/ws/flussi/";
-/// Bulk files come from the AVN only, whatever the entitlements say.
-pub const CALLERS: &[TipoChiamante] = &[TipoChiamante::Avn];
-pub const UPLOAD_PATH: &str = "/ws/flussi/prenotazioni";
 
 /// An answer: status, XML body, and the esito for the access log (00 served, 01 file refused).
 pub struct Reply {
@@ -31,8 +29,8 @@ pub struct Reply {
     pub logged: bool,
 }
 
-fn protocollo(path: &str) -> Option<&str> {
-    path.strip_prefix(UPLOAD_PATH)?
+fn protocollo(tipo: Tipo, path: &str) -> Option<&str> {
+    path.strip_prefix(tipo.path())?
         .strip_prefix('/')
         .filter(|p| !p.is_empty() && !p.contains('/'))
 }
@@ -40,13 +38,39 @@ fn protocollo(path: &str) -> Option<&str> {
 /// The operation a request under `PREFIX` asks for (its name is what entitlements list).
 pub fn operation<B>(req: &Request<B>) -> Result<&'static str, FaultCode> {
     let path = req.uri().path();
-    let is_upload = path == UPLOAD_PATH;
-    let is_esito = protocollo(path).is_some();
-    match *req.method() {
-        Method::POST if is_upload => Ok(INVIO),
-        Method::GET if is_esito => Ok(ESITO),
-        _ if is_upload || is_esito => Err(FaultCode::MethodNotAllowed),
-        _ => Err(FaultCode::UnknownOperation),
+    for tipo in Tipo::ALL {
+        let is_upload = path == tipo.path();
+        let is_esito = protocollo(tipo, path).is_some();
+        match *req.method() {
+            Method::POST if is_upload => return Ok(tipo.invio()),
+            Method::GET if is_esito => return Ok(tipo.esito()),
+            _ if is_upload || is_esito => return Err(FaultCode::MethodNotAllowed),
+            _ => {}
+        }
+    }
+    Err(FaultCode::UnknownOperation)
+}
+
+/// The kind of file and whether it is the upload, of an operation `operation` returned.
+fn tipo_di(op: &str) -> Option<(Tipo, bool)> {
+    Tipo::ALL.into_iter().find_map(|t| {
+        if op == t.invio() {
+            Some((t, true))
+        } else if op == t.esito() {
+            Some((t, false))
+        } else {
+            None
+        }
+    })
+}
+
+/// The kinds of caller that may call `op`, whatever the entitlements say: bookings come from
+/// the AVN only, first-load files from a regional CMS only.
+pub fn callers(op: &str) -> &'static [TipoChiamante] {
+    match tipo_di(op).map(|(t, _)| t.mittente()) {
+        Some(TipoChiamante::Avn) => &[TipoChiamante::Avn],
+        Some(TipoChiamante::Cms) => &[TipoChiamante::Cms],
+        _ => &[],
     }
 }
 
@@ -56,11 +80,15 @@ where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    if ctx.operation == INVIO {
-        upload(state, ctx, req).await
-    } else {
-        let p = protocollo(req.uri().path()).unwrap_or_default().to_owned();
-        outcome(state, &ctx.caller, ctx.transaction_id, p).await
+    match tipo_di(ctx.operation) {
+        Some((tipo, true)) => upload(state, ctx, tipo, req).await,
+        Some((tipo, false)) => {
+            let p = protocollo(tipo, req.uri().path())
+                .unwrap_or_default()
+                .to_owned();
+            outcome(state, &ctx.caller, ctx.transaction_id, tipo, p).await
+        }
+        None => Err(Fault::new(FaultCode::UnknownOperation)),
     }
 }
 
@@ -78,13 +106,26 @@ fn check_content_type<B>(req: &Request<B>) -> Result<(), Fault> {
     }
 }
 
-async fn upload<B>(state: &AppState, ctx: &RequestCtx, req: Request<B>) -> Result<Reply, Fault>
+async fn upload<B>(
+    state: &AppState,
+    ctx: &RequestCtx,
+    tipo: Tipo,
+    req: Request<B>,
+) -> Result<Reply, Fault>
 where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     check_content_type(&req)?;
     let (caller, tx) = (&ctx.caller, ctx.transaction_id);
+    // A first-load file is applied for the sender's region: a CMS without one cannot send.
+    let regione = match tipo {
+        Tipo::Tscns => match &caller.codice_regione {
+            Some(r) => Some(r.clone()),
+            None => return Err(Fault::new(FaultCode::OperationNotAllowed)),
+        },
+        Tipo::Prenotazioni => None,
+    };
     let cfg = &state.config.flussi;
     let declared = req
         .headers()
@@ -143,11 +184,16 @@ where
                 .caller_by_fingerprint(fp)
                 .is_some_and(|c| c.id == caller_id)
         };
-        let result = ricevi::registra(
+        let mittente = Mittente {
+            chiamante: &caller_name,
+            tipo,
+            regione: regione.as_deref(),
+        };
+        let result = ricevi::registra_tipo(
             &pool,
             &spooled,
             tx,
-            &caller_name,
+            mittente,
             &fiducia,
             &bound,
             Some(&righe),
@@ -181,7 +227,7 @@ where
     };
     Ok(Reply {
         status,
-        body: esito::ricevuta(&ricevuta, &tx.to_string()),
+        body: documenti::ricevuta(&ricevuta, &tx.to_string()),
         esito: if rifiutato { "01" } else { "00" },
         logged: ricevuta.logged,
     })
@@ -191,14 +237,16 @@ async fn outcome(
     state: &AppState,
     caller: &Arc<Caller>,
     tx: Uuid,
+    tipo: Tipo,
     protocollo: String,
 ) -> Result<Reply, Fault> {
     let caller_name = caller.nome.clone();
     let found = db::blocking(&state.pool, move |c| {
         match repo::per_protocollo(c, &protocollo)? {
-            Some(f) if f.chiamante == caller_name => {
+            // Only the sender, and only on the path of the file's kind.
+            Some(f) if f.chiamante == caller_name && f.tipo() == Some(tipo) => {
                 let mut out = Vec::new();
-                esito::scrivi(c, &f, &tx.to_string(), &mut out)
+                documenti::scrivi(c, &f, &tx.to_string(), &mut out)
                     .map_err(|e| DbError::Task(format!("{e:#}")))?;
                 Ok(Some(out))
             }

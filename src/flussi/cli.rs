@@ -2,9 +2,9 @@
 //! server (no HTTP, so no access-log row), write an outcome, list the files, sign a file.
 
 use super::import::{self, Avanzamento, Esito, Opzioni};
-use super::ricevi::{self, Spool};
-use super::{esito, firma, repo};
-use crate::access::{Registry, TipoChiamante};
+use super::ricevi::{self, Mittente, Spool};
+use super::{documenti, firma, repo, Tipo};
+use crate::access::Registry;
 use crate::config::Config;
 use crate::db::{self, PgPool};
 use anyhow::{bail, Context};
@@ -17,12 +17,14 @@ fn pool(url: &str) -> anyhow::Result<PgPool> {
     Ok(db::connect(url, 2, Duration::from_secs(5))?)
 }
 
-/// Receives `file` as sent by `chiamante` and imports it, with progress on stderr.
+/// Receives `file` (of kind `tipo`) as sent by `chiamante` and imports it, with progress on
+/// stderr.
 pub async fn importa(
     config: &Config,
     url: &str,
     file: &Path,
     chiamante: &str,
+    tipo: Tipo,
 ) -> anyhow::Result<()> {
     let pool = pool(url)?;
     let registry = {
@@ -39,9 +41,22 @@ pub async fn importa(
         .find(|c| c.nome == chiamante)
         .with_context(|| format!("no enabled caller named `{chiamante}`"))?
         .clone();
-    if caller.tipo != TipoChiamante::Avn {
-        bail!("`{chiamante}` is not an AVN caller: bulk files come from the AVN only");
+    if caller.tipo != tipo.mittente() {
+        bail!(
+            "`{chiamante}` is not a caller of kind {:?}: {} files come from those only",
+            tipo.mittente(),
+            tipo.as_str()
+        );
     }
+    let regione = match tipo {
+        Tipo::Tscns => Some(
+            caller
+                .codice_regione
+                .clone()
+                .with_context(|| format!("`{chiamante}` has no region"))?,
+        ),
+        Tipo::Prenotazioni => None,
+    };
     let tx = uuid::Uuid::now_v7();
     let mut input = tokio::fs::File::open(file)
         .await
@@ -75,7 +90,13 @@ pub async fn importa(
                 .is_some_and(|c| c.id == caller_id)
         };
         let started = Instant::now();
-        let ricevuta = ricevi::registra(&pool, &spooled, tx, &caller_name, &fiducia, &bound, None)?;
+        let mittente = Mittente {
+            chiamante: &caller_name,
+            tipo,
+            regione: regione.as_deref(),
+        };
+        let ricevuta =
+            ricevi::registra_tipo(&pool, &spooled, tx, mittente, &fiducia, &bound, None)?;
         let f = &ricevuta.flusso;
         eprintln!(
             "protocollo {} stato {}{} (firma verificata in {:.1} s)",
@@ -148,12 +169,12 @@ pub fn esito(url: &str, protocollo: &str, out: Option<&Path>) -> anyhow::Result<
             let file =
                 std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            esito::scrivi(&mut conn, &f, &tx, &mut w)?;
+            documenti::scrivi(&mut conn, &f, &tx, &mut w)?;
             w.flush()?;
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            esito::scrivi(&mut conn, &f, &tx, &mut w)?;
+            documenti::scrivi(&mut conn, &f, &tx, &mut w)?;
             w.flush()?;
         }
     }
@@ -163,18 +184,19 @@ pub fn esito(url: &str, protocollo: &str, out: Option<&Path>) -> anyhow::Result<
 /// The latest files, one a line.
 pub fn elenco(url: &str) -> anyhow::Result<()> {
     let mut conn = pool(url)?.get()?;
-    println!("protocollo\tstato\tchiamante\tricevuto_il\tletti\ttotali\tscartati");
+    println!("protocollo\tstato\tchiamante\tricevuto_il\tletti\ttotali\tscartati\ttipo");
     for f in repo::elenco(&mut conn, 100)? {
         let n = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
         println!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             f.protocollo,
             f.stato,
             f.chiamante,
             f.ricevuto_il.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
             f.record_letti,
             n(f.record_totali),
-            n(f.record_scartati)
+            n(f.record_scartati),
+            f.tipo
         );
     }
     Ok(())

@@ -1,0 +1,153 @@
+//! Importing a received file: one session at a time (advisory lock), resumable, dispatched to
+//! the import of its kind (`vaccini::flusso::carica`, `tscns::flusso::carica`).
+
+use super::repo::{self, Flusso};
+use super::{Rifiuto, Stato, Tipo};
+use crate::db::schema::{flusso, flusso_errore};
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::PgConnection;
+
+/// How to import.
+pub struct Opzioni<'a> {
+    /// Records a transaction.
+    pub batch: usize,
+    /// Stop (as if the process died) after this many batches: for the resume tests.
+    pub max_batches: Option<usize>,
+    /// Checked between batches: a true value stops the import, to be resumed later.
+    pub stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// Progress reports, for the CLI.
+#[derive(Debug, Clone, Copy)]
+pub enum Avanzamento {
+    Lettura {
+        record: u64,
+        bytes: u64,
+        bytes_totali: u64,
+        secondi: f64,
+    },
+    Applicazione {
+        record: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Esito {
+    Elaborato,
+    Rifiutato,
+    /// Stopped before the end; the file stays IN_ELABORAZIONE and resumes later.
+    Interrotto,
+    /// Another session (worker or CLI) is importing it.
+    Occupato,
+}
+
+/// Imports file `id` (resuming where a previous run stopped). Blocking.
+pub fn elabora(
+    conn: &mut PgConnection,
+    id: i64,
+    opz: &Opzioni<'_>,
+    progress: &mut dyn FnMut(Avanzamento),
+) -> anyhow::Result<Esito> {
+    if !repo::prendi(conn, id)? {
+        return Ok(Esito::Occupato);
+    }
+    let result = elabora_preso(conn, id, opz, progress);
+    if let Err(e) = repo::lascia(conn, id) {
+        tracing::warn!(error = %e, "advisory lock of a bulk file not released");
+    }
+    result
+}
+
+fn elabora_preso(
+    conn: &mut PgConnection,
+    id: i64,
+    opz: &Opzioni<'_>,
+    progress: &mut dyn FnMut(Avanzamento),
+) -> anyhow::Result<Esito> {
+    let f = repo::per_id(conn, id)?.context("bulk file not found")?;
+    match Stato::parse(&f.stato) {
+        // Done before (e.g. the process died before removing its spool file).
+        Some(Stato::Elaborato) => {
+            rimuovi_spool(&f);
+            return Ok(Esito::Elaborato);
+        }
+        Some(Stato::Rifiutato) => {
+            rimuovi_spool(&f);
+            return Ok(Esito::Rifiutato);
+        }
+        _ => {}
+    }
+    let (Some(path), Some(start), Some(len)) =
+        (&f.percorso, f.contenuto_inizio, f.contenuto_lunghezza)
+    else {
+        anyhow::bail!("bulk file {} has no spool file", f.protocollo);
+    };
+    let contenuto = Contenuto {
+        path,
+        start: start as u64,
+        len: len as u64,
+    };
+    match f.tipo() {
+        Some(Tipo::Prenotazioni) => {
+            crate::services::vaccini::flusso::carica::elabora(conn, &f, &contenuto, opz, progress)
+        }
+        Some(Tipo::Tscns) => {
+            crate::services::tscns::flusso::carica::elabora(conn, &f, &contenuto, opz, progress)
+        }
+        None => anyhow::bail!("bulk file {} of unknown kind {}", f.protocollo, f.tipo),
+    }
+}
+
+/// Where the signed XML lies in the spool file.
+pub struct Contenuto<'a> {
+    pub path: &'a str,
+    pub start: u64,
+    pub len: u64,
+}
+
+impl Contenuto<'_> {
+    /// The signed XML, from its first byte.
+    pub fn apri(&self) -> anyhow::Result<std::io::Take<std::fs::File>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file =
+            std::fs::File::open(self.path).with_context(|| format!("spool file {}", self.path))?;
+        file.seek(SeekFrom::Start(self.start))?;
+        Ok(file.take(self.len))
+    }
+}
+
+/// Removes the spool file of a file that is done (applied or refused): health data that is no
+/// longer needed, the outcome being in the database.
+pub fn rimuovi_spool(f: &Flusso) {
+    if let Some(path) = &f.percorso {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, path = %path, "spool file not removed"),
+        }
+    }
+}
+
+/// The whole file is refused (XML structure): `prima` (SQL of the kind, e.g. dropping what was
+/// staged) and the stored errors go, in the transaction that marks it RIFIUTATO.
+pub fn rifiuta(conn: &mut PgConnection, id: i64, r: &Rifiuto, prima: &str) -> anyhow::Result<()> {
+    conn.transaction(|c| -> QueryResult<()> {
+        if !prima.is_empty() {
+            c.batch_execute(prima)?;
+        }
+        diesel::delete(flusso_errore::table.filter(flusso_errore::flusso_id.eq(id))).execute(c)?;
+        diesel::update(flusso::table.find(id))
+            .set((
+                flusso::stato.eq(Stato::Rifiutato.as_str()),
+                flusso::codice_rifiuto.eq(r.motivo.codice()),
+                flusso::motivo_rifiuto.eq(r.testo()),
+                flusso::record_totali.eq(None::<i64>),
+                flusso::terminato_il.eq(diesel::dsl::now),
+            ))
+            .execute(c)?;
+        Ok(())
+    })?;
+    Ok(())
+}

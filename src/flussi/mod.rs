@@ -1,0 +1,243 @@
+//! Signed bulk files, whatever they carry: AVN bookings (`services::vaccini::flusso`) and the
+//! TS-CNS first load (`services::tscns::flusso`). Upload and outcome over HTTP, CMS signature,
+//! spool, duplicate detection, states, worker and CLI are here; each kind brings its parser,
+//! its import and its outcome document, chosen by `Tipo`.
+
+pub mod cli;
+pub mod documenti;
+pub mod firma;
+pub mod http;
+pub mod import;
+pub mod repo;
+pub mod ricevi;
+pub mod worker;
+pub mod xml;
+
+use crate::access::TipoChiamante;
+
+/// What a file carries (`flusso.tipo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tipo {
+    /// Bookings of the AVN (decree 31 May 2021, annex A, 4.1).
+    Prenotazioni,
+    /// Activations and revocations of TS-CNS cards from a regional CMS (first load).
+    Tscns,
+}
+
+impl Tipo {
+    pub const ALL: [Tipo; 2] = [Self::Prenotazioni, Self::Tscns];
+
+    /// As stored in `flusso.tipo`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prenotazioni => "PRENOTAZIONI",
+            Self::Tscns => "TSCNS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The upload path; `{path}/{protocollo}` answers the outcome.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Prenotazioni => "/ws/flussi/prenotazioni",
+            Self::Tscns => "/ws/flussi/tscns",
+        }
+    }
+
+    /// Operation names of the upload and of the outcome (entitlements, access log).
+    pub fn invio(self) -> &'static str {
+        match self {
+            Self::Prenotazioni => crate::services::vaccini::flusso::INVIO,
+            Self::Tscns => crate::services::tscns::flusso::INVIO,
+        }
+    }
+
+    pub fn esito(self) -> &'static str {
+        match self {
+            Self::Prenotazioni => crate::services::vaccini::flusso::ESITO,
+            Self::Tscns => crate::services::tscns::flusso::ESITO,
+        }
+    }
+
+    /// The only kind of caller that may send (and ask about) such files.
+    pub fn mittente(self) -> TipoChiamante {
+        match self {
+            Self::Prenotazioni => TipoChiamante::Avn,
+            Self::Tscns => TipoChiamante::Cms,
+        }
+    }
+
+    /// Namespace of the file and of its receipt (`xsd/flussi/`).
+    pub fn ns(self) -> &'static str {
+        match self {
+            Self::Prenotazioni => crate::services::vaccini::flusso::NS,
+            Self::Tscns => crate::services::tscns::flusso::NS,
+        }
+    }
+
+    /// Name of the root element of the file (`ricevuta...` / `esito...` follow it).
+    pub fn radice(self) -> &'static str {
+        match self {
+            Self::Prenotazioni => "flussoPrenotazioni",
+            Self::Tscns => "flussoTSCNS",
+        }
+    }
+}
+
+/// The life of a file: RICEVUTO (signature verified, queued), IN_ELABORAZIONE, then ELABORATO
+/// (outcome available) or RIFIUTATO (whole file refused: signature or XML structure).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stato {
+    Ricevuto,
+    InElaborazione,
+    Elaborato,
+    Rifiutato,
+}
+
+impl Stato {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ricevuto => "RICEVUTO",
+            Self::InElaborazione => "IN_ELABORAZIONE",
+            Self::Elaborato => "ELABORATO",
+            Self::Rifiutato => "RIFIUTATO",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Ricevuto,
+            Self::InElaborazione,
+            Self::Elaborato,
+            Self::Rifiutato,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// Why a whole file is refused, each with a stable code (listed in README.md); the same codes
+/// for every kind of file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MotivoRifiuto {
+    NonCms,
+    FirmaNonSupportata,
+    CertificatoNonDellaCa,
+    FirmatarioNonAssociato,
+    ContenutoAlterato,
+    FirmaNonValida,
+    XmlNonValido,
+    RadiceNonValida,
+}
+
+impl MotivoRifiuto {
+    pub const ALL: [MotivoRifiuto; 8] = [
+        Self::NonCms,
+        Self::FirmaNonSupportata,
+        Self::CertificatoNonDellaCa,
+        Self::FirmatarioNonAssociato,
+        Self::ContenutoAlterato,
+        Self::FirmaNonValida,
+        Self::XmlNonValido,
+        Self::RadiceNonValida,
+    ];
+
+    pub fn codice(self) -> &'static str {
+        match self {
+            Self::NonCms => "AVN-0501",
+            Self::FirmaNonSupportata => "AVN-0502",
+            Self::CertificatoNonDellaCa => "AVN-0503",
+            Self::FirmatarioNonAssociato => "AVN-0504",
+            Self::ContenutoAlterato => "AVN-0505",
+            Self::FirmaNonValida => "AVN-0506",
+            Self::XmlNonValido => "AVN-0511",
+            Self::RadiceNonValida => "AVN-0512",
+        }
+    }
+
+    pub fn descrizione(self) -> &'static str {
+        match self {
+            Self::NonCms => {
+                "Il file non è una busta CMS/PKCS#7 SignedData (DER) con il flusso incluso"
+            }
+            Self::FirmaNonSupportata => {
+                "Firma non supportata: è richiesto un solo firmatario con attributi firmati"
+            }
+            Self::CertificatoNonDellaCa => {
+                "Certificato del firmatario assente, non emesso dalla CA del Sistema TS, scaduto o revocato"
+            }
+            Self::FirmatarioNonAssociato => {
+                "Certificato del firmatario non associato al chiamante che ha inviato il flusso"
+            }
+            Self::ContenutoAlterato => {
+                "Contenuto alterato: l'impronta del flusso non corrisponde a quella firmata"
+            }
+            Self::FirmaNonValida => "Firma non valida",
+            Self::XmlNonValido => "Flusso XML non ben formato o con costrutti non ammessi",
+            Self::RadiceNonValida => {
+                "Elemento radice diverso da quello del tipo di flusso (flussoPrenotazioni, flussoTSCNS)"
+            }
+        }
+    }
+}
+
+/// A refused file: the reason and a detail for the operator (Italian, no internals).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rifiuto {
+    pub motivo: MotivoRifiuto,
+    pub dettaglio: Option<String>,
+}
+
+impl Rifiuto {
+    pub fn new(motivo: MotivoRifiuto) -> Self {
+        Self {
+            motivo,
+            dettaglio: None,
+        }
+    }
+
+    pub fn con(motivo: MotivoRifiuto, dettaglio: impl Into<String>) -> Self {
+        Self {
+            motivo,
+            dettaglio: Some(dettaglio.into()),
+        }
+    }
+
+    /// The text stored in `flusso.motivo_rifiuto` and shown to the caller.
+    pub fn testo(&self) -> String {
+        match &self.dettaglio {
+            Some(d) => format!("{}: {d}", self.motivo.descrizione()),
+            None => self.motivo.descrizione().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_codes_are_unique_and_listed_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        let mut seen = std::collections::HashSet::new();
+        for m in MotivoRifiuto::ALL {
+            assert!(seen.insert(m.codice()));
+            assert!(readme.contains(m.codice()), "{} not in README", m.codice());
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip_and_have_distinct_paths_and_operations() {
+        let mut seen = std::collections::HashSet::new();
+        for t in Tipo::ALL {
+            assert_eq!(Tipo::parse(t.as_str()), Some(t));
+            assert!(t.path().starts_with(http::PREFIX));
+            for s in [t.path(), t.invio(), t.esito(), t.ns(), t.radice()] {
+                assert!(seen.insert(s), "{s} twice");
+            }
+        }
+    }
+}
