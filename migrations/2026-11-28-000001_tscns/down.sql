@@ -1,3 +1,4 @@
+DROP VIEW tscns_stato_tessera;
 DROP TABLE tscns_rinnovo;
 DROP TABLE tscns_revoca;
 DROP TABLE tscns_certificato;

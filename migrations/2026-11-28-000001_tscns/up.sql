@@ -132,3 +132,27 @@ CREATE TABLE tscns_rinnovo (
     PRIMARY KEY (numero_tessera, proroga),
     CHECK (seriale_nuovo <> seriale_precedente)
 );
+
+-- Everything the TS-CNS rules need about one card, in one row: its series, active certificate,
+-- revocation, the rule in force that extends it (the latest, when several do) and its renewal
+-- under that rule. Read by `services::tscns::repo::stato` with `WHERE numero = $1`, which the
+-- planner pushes down to the card's primary key.
+CREATE VIEW tscns_stato_tessera AS
+SELECT t.numero, t.codice_fiscale, t.codice_regione, t.data_scadenza, t.sigla_serie,
+       coalesce(s.puk_per_rinnovo, false) AS puk_per_rinnovo,
+       c.seriale, c.emittente, c.valido_dal, c.valido_al, c.data_attivazione,
+       r.motivo, r.data_revoca,
+       n.seriale_precedente, n.seriale_nuovo, n.scadenza_nuova,
+       p.codice AS proroga, p.prorogata_al
+FROM tessera_sanitaria t
+LEFT JOIN serie_carta s ON s.sigla = t.sigla_serie
+LEFT JOIN tscns_certificato c ON c.numero_tessera = t.numero
+LEFT JOIN tscns_revoca r ON r.numero_tessera = t.numero
+LEFT JOIN LATERAL (
+    SELECT codice, prorogata_al FROM proroga_scadenza
+    WHERE in_vigore AND t.data_scadenza BETWEEN scadenza_dal AND scadenza_al
+      AND prorogata_al > t.data_scadenza
+    ORDER BY prorogata_al DESC, codice
+    LIMIT 1
+) p ON true
+LEFT JOIN tscns_rinnovo n ON n.numero_tessera = t.numero AND n.proroga = p.codice;

@@ -325,6 +325,30 @@ diesel::table! {
     }
 }
 
+// A view (migration 2026-11-28-000001_tscns): one row per card.
+diesel::table! {
+    tscns_stato_tessera (numero) {
+        numero -> Text,
+        codice_fiscale -> Text,
+        codice_regione -> Text,
+        data_scadenza -> Date,
+        sigla_serie -> Nullable<Text>,
+        puk_per_rinnovo -> Bool,
+        seriale -> Nullable<Text>,
+        emittente -> Nullable<Text>,
+        valido_dal -> Nullable<Date>,
+        valido_al -> Nullable<Date>,
+        data_attivazione -> Nullable<Date>,
+        motivo -> Nullable<Text>,
+        data_revoca -> Nullable<Date>,
+        seriale_precedente -> Nullable<Text>,
+        seriale_nuovo -> Nullable<Text>,
+        scadenza_nuova -> Nullable<Date>,
+        proroga -> Nullable<Text>,
+        prorogata_al -> Nullable<Date>,
+    }
+}
+
 diesel::joinable!(assistito -> regione (regione_assistenza));
 diesel::joinable!(prenotazione -> assistito (codice_fiscale));
 diesel::joinable!(somministrazione -> assistito (codice_fiscale));

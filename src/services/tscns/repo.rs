@@ -8,73 +8,36 @@ use super::regole::{
 };
 use crate::db::schema::{
     middleware_carta, produttore_carta, serie_carta, tessera_sanitaria, tscns_certificato,
-    tscns_revoca, tscns_rinnovo,
+    tscns_revoca, tscns_rinnovo, tscns_stato_tessera,
 };
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Date, Nullable, Text};
 use uuid::Uuid;
 
-#[derive(QueryableByName)]
+/// One row of the view `tscns_stato_tessera` (migration 2026-11-28-000001_tscns): a card with its
+/// series, certificate, revocation, the rule in force that extends it and its renewal under that
+/// rule. A diesel query, so its prepared statement is cached per connection.
+#[derive(Queryable)]
 struct Riga {
-    #[diesel(sql_type = Text)]
     numero: String,
-    #[diesel(sql_type = Text)]
     codice_fiscale: String,
-    #[diesel(sql_type = Text)]
     codice_regione: String,
-    #[diesel(sql_type = Date)]
     data_scadenza: NaiveDate,
-    #[diesel(sql_type = Nullable<Text>)]
     sigla_serie: Option<String>,
-    #[diesel(sql_type = Bool)]
     puk_per_rinnovo: bool,
-    #[diesel(sql_type = Nullable<Text>)]
     seriale: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     emittente: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     valido_dal: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Date>)]
     valido_al: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Date>)]
     data_attivazione: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Text>)]
     motivo: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     data_revoca: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Text>)]
     seriale_precedente: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
     seriale_nuovo: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     scadenza_nuova: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Text>)]
     proroga: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
     prorogata_al: Option<NaiveDate>,
 }
-
-const STATO_SQL: &str = "
-SELECT t.numero, t.codice_fiscale, t.codice_regione, t.data_scadenza, t.sigla_serie,
-       coalesce(s.puk_per_rinnovo, false) AS puk_per_rinnovo,
-       c.seriale, c.emittente, c.valido_dal, c.valido_al, c.data_attivazione,
-       r.motivo, r.data_revoca,
-       n.seriale_precedente, n.seriale_nuovo, n.scadenza_nuova,
-       p.codice AS proroga, p.prorogata_al
-FROM tessera_sanitaria t
-LEFT JOIN serie_carta s ON s.sigla = t.sigla_serie
-LEFT JOIN tscns_certificato c ON c.numero_tessera = t.numero
-LEFT JOIN tscns_revoca r ON r.numero_tessera = t.numero
-LEFT JOIN LATERAL (
-    SELECT codice, prorogata_al FROM proroga_scadenza
-    WHERE in_vigore AND t.data_scadenza BETWEEN scadenza_dal AND scadenza_al
-      AND prorogata_al > t.data_scadenza
-    ORDER BY prorogata_al DESC, codice
-    LIMIT 1
-) p ON true
-LEFT JOIN tscns_rinnovo n ON n.numero_tessera = t.numero AND n.proroga = p.codice
-WHERE t.numero = $1";
 
 /// The state of card `numero`; `per_aggiornare` locks the card row until the transaction ends,
 /// so concurrent requests about one card are applied one after the other. The lock is taken
@@ -96,8 +59,8 @@ pub fn stato(
             return Ok(None);
         }
     }
-    let riga: Option<Riga> = diesel::sql_query(STATO_SQL)
-        .bind::<Text, _>(numero)
+    let riga: Option<Riga> = tscns_stato_tessera::table
+        .find(numero)
         .get_result(conn)
         .optional()?;
     Ok(riga.map(|r| StatoTessera {
