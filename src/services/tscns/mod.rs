@@ -55,6 +55,23 @@ pub fn log_tessera(numero: Option<&str>) -> LogFields {
     }
 }
 
+/// A request about one card: decoded (a schema fault keeps the card number in the log when it
+/// can be read), its log fields, and the calling CMS's region. `Err` is the answer to give.
+pub fn richiesta<R: yaserde::YaDeserialize + crate::contracts::Validate>(
+    ctx: &RequestCtx,
+    body: &str,
+    numero: impl Fn(&R) -> &str,
+) -> Result<(R, LogFields, String), crate::soap::Outcome> {
+    use crate::soap::Outcome;
+    let req: R =
+        crate::soap::typed::decode(body).map_err(|f| Outcome::fault(f, log_corpo(body)))?;
+    let log = log_tessera(Some(numero(&req)));
+    match regione(ctx) {
+        Ok(r) => Ok((req, log, r.to_owned())),
+        Err(fault) => Err(Outcome::fault(fault, log)),
+    }
+}
+
 /// `log_tessera` of a request body that may not decode.
 pub fn log_corpo(body: &str) -> LogFields {
     log_tessera(crate::soap::typed::field_text(body, "numeroTessera").as_deref())

@@ -3,7 +3,7 @@
 //! revoked card can no longer be activated or renewed.
 
 use super::regole::{self, Applicata, RevocaIn};
-use super::{log_corpo, log_tessera, regione, repo};
+use super::repo;
 use crate::contracts::revoca_tscns::{
     RevocaTSCNSRicevuta as Ricevuta, RevocaTSCNSRichiesta as Richiesta, NAMESPACE,
 };
@@ -25,14 +25,9 @@ pub static REVOCA_TSCNS: Operation = Operation {
 };
 
 fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {
-    let req: Richiesta = match typed::decode(body) {
-        Ok(r) => r,
-        Err(fault) => return Ok(Outcome::fault(fault, log_corpo(body))),
-    };
-    let log = log_tessera(Some(&req.numero_tessera));
-    let regione = match regione(ctx) {
-        Ok(r) => r.to_owned(),
-        Err(fault) => return Ok(Outcome::fault(fault, log)),
+    let (req, log, regione) = match super::richiesta(ctx, body, |r: &Richiesta| &r.numero_tessera) {
+        Ok(x) => x,
+        Err(answer) => return Ok(answer),
     };
     let record = regole::parse_revoca(
         &RevocaIn {

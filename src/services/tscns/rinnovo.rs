@@ -4,7 +4,7 @@
 //! certificate's serial and expiry.
 
 use super::regole::{self, Applicata, StatoRinnovo};
-use super::{log_corpo, log_tessera, regione, repo};
+use super::repo;
 use crate::contracts::registra_rinnovo_certificato::{
     RegistraRinnovoCertificatoRicevuta as RegistraRicevuta,
     RegistraRinnovoCertificatoRichiesta as RegistraRichiesta, NAMESPACE as REGISTRA_NS,
@@ -43,15 +43,11 @@ pub static REGISTRA_RINNOVO_CERTIFICATO: Operation = Operation {
 };
 
 fn verifica(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {
-    let req: VerificaRichiesta = match typed::decode(body) {
-        Ok(r) => r,
-        Err(fault) => return Ok(Outcome::fault(fault, log_corpo(body))),
-    };
-    let log = log_tessera(Some(&req.numero_tessera));
-    let regione = match regione(ctx) {
-        Ok(r) => r,
-        Err(fault) => return Ok(Outcome::fault(fault, log)),
-    };
+    let (req, log, regione) =
+        match super::richiesta(ctx, body, |r: &VerificaRichiesta| &r.numero_tessera) {
+            Ok(x) => x,
+            Err(answer) => return Ok(answer),
+        };
     let mut ricevuta = VerificaRicevuta {
         identificativo_transazione: ctx.transaction_id.to_string(),
         ..VerificaRicevuta::default()
@@ -60,7 +56,8 @@ fn verifica(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Out
         Err(e) => Err(vec![e]),
         Ok(seriale) => {
             let stato = repo::stato(conn, req.numero_tessera.trim(), false)?;
-            regole::verifica_rinnovo(stato.as_ref(), regione, &seriale).map(|(r, s)| (r, s.clone()))
+            regole::verifica_rinnovo(stato.as_ref(), &regione, &seriale)
+                .map(|(r, s)| (r, s.clone()))
         }
     };
     match esito {
@@ -102,15 +99,11 @@ fn verifica(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Out
 }
 
 fn registra(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {
-    let req: RegistraRichiesta = match typed::decode(body) {
-        Ok(r) => r,
-        Err(fault) => return Ok(Outcome::fault(fault, log_corpo(body))),
-    };
-    let log = log_tessera(Some(&req.numero_tessera));
-    let regione = match regione(ctx) {
-        Ok(r) => r.to_owned(),
-        Err(fault) => return Ok(Outcome::fault(fault, log)),
-    };
+    let (req, log, regione) =
+        match super::richiesta(ctx, body, |r: &RegistraRichiesta| &r.numero_tessera) {
+            Ok(x) => x,
+            Err(answer) => return Ok(answer),
+        };
     let record = regole::parse_rinnovo(&regole::RinnovoIn {
         numero_tessera: Some(&req.numero_tessera),
         seriale: Some(&req.seriale_certificato),
