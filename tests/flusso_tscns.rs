@@ -758,3 +758,52 @@ async fn the_cli_imports_a_tscns_file_with_progress_and_writes_the_outcome() {
     assert_eq!(state(&s.db, "80380030000000000001").len(), 1);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_and_cut_values_fail_their_record_not_the_file() {
+    let s = server(|_| {}).await;
+    let long_issuer = format!("CN=X{}Y", " ".repeat(2000));
+    let xml = document(&[
+        // A character reference to U+0001 and a raw NUL in the card number.
+        attiva(ROSSI, "8038003000000000000&#1;", "A1"),
+        attiva(ROSSI, "8038003000000000000\0", "A2"),
+        // Longer than a field's cap: cut, and never mistaken for "CN=X" once trimmed.
+        att([
+            Some("GLLFNC33H02F205I"),
+            Some("80380030000000000056"),
+            Some("A3"),
+            Some(&long_issuer),
+            Some("2025-01-01"),
+            Some("2026-12-31"),
+            Some("2025-02-01"),
+        ]),
+        attiva(ROSSI, "80380030000000000001", "A4"),
+    ]);
+    let (_, done) = send(&s, "cms-lombardia", &xml).await;
+    assert_eq!(
+        xml_text(&done.body, "stato").as_deref(),
+        Some("ELABORATO"),
+        "{}",
+        done.body
+    );
+    // `records` parses the outcome strictly: it is well-formed XML.
+    let out = records(&done.body);
+    assert_eq!(
+        out.iter().map(|r| (r.0, r.4.clone())).collect::<Vec<_>>(),
+        [
+            (1, v(&["CNS-0002"])),
+            (2, v(&["CNS-0002"])),
+            (3, v(&["CNS-0007"])),
+            (4, v(&[])),
+        ]
+    );
+    assert_eq!(out[0].2.as_deref(), Some("8038003000000000000\u{FFFD}"));
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) AS n FROM tscns_certificato WHERE numero_tessera = '80380030000000000056'"
+        ),
+        0
+    );
+    s.stop().await;
+}

@@ -62,14 +62,29 @@ pub fn push_capped(field: &mut String, text: &str) {
     push_capped_to(field, text, MAX_FIELD);
 }
 
-/// `push_capped` up to `max` bytes.
+/// What a field cut at its cap ends with: a control character, which every record rule refuses
+/// (a cut value trimmed of its blanks must not pass for a short valid one).
+pub const CUT: char = '\u{1}';
+
+/// `push_capped` up to `max` bytes; a longer value ends with `CUT`.
 pub fn push_capped_to(field: &mut String, text: &str, max: usize) {
     for c in text.chars() {
         if field.len() > max {
+            if !field.ends_with(CUT) {
+                field.push(CUT);
+            }
             return;
         }
         field.push(c);
     }
+}
+
+/// A value as it may be echoed in an outcome or stored as text: control characters (a raw NUL,
+/// `&#1;`) become U+FFFD, so PostgreSQL stores it and the outcome stays well-formed XML.
+pub fn stampabile(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 pub fn blank(b: &str) -> bool {

@@ -164,15 +164,19 @@ fn chiave(numero: &str) -> u128 {
 
 /// The records of the file already committed that passed the field rules: a later one of the
 /// same kind for the same card is a duplicate (CNS-0006).
+/// Read without the pool's statement timeout: a resumed file may hold millions of records.
 fn visti(conn: &mut PgConnection, id: i64) -> QueryResult<HashSet<(TipoRecord, u128)>> {
-    let rows: Vec<(String, Option<String>)> = flusso_tscns_record::table
-        .filter(flusso_tscns_record::flusso_id.eq(id))
-        .filter(flusso_tscns_record::valido)
-        .select((
-            flusso_tscns_record::tipo_record,
-            flusso_tscns_record::numero_tessera,
-        ))
-        .load(conn)?;
+    let rows: Vec<(String, Option<String>)> = conn.transaction(|c| {
+        diesel::sql_query("SET LOCAL statement_timeout = 0").execute(c)?;
+        flusso_tscns_record::table
+            .filter(flusso_tscns_record::flusso_id.eq(id))
+            .filter(flusso_tscns_record::valido)
+            .select((
+                flusso_tscns_record::tipo_record,
+                flusso_tscns_record::numero_tessera,
+            ))
+            .load(c)
+    })?;
     Ok(rows
         .into_iter()
         .filter_map(|(t, n)| Some((TipoRecord::parse(&t)?, chiave(&n?))))
@@ -240,6 +244,8 @@ fn applica(
                 .execute(c)?;
         }
         if let Some(totali) = fine {
+            // Counted over the whole file: no statement timeout for a large one.
+            diesel::sql_query("SET LOCAL statement_timeout = 0").execute(c)?;
             let scartati = flusso_errore::table
                 .filter(flusso_errore::flusso_id.eq(f.id))
                 .select(diesel::dsl::count(flusso_errore::posizione).aggregate_distinct())

@@ -293,10 +293,9 @@ impl<R: Read> Lettore<R> {
         Record {
             posizione: self.posizione,
             tipo,
-            numero_tessera: numero
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| crate::flussi::documenti::troncato(s, MAX_NUMERO).to_owned()),
+            numero_tessera: numero.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
+                crate::flussi::xml::stampabile(crate::flussi::documenti::troncato(s, MAX_NUMERO))
+            }),
             esito,
         }
     }
