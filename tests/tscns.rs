@@ -994,3 +994,36 @@ async fn the_latest_rule_wins_and_the_last_day_before_a_new_expiry_is_extended()
     );
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_regions_card_is_refused_without_waiting_for_its_lock() {
+    let s = TestServer::start().await;
+    // Lazio holds its card (say, a long first-load batch).
+    use diesel::connection::SimpleConnection;
+    let mut holder = s.db.connection();
+    holder
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM tessera_sanitaria WHERE numero = '{CARTA_LAZIO}' FOR UPDATE"
+        ))
+        .expect("hold the card");
+    // Lombardia's CMS is answered CNS-0103 at once: it never locks (nor waits for) the card, so
+    // it gets no 503 after the lock timeout.
+    let e = lombardia(&s, REVOCA, &revoca(CARTA_LAZIO, "furto", "2026-01-01")).await;
+    assert_eq!(e.codici, codes(&["CNS-0103"]), "{}", e.body);
+    let e = lombardia(
+        &s,
+        ATTIVAZIONE,
+        &attivazione(
+            ROSSI,
+            CARTA_LAZIO,
+            "AB",
+            "2024-07-01",
+            "2027-06-30",
+            "2024-07-15",
+        ),
+    )
+    .await;
+    assert_eq!(e.codici, codes(&["CNS-0103"]), "{}", e.body);
+    holder.batch_execute("COMMIT").expect("release");
+    s.stop().await;
+}

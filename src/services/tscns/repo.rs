@@ -59,6 +59,50 @@ pub fn stato(
             return Ok(None);
         }
     }
+    leggi(conn, numero)
+}
+
+/// The state of card `numero` for a write by the CMS of `regione`: only a card of that region
+/// is locked (another region's card is read, refused with CNS-0103 and never locked, so a CMS
+/// cannot hold other regions' cards).
+pub fn stato_per_regione(
+    conn: &mut PgConnection,
+    numero: &str,
+    regione: &str,
+) -> QueryResult<Option<StatoTessera>> {
+    tessera_sanitaria::table
+        .find(numero)
+        .filter(tessera_sanitaria::codice_regione.eq(regione))
+        .select(tessera_sanitaria::numero)
+        .for_no_key_update()
+        .get_result::<String>(conn)
+        .optional()?;
+    leggi(conn, numero)
+}
+
+/// Locks the cards `numeri` (of `regione`, when given) in card-number order, for a transaction
+/// that will write many cards: two such transactions then wait for each other instead of
+/// deadlocking.
+pub fn blocca_tessere(
+    conn: &mut PgConnection,
+    numeri: &[&str],
+    regione: Option<&str>,
+) -> QueryResult<()> {
+    let q = tessera_sanitaria::table
+        .filter(tessera_sanitaria::numero.eq_any(numeri))
+        .select(tessera_sanitaria::numero)
+        .order(tessera_sanitaria::numero)
+        .for_no_key_update();
+    match regione {
+        Some(r) => q
+            .filter(tessera_sanitaria::codice_regione.eq(r))
+            .load::<String>(conn)
+            .map(|_| ()),
+        None => q.load::<String>(conn).map(|_| ()),
+    }
+}
+
+fn leggi(conn: &mut PgConnection, numero: &str) -> QueryResult<Option<StatoTessera>> {
     let riga: Option<Riga> = tscns_stato_tessera::table
         .find(numero)
         .get_result(conn)
@@ -125,7 +169,7 @@ pub fn applica_attivazione(
     a: &Attivazione,
     transazione: Uuid,
 ) -> QueryResult<Esito> {
-    let s = stato(conn, a.numero_tessera.as_str(), true)?;
+    let s = stato_per_regione(conn, a.numero_tessera.as_str(), regione)?;
     let mut esito = regole::decidi_attivazione(s.as_ref(), regione, a);
     let c = &a.certificato;
     if esito == Ok(Applicata::Registrata)
@@ -172,7 +216,7 @@ pub fn applica_revoca(
     r: &Revoca,
     transazione: Uuid,
 ) -> QueryResult<Esito> {
-    let s = stato(conn, r.numero_tessera.as_str(), true)?;
+    let s = stato_per_regione(conn, r.numero_tessera.as_str(), regione)?;
     let esito = regole::decidi_revoca(s.as_ref(), regione, r);
     if esito == Ok(Applicata::Registrata) {
         diesel::insert_into(tscns_revoca::table)
@@ -196,7 +240,7 @@ pub fn applica_rinnovo(
     r: &Rinnovo,
     transazione: Uuid,
 ) -> QueryResult<Esito> {
-    let s = stato(conn, numero, true)?;
+    let s = stato_per_regione(conn, numero, regione)?;
     let esito = regole::decidi_rinnovo(s.as_ref(), regione, r);
     if esito != Ok(Applicata::Registrata) {
         return Ok(esito);

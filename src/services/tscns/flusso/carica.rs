@@ -194,6 +194,17 @@ fn applica(
 ) -> anyhow::Result<()> {
     let tx = f.identificativo_transazione;
     conn.transaction(|c| -> QueryResult<()> {
+        // The batch's cards of the region, locked at once in card order: a concurrent events
+        // load or another file waits instead of deadlocking with this batch.
+        let numeri: Vec<&str> = batch
+            .iter()
+            .filter_map(|r| match &r.esito {
+                Ok(Operazione::Attivazione(a)) => Some(a.numero_tessera.as_str()),
+                Ok(Operazione::Revoca(rv)) => Some(rv.numero_tessera.as_str()),
+                Err(_) => None,
+            })
+            .collect();
+        tscns_repo::blocca_tessere(c, &numeri, Some(regione))?;
         let mut errori = Vec::new();
         for r in batch {
             let esito = match &r.esito {

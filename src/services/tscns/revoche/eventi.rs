@@ -186,6 +186,10 @@ pub fn carica(
     let fonte = if fonte.trim().is_empty() { "-" } else { fonte };
     conn.transaction(|c| {
         repo::blocca_coda(c)?;
+        // Every card of the file, locked at once in card order (no deadlock with a first-load
+        // batch, which does the same).
+        let numeri: Vec<&str> = eventi.iter().map(|e| e.numero_tessera.as_str()).collect();
+        tscns_repo::blocca_tessere(c, &numeri, None)?;
         let mut esito = Caricamento {
             letti: eventi.len(),
             errate,
