@@ -524,6 +524,43 @@ async fn a_file_that_cannot_be_read_whole_is_refused_before_anything_is_applied(
 }
 
 /// 150 cards of Lombardia, made for the resume test: 80380030007000000001..150.
+/// Receives `xml` from Lombardia's CMS as an upload does, without waking the worker:
+/// (file id, protocollo).
+async fn registra_senza_worker(s: &TestServer, xml: &str) -> (i64, String) {
+    let tx = uuid::Uuid::now_v7();
+    let mut spool = ricevi::Spool::create(&s.config.flussi.dir, tx, u64::MAX)
+        .await
+        .expect("spool");
+    spool.write(&sign(s, LOMBARDIA, xml)).await.expect("write");
+    let spooled = spool.finish().await.expect("finish");
+    let state_ = s.state().clone();
+    let ricevuta = tokio::task::spawn_blocking(move || {
+        let registry = state_.registry.snapshot();
+        let cms = registry
+            .callers()
+            .iter()
+            .find(|c| c.nome == LOMBARDIA)
+            .expect("caller")
+            .id;
+        let bound = |fp: &str| {
+            registry
+                .caller_by_fingerprint(fp)
+                .is_some_and(|c| c.id == cms)
+        };
+        let fiducia = firma::Fiducia::from_tls(&state_.config.tls);
+        let mittente = Mittente {
+            chiamante: LOMBARDIA,
+            tipo: Tipo::Tscns,
+            regione: Some("030"),
+        };
+        ricevi::registra_tipo(&state_.pool, &spooled, tx, mittente, &fiducia, &bound, None)
+    })
+    .await
+    .expect("task")
+    .expect("registra");
+    (ricevuta.flusso.id, ricevuta.flusso.protocollo.clone())
+}
+
 fn more_cards(db: &TestDb) {
     sql(
         db,
@@ -607,42 +644,7 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
     })
     .await;
     more_cards(&s.db);
-    let tx = uuid::Uuid::now_v7();
-    let mut spool = ricevi::Spool::create(&s.config.flussi.dir, tx, u64::MAX)
-        .await
-        .expect("spool");
-    spool
-        .write(&sign(&s, LOMBARDIA, &xml))
-        .await
-        .expect("write");
-    let spooled = spool.finish().await.expect("finish");
-    let state_ = s.state().clone();
-    let ricevuta = tokio::task::spawn_blocking(move || {
-        let registry = state_.registry.snapshot();
-        let cms = registry
-            .callers()
-            .iter()
-            .find(|c| c.nome == LOMBARDIA)
-            .expect("caller")
-            .id;
-        let bound = |fp: &str| {
-            registry
-                .caller_by_fingerprint(fp)
-                .is_some_and(|c| c.id == cms)
-        };
-        let fiducia = firma::Fiducia::from_tls(&state_.config.tls);
-        let mittente = Mittente {
-            chiamante: LOMBARDIA,
-            tipo: Tipo::Tscns,
-            regione: Some("030"),
-        };
-        ricevi::registra_tipo(&state_.pool, &spooled, tx, mittente, &fiducia, &bound, None)
-    })
-    .await
-    .expect("task")
-    .expect("registra");
-    let id = ricevuta.flusso.id;
-    let p = ricevuta.flusso.protocollo.clone();
+    let (id, p) = registra_senza_worker(&s, &xml).await;
 
     // Stopped after 3 batches (120 records applied), as by a crash after the third commit.
     let run = |s: &TestServer, batches: usize| {
@@ -810,6 +812,49 @@ async fn control_characters_and_cut_values_fail_their_record_not_the_file() {
         count(
             &s.db,
             "SELECT count(*) AS n FROM tscns_certificato WHERE numero_tessera = '80380030000000000056'"
+        ),
+        0
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queued_file_is_not_applied_once_its_sender_changed_region() {
+    let s = server(|c| c.flussi.poll_secs = 3600).await;
+    let xml = document(&[attiva(ROSSI, "80380030000000000001", "B1")]);
+    let (id, _) = registra_senza_worker(&s, &xml).await;
+    // Lombardia's CMS is moved to Lazio before the file is imported.
+    sql(
+        &s.db,
+        "UPDATE chiamante SET codice_regione = '120' WHERE nome = 'cms-lombardia'",
+    );
+    let state = s.state().clone();
+    let esito = tokio::task::spawn_blocking(move || {
+        let mut conn = state.pool.get().expect("conn");
+        let never = || false;
+        let opz = import::Opzioni {
+            batch: 40,
+            max_batches: None,
+            stop: &never,
+        };
+        import::elabora(&mut conn, id, &opz, &mut |_| {}).expect("import")
+    })
+    .await
+    .expect("task");
+    assert_eq!(esito, import::Esito::Rifiutato);
+    assert_eq!(
+        count(
+            &s.db,
+            &format!(
+                "SELECT count(*) AS n FROM flusso WHERE id = {id} AND codice_rifiuto = 'AVN-0507'"
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &s.db,
+            "SELECT count(*) AS n FROM tscns_certificato WHERE numero_tessera = '80380030000000000001'"
         ),
         0
     );

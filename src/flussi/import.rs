@@ -89,6 +89,16 @@ fn elabora_preso(
         start: start as u64,
         len: len as u64,
     };
+    // A file not started yet is applied only if its sender may still send it: still enabled,
+    // of the kind the file needs and, for a region's file, still of that region. (A file
+    // already under way is finished: part of it is applied.)
+    if f.record_letti == 0 && !repo::mittente_abilitato(conn, &f)? {
+        let rifiuto = Rifiuto::new(super::MotivoRifiuto::MittenteNonAbilitato);
+        rifiuta(conn, f.id, &rifiuto, "")?;
+        rimuovi_spool(&f);
+        tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
+        return Ok(Esito::Rifiutato);
+    }
     match f.tipo() {
         Some(Tipo::Prenotazioni) => {
             crate::services::vaccini::flusso::carica::elabora(conn, &f, &contenuto, opz, progress)

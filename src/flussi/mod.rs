@@ -129,18 +129,20 @@ pub enum MotivoRifiuto {
     FirmatarioNonAssociato,
     ContenutoAlterato,
     FirmaNonValida,
+    MittenteNonAbilitato,
     XmlNonValido,
     RadiceNonValida,
 }
 
 impl MotivoRifiuto {
-    pub const ALL: [MotivoRifiuto; 8] = [
+    pub const ALL: [MotivoRifiuto; 9] = [
         Self::NonCms,
         Self::FirmaNonSupportata,
         Self::CertificatoNonDellaCa,
         Self::FirmatarioNonAssociato,
         Self::ContenutoAlterato,
         Self::FirmaNonValida,
+        Self::MittenteNonAbilitato,
         Self::XmlNonValido,
         Self::RadiceNonValida,
     ];
@@ -153,6 +155,7 @@ impl MotivoRifiuto {
             Self::FirmatarioNonAssociato => "AVN-0504",
             Self::ContenutoAlterato => "AVN-0505",
             Self::FirmaNonValida => "AVN-0506",
+            Self::MittenteNonAbilitato => "AVN-0507",
             Self::XmlNonValido => "AVN-0511",
             Self::RadiceNonValida => "AVN-0512",
         }
@@ -176,6 +179,9 @@ impl MotivoRifiuto {
                 "Contenuto alterato: l'impronta del flusso non corrisponde a quella firmata"
             }
             Self::FirmaNonValida => "Firma non valida",
+            Self::MittenteNonAbilitato => {
+                "Mittente non più abilitato all'invio, o assegnato a un'altra regione, prima dell'elaborazione del flusso"
+            }
             Self::XmlNonValido => "Flusso XML non ben formato o con costrutti non ammessi",
             Self::RadiceNonValida => {
                 "Elemento radice diverso da quello del tipo di flusso (flussoPrenotazioni, flussoTSCNS)"

@@ -132,6 +132,32 @@ pub fn per_protocollo(conn: &mut PgConnection, protocollo: &str) -> QueryResult<
         .optional()
 }
 
+/// Whether the sender of `f` may still send it: an enabled caller of the file's kind, entitled
+/// to its upload and, for a file with a region, still of that region.
+pub fn mittente_abilitato(conn: &mut PgConnection, f: &Flusso) -> QueryResult<bool> {
+    use crate::db::schema::chiamante;
+    type Riga = (bool, String, Option<String>, Vec<String>);
+    let row: Option<Riga> = chiamante::table
+        .filter(chiamante::nome.eq(&f.chiamante))
+        .select((
+            chiamante::abilitato,
+            chiamante::tipo,
+            chiamante::codice_regione,
+            chiamante::operazioni,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(match (row, f.tipo()) {
+        (Some((abilitato, tipo, regione, operazioni)), Some(t)) => {
+            abilitato
+                && t.mittente().as_str() == tipo
+                && operazioni.iter().any(|o| o == t.invio())
+                && (f.codice_regione.is_none() || f.codice_regione == regione)
+        }
+        _ => false,
+    })
+}
+
 pub fn per_id(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flusso>> {
     flusso::table
         .find(id)
