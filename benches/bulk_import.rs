@@ -6,6 +6,10 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "misure.rs"]
+mod misure;
+
+use misure::{loadavg, memory, rate};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
@@ -34,32 +38,6 @@ fn cf(i: usize) -> String {
     );
     let check = tsgate::domain::CodiceFiscale::check_char(first.as_bytes()) as char;
     format!("{first}{check}")
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
-/// `VmRSS` and `VmHWM` (peak) of this process, in MB.
-fn memory() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1024.0
-    };
-    (kb("VmRSS:"), kb("VmHWM:"))
-}
-
-fn rate(n: usize, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64().max(1e-9)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -138,21 +116,8 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         )?;
     }
     writeln!(xml, "</f:flussoPrenotazioni>")?;
-    let signed = firma::firma(
-        &xml,
-        &std::fs::read(&cert.cert_path)?,
-        &std::fs::read(&cert.key_path)?,
-    )?;
+    let (p7m, size) = misure::firma_su_file(&xml, &cert, &work, t)?;
     drop(xml);
-    let p7m = work.join("flusso.p7m");
-    std::fs::write(&p7m, &signed)?;
-    drop(signed);
-    let size = std::fs::metadata(&p7m)?.len();
-    println!(
-        "setup: signed file of {:.0} MB in {:.1} s",
-        size as f64 / 1e6,
-        t.elapsed().as_secs_f64()
-    );
 
     // End to end, as the server does it.
     let registry = tsgate::access::Registry::load(&mut conn, None)?;

@@ -8,6 +8,10 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "misure.rs"]
+mod misure;
+
+use misure::{loadavg, memory, rate};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
@@ -25,29 +29,6 @@ const HOLDER: &str = "RSSMRA60C15F205L";
 
 fn numero(i: usize) -> String {
     format!("80380030{:012}", 500_000_000 + i)
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
-/// `VmHWM` (peak RSS) of this process, in MB.
-fn peak_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
-fn rate(n: usize, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64().max(1e-9)
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -139,21 +120,8 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
         }
     }
     writeln!(xml, "</f:flussoTSCNS>")?;
-    let signed = firma::firma(
-        &xml,
-        &std::fs::read(&cert.cert_path)?,
-        &std::fs::read(&cert.key_path)?,
-    )?;
+    let (p7m, size) = misure::firma_su_file(&xml, &cert, &work, t)?;
     drop(xml);
-    let p7m = work.join("flusso.p7m");
-    std::fs::write(&p7m, &signed)?;
-    drop(signed);
-    let size = std::fs::metadata(&p7m)?.len();
-    println!(
-        "setup: signed file of {:.0} MB in {:.1} s",
-        size as f64 / 1e6,
-        t.elapsed().as_secs_f64()
-    );
 
     let registry = tsgate::access::Registry::load(&mut conn, None)?;
     let cms = registry
@@ -257,7 +225,7 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
     println!(
         "load average after the import: {}; peak RSS {:.0} MB for the {:.0} MB file",
         loadavg(),
-        peak_mb(),
+        memory().1,
         size as f64 / 1e6
     );
     let _ = std::fs::remove_dir_all(&work);
