@@ -1049,19 +1049,7 @@ async fn the_cli_signs_imports_with_progress_and_writes_the_outcome() {
     let s = server(|c| c.flussi.poll_secs = 3600).await;
     let dir = scratch_dir("cli-flusso");
     let tsgate = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsgate"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("TSGATE_DATABASE_URL", &s.db.url)
-            .env("TSGATE_TLS_CLIENT_CA_FILE", s.pki.ca_pem_path())
-            .env("TSGATE_TLS_CRL_FILE", s.pki.crl_pem_path())
-            .env("TSGATE_FLUSSI_DIR", dir.join("spool"))
-            .env("TSGATE_FLUSSI_BATCH_RECORDS", "2")
-            .env("TSGATE_LOG_LEVEL", "warn")
-            .current_dir(&dir)
-            .args(args)
-            .output()
-            .expect("run tsgate");
+        let out = flussi_cli(&s, &dir, args);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(out.status.success(), "{args:?}: {stderr}");

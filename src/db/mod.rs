@@ -106,3 +106,19 @@ where
     .await
     .map_err(|e| DbError::Task(e.to_string()))?
 }
+
+/// Deletes the rows of `table` whose `column` (a timestamp) is more than `months` months old;
+/// returns how many. Names come from the code, never from a caller.
+pub fn cancella_piu_vecchi(
+    conn: &mut PgConnection,
+    table: &'static str,
+    column: &'static str,
+    months: i32,
+) -> diesel::QueryResult<usize> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!(
+        "DELETE FROM {table} WHERE {column} < now() - make_interval(months => $1)"
+    ))
+    .bind::<diesel::sql_types::Integer, _>(months)
+    .execute(conn)
+}

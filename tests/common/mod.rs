@@ -476,3 +476,21 @@ pub fn count(db: &TestDb, sql: &str) -> i64 {
         .expect("count query")
         .n
 }
+
+/// Runs the `tsgate` binary for the bulk-file commands against `s`'s database and PKI, with the
+/// spool under `dir` and two records a batch.
+pub fn flussi_cli(s: &TestServer, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tsgate"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TSGATE_DATABASE_URL", &s.db.url)
+        .env("TSGATE_TLS_CLIENT_CA_FILE", s.pki.ca_pem_path())
+        .env("TSGATE_TLS_CRL_FILE", s.pki.crl_pem_path())
+        .env("TSGATE_FLUSSI_DIR", dir.join("spool"))
+        .env("TSGATE_FLUSSI_BATCH_RECORDS", "2")
+        .env("TSGATE_LOG_LEVEL", "warn")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run tsgate")
+}

@@ -271,24 +271,10 @@ pub fn contenuto_file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Ve
 /// `months` months ago; returns how many of each.
 pub fn purge(conn: &mut PgConnection, months: i32) -> QueryResult<(usize, usize, usize)> {
     conn.transaction(|c| {
-        let comunicazioni = diesel::sql_query(
-            "DELETE FROM comunicazione_revoca \
-             WHERE confermata_il < now() - make_interval(months => $1)",
-        )
-        .bind::<Integer, _>(months)
-        .execute(c)?;
-        let trasmissioni = diesel::sql_query(
-            "DELETE FROM fornitura_revoche_trasmissione \
-             WHERE trasmessa_il < now() - make_interval(months => $1)",
-        )
-        .bind::<Integer, _>(months)
-        .execute(c)?;
-        let file = diesel::sql_query(
-            "DELETE FROM fornitura_revoche \
-             WHERE generata_il < now() - make_interval(months => $1)",
-        )
-        .bind::<Integer, _>(months)
-        .execute(c)?;
+        use crate::db::cancella_piu_vecchi as cancella;
+        let comunicazioni = cancella(c, "comunicazione_revoca", "confermata_il", months)?;
+        let trasmissioni = cancella(c, "fornitura_revoche_trasmissione", "trasmessa_il", months)?;
+        let file = cancella(c, "fornitura_revoche", "generata_il", months)?;
         Ok((comunicazioni, file, trasmissioni))
     })
 }

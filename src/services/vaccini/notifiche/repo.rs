@@ -231,18 +231,9 @@ pub fn produzione_dovuta(conn: &mut PgConnection, ora: NaiveTime) -> QueryResult
 /// Deletes the files and the log rows older than `months` months; returns how many of each.
 pub fn purge(conn: &mut PgConnection, months: i32) -> QueryResult<(usize, usize)> {
     conn.transaction(|c| {
-        let trasmissioni = diesel::sql_query(
-            "DELETE FROM notifica_trasmissione \
-             WHERE trasmessa_il < now() - make_interval(months => $1)",
-        )
-        .bind::<Integer, _>(months)
-        .execute(c)?;
-        let file = diesel::sql_query(
-            "DELETE FROM notifica_prenotazioni \
-             WHERE generata_il < now() - make_interval(months => $1)",
-        )
-        .bind::<Integer, _>(months)
-        .execute(c)?;
+        use crate::db::cancella_piu_vecchi as cancella;
+        let trasmissioni = cancella(c, "notifica_trasmissione", "trasmessa_il", months)?;
+        let file = cancella(c, "notifica_prenotazioni", "generata_il", months)?;
         Ok((file, trasmissioni))
     })
 }
