@@ -43,10 +43,12 @@ impl AppState {
 pub struct Running {
     pub soap_addr: SocketAddr,
     pub admin_addr: SocketAddr,
+    pub portal_addr: SocketAddr,
     pub base_url: String,
     shutdown: watch::Sender<bool>,
     soap: JoinHandle<()>,
     admin: JoinHandle<()>,
+    portal: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
     writer: crate::audit::writer::WriterTask,
     state: Arc<AppState>,
@@ -81,6 +83,15 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
                 config.server.admin_listen
             )
         })?;
+    let portal_listener = TcpListener::bind(&config.portal.listen)
+        .await
+        .with_context(|| format!("portal.listen: cannot bind {}", config.portal.listen))?;
+    let portal_acceptor = Arc::new(crate::net::tls::build_portal_acceptor(
+        &config.tls,
+        &cns_cas(&config)?,
+    )?);
+    let portale = Arc::new(crate::portal::Portale::new(&config.portal)?);
+    let portal_addr = portal_listener.local_addr()?;
     let soap_addr = soap_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
     let base_url = if config.server.public_base_url.is_empty() {
@@ -123,15 +134,24 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
         admin_listener,
         watcher.clone(),
     ));
+    let portal = tokio::spawn(crate::portal::server::serve(
+        state.clone(),
+        portale,
+        portal_acceptor,
+        portal_listener,
+        watcher.clone(),
+    ));
     let background = background_tasks(&state, &watcher);
-    tracing::info!(%soap_addr, %admin_addr, %base_url, "tsgate serving");
+    tracing::info!(%soap_addr, %admin_addr, %portal_addr, %base_url, "tsgate serving");
     Ok(Running {
         soap_addr,
         admin_addr,
+        portal_addr,
         base_url,
         shutdown,
         soap,
         admin,
+        portal,
         background,
         writer,
         state,
@@ -205,6 +225,12 @@ fn background_tasks(
                 Err(e) => tracing::warn!(error = %e, "multiple-booking notices retention not run"),
             }
             let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                crate::portal::purge(&mut c, &s.config.portal, months).map_err(|e| e.to_string())
+            });
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "portal sessions and operator access log retention not run");
+            }
+            let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
                 crate::services::tscns::revoche::purge(&mut c, months).map_err(|e| e.to_string())
             });
             match result {
@@ -236,6 +262,20 @@ fn background_tasks(
     ]
 }
 
+/// The CNS CAs the portal names in its certificate request (`portal.cns_ca_file`); a missing
+/// file leaves the smart-card login without trusted CAs (every card refused), with a warning.
+fn cns_cas(config: &Config) -> anyhow::Result<Vec<openssl::x509::X509>> {
+    let path = &config.portal.cns_ca_file;
+    match std::fs::read(path) {
+        Ok(pem) => openssl::x509::X509::stack_from_pem(&pem)
+            .with_context(|| format!("portal.cns_ca_file: {} is not a PEM bundle", path.display())),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "portal.cns_ca_file unreadable: no CNS card will be accepted");
+            Ok(Vec::new())
+        }
+    }
+}
+
 /// When the gateway's own CA (`pki.dir`) issues the CRL it checks, re-signs the CRL before it
 /// expires: an expired CRL would make every handshake fail. A CRL from elsewhere is left alone.
 fn refresh_own_crl(config: &Config) {
@@ -260,6 +300,7 @@ impl Running {
         let _ = self.shutdown.send(true);
         let _ = self.soap.await;
         let _ = self.admin.await;
+        let _ = self.portal.await;
         for task in self.background {
             task.abort();
         }

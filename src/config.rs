@@ -21,6 +21,7 @@ pub struct Config {
     pub pki: PkiConfig,
     pub notifiche: NotificheConfig,
     pub flussi: FlussiConfig,
+    pub portal: PortalConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,6 +216,34 @@ impl Default for FlussiConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PortalConfig {
+    pub listen: String,
+    pub cns_ca_file: PathBuf,
+    pub pincode_key_file: PathBuf,
+    pub max_tentativi: u32,
+    pub blocco_minuti: u32,
+    pub scadenza_password_giorni: u32,
+    pub sessione_inattiva_secs: u64,
+    pub sessione_massima_secs: u64,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9443".into(),
+            cns_ca_file: "var/pki/cns/ca.pem".into(),
+            pincode_key_file: "var/portal/pincode.key".into(),
+            max_tentativi: 5,
+            blocco_minuti: 15,
+            scadenza_password_giorni: 90,
+            sessione_inattiva_secs: 900,
+            sessione_massima_secs: 28_800,
+        }
+    }
+}
+
 impl NotificheConfig {
     /// `ora_produzione` as a time of day (Europe/Rome).
     pub fn ora(&self) -> Result<chrono::NaiveTime, ConfigError> {
@@ -293,6 +322,7 @@ impl Config {
                 .map_err(|_| invalid(name, format!("`{v}` is not an address like 127.0.0.1:8443")))
         };
         addr("server.soap_listen", &self.server.soap_listen)?;
+        addr("portal.listen", &self.portal.listen)?;
         let admin = addr("server.admin_listen", &self.server.admin_listen)?;
         if !admin.ip().is_loopback() {
             return Err(invalid(
@@ -326,6 +356,20 @@ impl Config {
             ("database.pool_size", u64::from(self.database.pool_size)),
             ("database.pool_timeout_ms", self.database.pool_timeout_ms),
             ("xml.max_depth", self.xml.max_depth as u64),
+            ("portal.max_tentativi", u64::from(self.portal.max_tentativi)),
+            ("portal.blocco_minuti", u64::from(self.portal.blocco_minuti)),
+            (
+                "portal.scadenza_password_giorni",
+                u64::from(self.portal.scadenza_password_giorni),
+            ),
+            (
+                "portal.sessione_inattiva_secs",
+                self.portal.sessione_inattiva_secs,
+            ),
+            (
+                "portal.sessione_massima_secs",
+                self.portal.sessione_massima_secs,
+            ),
             ("xml.max_attributes", self.xml.max_attributes as u64),
             ("xml.max_children", self.xml.max_children as u64),
             (

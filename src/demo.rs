@@ -93,7 +93,8 @@ pub fn issue_for_caller(
     Ok(cert)
 }
 
-/// Callers, their certificates (created once, reused afterwards) and the revoked example.
+/// Callers, their certificates (created once, reused afterwards), the revoked example, and the
+/// portal's demo operators.
 pub fn provision(conn: &mut PgConnection, pki: &Pki) -> anyhow::Result<()> {
     for spec in demo_callers()? {
         let id = upsert(conn, &spec)?;
@@ -102,6 +103,9 @@ pub fn provision(conn: &mut PgConnection, pki: &Pki) -> anyhow::Result<()> {
             None => pki.issue_client(&spec.nome, &spec.nome, 730)?,
         };
         repo::register_certificate(conn, id, &cert.fingerprint, &cert.serial, cert.not_after)?;
+    }
+    for operatore in crate::portal::operatori::demo()? {
+        crate::portal::operatori::inserisci(conn, &operatore)?;
     }
     if pki.find_client(REVOKED_DEMO_CERT)?.is_none() {
         let cert = issue_for_caller(conn, pki, "regione-lombardia", REVOKED_DEMO_CERT)?;

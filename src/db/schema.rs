@@ -368,6 +368,102 @@ diesel::joinable!(evento_tessera -> tessera_sanitaria (numero_tessera));
 diesel::joinable!(comunicazione_revoca -> evento_tessera (evento_id));
 diesel::joinable!(fornitura_revoche_trasmissione -> fornitura_revoche (fornitura_id));
 
+diesel::table! {
+    profilo (codice) {
+        codice -> Text,
+        descrizione -> Text,
+        voce_menu -> Text,
+        percorso -> Text,
+        ordine -> Int4,
+        assegnabile -> Bool,
+    }
+}
+
+diesel::table! {
+    utente (id) {
+        id -> Int8,
+        codice_identificativo -> Text,
+        codice_fiscale -> Text,
+        cognome -> Text,
+        nome -> Text,
+        data_nascita -> Nullable<Date>,
+        sesso -> Nullable<Text>,
+        luogo_nascita -> Nullable<Text>,
+        provincia_nascita -> Nullable<Text>,
+        tipo -> Text,
+        codice_regione -> Nullable<Text>,
+        codice_asl -> Nullable<Text>,
+        indirizzo_lavoro -> Nullable<Text>,
+        cap_lavoro -> Nullable<Text>,
+        comune_lavoro -> Nullable<Text>,
+        provincia_lavoro -> Nullable<Text>,
+        telefono -> Nullable<Text>,
+        fax -> Nullable<Text>,
+        email -> Nullable<Text>,
+        abilitato -> Bool,
+        password_hash -> Text,
+        password_cambiata_il -> Nullable<Timestamptz>,
+        cambio_password_obbligatorio -> Bool,
+        tentativi_falliti -> Int4,
+        bloccato_fino -> Nullable<Timestamptz>,
+        ultimo_accesso -> Nullable<Timestamptz>,
+        accesso_precedente -> Nullable<Timestamptz>,
+        pincode_cifrato -> Nullable<Bytea>,
+        pincode_generato_il -> Nullable<Timestamptz>,
+        creato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    utente_profilo (utente_id, profilo) {
+        utente_id -> Int8,
+        profilo -> Text,
+        abilitato_il -> Timestamptz,
+        abilitato_da -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    utente_cns (fingerprint) {
+        fingerprint -> Text,
+        utente_id -> Int8,
+        seriale -> Text,
+        emittente -> Text,
+        soggetto -> Text,
+        valido_al -> Timestamptz,
+        registrato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sessione (token_hash) {
+        token_hash -> Bytea,
+        utente_id -> Nullable<Int8>,
+        csrf -> Text,
+        modalita -> Nullable<Text>,
+        cambio_password -> Bool,
+        messaggio -> Nullable<Text>,
+        creata_il -> Timestamptz,
+        ultimo_uso -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    accesso_operatore (id) {
+        id -> Int8,
+        codice_fiscale -> Nullable<Text>,
+        istante -> Timestamptz,
+        operazione -> Text,
+        esito -> Text,
+        indirizzo_ip -> Nullable<Inet>,
+        dettaglio -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(utente_profilo -> utente (utente_id));
+diesel::joinable!(utente_profilo -> profilo (profilo));
+diesel::joinable!(utente_cns -> utente (utente_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regione,
     asl,
@@ -396,4 +492,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     comunicazione_revoca,
     fornitura_revoche,
     fornitura_revoche_trasmissione,
+    profilo,
+    utente,
+    utente_profilo,
+    utente_cns,
+    sessione,
+    accesso_operatore,
 );

@@ -26,6 +26,11 @@ pub fn data_roma(t: DateTime<Utc>) -> NaiveDate {
     (t + Duration::hours(offset_roma(t))).date_naive()
 }
 
+/// The wall-clock time in Italy at `t`.
+pub fn ora_roma(t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    (t + Duration::hours(offset_roma(t))).naive_utc()
+}
+
 /// Today in Italy.
 pub fn oggi_roma() -> NaiveDate {
     data_roma(Utc::now())

@@ -6,7 +6,8 @@
 use crate::config::TlsConfig;
 use anyhow::Context;
 use openssl::ssl::{
-    SslAcceptor, SslFiletype, SslMethod, SslOptions, SslSessionCacheMode, SslVerifyMode, SslVersion,
+    SslAcceptor, SslAcceptorBuilder, SslFiletype, SslMethod, SslOptions, SslSessionCacheMode,
+    SslVerifyMode, SslVersion,
 };
 use openssl::x509::store::{X509Lookup, X509StoreBuilder};
 use openssl::x509::verify::X509VerifyFlags;
@@ -20,13 +21,11 @@ ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 const TLS13_SUITES: &str =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
-/// Builds the acceptor from the configured files.
-pub fn build_acceptor(cfg: &TlsConfig) -> anyhow::Result<SslAcceptor> {
+/// The settings both ports share: protocol versions, ciphers, options, certificate and key.
+fn server_builder(cfg: &TlsConfig) -> anyhow::Result<SslAcceptorBuilder> {
     for (setting, path) in [
         ("tls.cert_file", &cfg.cert_file),
         ("tls.key_file", &cfg.key_file),
-        ("tls.client_ca_file", &cfg.client_ca_file),
-        ("tls.crl_file", &cfg.crl_file),
     ] {
         if !path.is_file() {
             anyhow::bail!(
@@ -53,7 +52,37 @@ pub fn build_acceptor(cfg: &TlsConfig) -> anyhow::Result<SslAcceptor> {
         .with_context(|| format!("tls.key_file: cannot load {}", cfg.key_file.display()))?;
     b.check_private_key()
         .context("tls.key_file does not match tls.cert_file")?;
+    Ok(b)
+}
 
+/// The portal's acceptor: same protocols and server certificate as the SOAP port; a client
+/// certificate is asked for (naming the CAs of `cns_cas`, so a browser offers only smart-card
+/// certificates) but not required and not verified here: the CNS pages verify it, so a bad
+/// certificate gets a readable page instead of a failed handshake.
+pub fn build_portal_acceptor(cfg: &TlsConfig, cns_cas: &[X509]) -> anyhow::Result<SslAcceptor> {
+    let mut b = server_builder(cfg)?;
+    for ca in cns_cas {
+        b.add_client_ca(ca)?;
+    }
+    b.set_verify_callback(SslVerifyMode::PEER, |_, _| true);
+    b.set_session_id_context(b"tsgate-portale")?;
+    Ok(b.build())
+}
+
+/// Builds the acceptor from the configured files.
+pub fn build_acceptor(cfg: &TlsConfig) -> anyhow::Result<SslAcceptor> {
+    for (setting, path) in [
+        ("tls.client_ca_file", &cfg.client_ca_file),
+        ("tls.crl_file", &cfg.crl_file),
+    ] {
+        if !path.is_file() {
+            anyhow::bail!(
+                "{setting}: {} does not exist (`tsgate demo` creates a development PKI under pki.dir)",
+                path.display()
+            );
+        }
+    }
+    let mut b = server_builder(cfg)?;
     let ca_pem = std::fs::read(&cfg.client_ca_file).with_context(|| {
         format!(
             "tls.client_ca_file: cannot read {}",

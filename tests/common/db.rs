@@ -29,6 +29,7 @@ fn content_hash() -> String {
     let mut files: Vec<std::path::PathBuf> = walk(&root.join("migrations"));
     files.push(root.join("fixtures/demo.sql"));
     files.push(root.join("fixtures/tscns.sql"));
+    files.push(root.join("fixtures/demo_operatori.toml"));
     files.sort();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for f in files {
@@ -90,6 +91,9 @@ fn ensure_template(admin: &str) -> String {
                 .expect("template connection");
             tsgate::db::migrate(&mut t).expect("migrations");
             tsgate::demo::load_fixtures(&mut t).expect("fixtures");
+            for o in tsgate::portal::operatori::demo().expect("demo operators") {
+                tsgate::portal::operatori::inserisci(&mut t, &o).expect("operator");
+            }
         }
         diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
             .execute(&mut conn)

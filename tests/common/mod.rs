@@ -2,6 +2,7 @@
 //! server on ephemeral ports, and a real mTLS HTTP/1.1 client.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod client;
 pub mod db;
 
@@ -236,6 +237,9 @@ impl TestServer {
         config.tls.client_ca_file = pki.ca_pem_path();
         config.tls.crl_file = pki.crl_pem_path();
         config.pki.dir = pki_dir.clone();
+        config.portal.listen = "127.0.0.1:0".into();
+        config.portal.cns_ca_file = pki_dir.join("cns").join("ca.pem");
+        config.portal.pincode_key_file = pki_dir.join("pincode.key");
         tweak(&mut config);
         config.validate().expect("test config");
         let pool = tsgate::db::connect(
@@ -262,6 +266,11 @@ impl TestServer {
 
     pub fn addr(&self) -> std::net::SocketAddr {
         self.running().soap_addr
+    }
+
+    /// The portal's base URL, `https://127.0.0.1:<port>`.
+    pub fn portal_url(&self) -> String {
+        format!("https://{}", self.running().portal_addr)
     }
 
     pub fn state(&self) -> &Arc<tsgate::app::AppState> {

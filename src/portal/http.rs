@@ -1,0 +1,192 @@
+//! The HTTP side of the portal: a request reduced to what the pages need (method, path, query,
+//! form fields, cookies) and the responses they give, each with the security headers.
+
+use ::http::header::{self, HeaderValue};
+use ::http::{Method, Response, StatusCode};
+use bytes::Bytes;
+use http_body_util::Full;
+use std::collections::HashMap;
+
+/// Largest form body accepted, in bytes.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Name of the session cookie: `__Host-` binds it to this host, path `/`, Secure.
+pub const COOKIE_SESSIONE: &str = "__Host-tsgate-sessione";
+
+/// A portal request, parsed.
+#[derive(Debug, Clone)]
+pub struct Richiesta {
+    pub metodo: Method,
+    pub percorso: String,
+    pub query: HashMap<String, String>,
+    pub form: HashMap<String, String>,
+    pub cookie: HashMap<String, String>,
+}
+
+impl Richiesta {
+    pub fn new(
+        metodo: Method,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+        corpo: &[u8],
+    ) -> Richiesta {
+        let form = match headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(ct) if ct.starts_with("application/x-www-form-urlencoded") => {
+                campi(&String::from_utf8_lossy(corpo))
+            }
+            _ => HashMap::new(),
+        };
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Richiesta {
+            metodo,
+            percorso: uri.path().to_owned(),
+            query: uri.query().map(campi).unwrap_or_default(),
+            form,
+            cookie,
+        }
+    }
+
+    /// A form field, trimmed ("" when absent).
+    pub fn campo(&self, nome: &str) -> &str {
+        self.form.get(nome).map(|s| s.trim()).unwrap_or("")
+    }
+
+    /// A form field as typed (passwords are not trimmed).
+    pub fn campo_esatto(&self, nome: &str) -> &str {
+        self.form.get(nome).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs; a repeated name keeps its first value.
+pub fn campi(s: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for pair in s.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.entry(decodifica(k)).or_insert_with(|| decodifica(v));
+    }
+    out
+}
+
+fn decodifica(s: &str) -> String {
+    let piu = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&piu)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+pub type Risposta = Response<Full<Bytes>>;
+
+fn con_intestazioni(mut r: Risposta) -> Risposta {
+    let h = r.headers_mut();
+    let set = |h: &mut http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(
+        h,
+        header::STRICT_TRANSPORT_SECURITY,
+        "max-age=31536000; includeSubDomains",
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    r
+}
+
+fn risposta(stato: StatusCode, tipo: &'static str, corpo: impl Into<Bytes>) -> Risposta {
+    let mut r = Response::new(Full::new(corpo.into()));
+    *r.status_mut() = stato;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(tipo));
+    con_intestazioni(r)
+}
+
+pub fn html(stato: StatusCode, corpo: String) -> Risposta {
+    risposta(stato, "text/html; charset=utf-8", corpo)
+}
+
+/// A `303 See Other` to a path of the portal.
+pub fn redirect(a: &str) -> Risposta {
+    let mut r = risposta(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "");
+    if let Ok(v) = HeaderValue::from_str(a) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// A file to save, named `nome` (a name made by the gateway, never by a user).
+pub fn allegato(tipo: &'static str, nome: &str, corpo: Vec<u8>) -> Risposta {
+    let mut r = risposta(StatusCode::OK, tipo, corpo);
+    let nome: String = nome
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{nome}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+pub fn statico(tipo: &'static str, corpo: &'static [u8]) -> Risposta {
+    let mut r = risposta(StatusCode::OK, tipo, Bytes::from_static(corpo));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// Adds the session cookie: `__Host-` prefix, Secure, HttpOnly, SameSite=Strict, path `/`.
+/// `None` clears it.
+pub fn imposta_cookie(r: &mut Risposta, token: Option<&str>) {
+    let v = match token {
+        Some(t) => format!("{COOKIE_SESSIONE}={t}; Path=/; Secure; HttpOnly; SameSite=Strict"),
+        None => format!("{COOKIE_SESSIONE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&v) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_are_decoded() {
+        let f = campi("codice=RSSMRA80A01H501U&parola=a%2Bb+c%26d&vuoto=&codice=altro");
+        assert_eq!(f["codice"], "RSSMRA80A01H501U");
+        assert_eq!(f["parola"], "a+b c&d");
+        assert_eq!(f["vuoto"], "");
+    }
+
+    #[test]
+    fn cookie_has_the_host_prefix_attributes() {
+        let mut r = redirect("/");
+        imposta_cookie(&mut r, Some("abc"));
+        let c = r.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert!(c.starts_with("__Host-tsgate-sessione=abc; Path=/;"));
+        for a in ["Secure", "HttpOnly", "SameSite=Strict"] {
+            assert!(c.contains(a), "{c}");
+        }
+        assert!(!c.contains("Domain"));
+    }
+}

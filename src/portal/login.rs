@@ -1,0 +1,265 @@
+//! Login with credentials (Codice Identificativo + Parola chiave), the forced password change,
+//! and logout.
+
+use super::contesto::Contesto;
+use super::http::{self, Risposta};
+use super::pagine::{self, Cornice};
+use super::regole::{self, Ammissione, REGOLE_PASSWORD};
+use super::{password, repo, sessione, ErrorePortale};
+use ::http::StatusCode;
+
+pub const TITOLO_LOGIN: &str = "Autenticazione";
+const CREDENZIALI_ERRATE: &str = "Codice Identificativo o Parola chiave errati.";
+
+pub fn form(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    if ctx.sessione.as_ref().is_some_and(|s| s.utente_id.is_some()) {
+        return Ok(http::redirect("/servizi"));
+    }
+    ctx.sessione_o_nuova()?;
+    mostra(ctx, StatusCode::OK, String::new(), None)
+}
+
+fn mostra(
+    ctx: &mut Contesto<'_>,
+    stato: StatusCode,
+    codice: String,
+    errore: Option<String>,
+) -> Result<Risposta, ErrorePortale> {
+    let mut c = Cornice::new(TITOLO_LOGIN, &[]);
+    if let Some(e) = errore {
+        c = c.errore(e);
+    }
+    let c = ctx.cornice(c)?;
+    ctx.pagina(stato, &pagine::Login { c, codice })
+}
+
+/// POST /accesso/credenziali (CSRF already checked).
+pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    let codice: String = ctx
+        .req
+        .campo("codice")
+        .to_uppercase()
+        .chars()
+        .take(32)
+        .collect();
+    let parola = ctx.req.campo_esatto("parola").to_owned();
+    let politica = ctx.portale.politica;
+    let Some((u, hash)) = repo::per_login(ctx.conn, &codice)? else {
+        // Same cost as a wrong password: the answer must not tell which part was wrong.
+        let _ = password::verifica(&parola, password::hash_fittizio());
+        let tentato: String = codice
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(16)
+            .collect();
+        ctx.registra(None, "LOGIN", "UTENTE_SCONOSCIUTO", Some(&tentato))?;
+        return mostra(
+            ctx,
+            StatusCode::UNAUTHORIZED,
+            codice,
+            Some(CREDENZIALI_ERRATE.into()),
+        );
+    };
+    let cf = u.codice_fiscale.clone();
+    if let Ammissione::Bloccato(fino) = u.blocco().ammissione(ctx.ora) {
+        ctx.registra(Some(&cf), "LOGIN", "UTENZA_BLOCCATA", None)?;
+        let m = format!(
+            "Utenza bloccata per troppi tentativi errati: riprovare dopo le {}.",
+            pagine::ora(fino)
+        );
+        return mostra(ctx, StatusCode::FORBIDDEN, codice, Some(m));
+    }
+    if !password::verifica(&parola, &hash) {
+        let dopo = u.blocco().dopo_errore(ctx.ora, &politica);
+        repo::aggiorna_blocco(ctx.conn, u.id, &dopo)?;
+        let m = match dopo.bloccato_fino {
+            Some(fino) => {
+                ctx.registra(
+                    Some(&cf),
+                    "LOGIN",
+                    "UTENZA_BLOCCATA",
+                    Some("soglia raggiunta"),
+                )?;
+                super::audit(
+                    ctx,
+                    &cf,
+                    "BLOCCO_UTENZA",
+                    Some(&cf),
+                    "troppi tentativi errati",
+                )?;
+                format!(
+                    "{CREDENZIALI_ERRATE} L'utenza è stata bloccata per {} minuti: riprovare dopo le {}.",
+                    ctx.portale.cfg.blocco_minuti,
+                    pagine::ora(fino)
+                )
+            }
+            None => {
+                ctx.registra(Some(&cf), "LOGIN", "PASSWORD_ERRATA", None)?;
+                format!(
+                    "{CREDENZIALI_ERRATE} Tentativi rimasti prima del blocco dell'utenza: {}.",
+                    dopo.tentativi_rimasti(&politica)
+                )
+            }
+        };
+        return mostra(ctx, StatusCode::UNAUTHORIZED, codice, Some(m));
+    }
+    if !u.abilitato {
+        ctx.registra(Some(&cf), "LOGIN", "UTENZA_DISABILITATA", None)?;
+        return mostra(
+            ctx,
+            StatusCode::FORBIDDEN,
+            codice,
+            Some("Utenza disabilitata: rivolgersi all'amministratore di sicurezza della propria ASL.".into()),
+        );
+    }
+    let cambio = regole::cambio_obbligatorio(
+        u.cambio_password_obbligatorio,
+        u.password_cambiata_il,
+        ctx.ora,
+        &politica,
+    );
+    apri_sessione(ctx, u.id, &cf, "CREDENZIALI", cambio)?;
+    Ok(http::redirect(if cambio {
+        "/password"
+    } else {
+        "/servizi"
+    }))
+}
+
+/// Logs the operator in: the login recorded (section 2.5 and audit chain), the visitor's
+/// session replaced by a new one (new cookie: rotation), the failures forgotten.
+pub fn apri_sessione(
+    ctx: &mut Contesto<'_>,
+    utente_id: i64,
+    cf: &str,
+    modalita: &str,
+    cambio_password: bool,
+) -> Result<(), ErrorePortale> {
+    repo::registra_login(ctx.conn, utente_id, ctx.ora)?;
+    if let Some(vecchia) = ctx.sessione.take() {
+        repo::elimina_sessione(ctx.conn, &vecchia.token_hash)?;
+    }
+    let (token, s) = sessione::crea(
+        ctx.conn,
+        Some(utente_id),
+        Some(modalita),
+        cambio_password,
+        None,
+        ctx.ora,
+    )?;
+    ctx.sessione = Some(s);
+    ctx.nuovo_cookie = Some(Some(token));
+    ctx.registra(Some(cf), &format!("LOGIN_{modalita}"), "OK", None)?;
+    super::audit(ctx, cf, "LOGIN", Some(cf), modalita)?;
+    Ok(())
+}
+
+pub fn form_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    let op = match ctx.operatore()? {
+        Ok(op) => op,
+        Err(r) => return Ok(r),
+    };
+    let motivo = motivo(ctx, &op);
+    mostra_password(ctx, StatusCode::OK, motivo, [None, None, None])
+}
+
+fn motivo(ctx: &Contesto<'_>, op: &super::contesto::Operatore) -> String {
+    if !op.sessione.cambio_password {
+        "Inserire la parola chiave attuale e la nuova.".to_owned()
+    } else if op.utente.password_cambiata_il.is_none() || op.utente.cambio_password_obbligatorio {
+        "Primo accesso: è necessario scegliere una nuova parola chiave per proseguire.".to_owned()
+    } else {
+        format!(
+            "La parola chiave è scaduta (è più vecchia di {} giorni): sceglierne una nuova per proseguire.",
+            ctx.portale.cfg.scadenza_password_giorni
+        )
+    }
+}
+
+fn mostra_password(
+    ctx: &mut Contesto<'_>,
+    stato: StatusCode,
+    motivo: String,
+    [errore_attuale, errore_nuova, errore_conferma]: [Option<String>; 3],
+) -> Result<Risposta, ErrorePortale> {
+    let mut c = Cornice::new("Cambio Password", &[("Servizi On Line", "/servizi")]);
+    if errore_attuale.is_some() || errore_nuova.is_some() || errore_conferma.is_some() {
+        c = c.errore("La parola chiave non è stata modificata: correggere i campi indicati.");
+    }
+    let c = ctx.cornice(c)?;
+    ctx.pagina(
+        stato,
+        &pagine::Password {
+            c,
+            motivo,
+            errore_attuale,
+            errore_nuova,
+            errore_conferma,
+            regole: &REGOLE_PASSWORD,
+        },
+    )
+}
+
+/// POST /password (CSRF already checked).
+pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    let op = match ctx.operatore()? {
+        Ok(op) => op,
+        Err(r) => return Ok(r),
+    };
+    let (attuale, nuova, conferma) = (
+        ctx.req.campo_esatto("attuale").to_owned(),
+        ctx.req.campo_esatto("nuova").to_owned(),
+        ctx.req.campo_esatto("conferma").to_owned(),
+    );
+    let hash = repo::password_hash(ctx.conn, op.utente.id)?;
+    let u = &op.utente;
+    let mut errori: [Option<String>; 3] = [None, None, None];
+    if !password::verifica(&attuale, &hash) {
+        errori[0] = Some("Parola chiave attuale errata.".into());
+    } else if let Err(e) =
+        regole::verifica_password(&nuova, &[&u.codice_identificativo, &u.cognome, &u.nome])
+    {
+        errori[1] = Some(e.to_string());
+    } else if password::verifica(&nuova, &hash) {
+        errori[1] = Some(regole::PasswordNonValida::UgualeAllaPrecedente.to_string());
+    } else if nuova != conferma {
+        errori[2] = Some(regole::PasswordNonValida::ConfermaDiversa.to_string());
+    }
+    let cf = u.codice_fiscale.clone();
+    if errori.iter().any(Option::is_some) {
+        ctx.registra(Some(&cf), "CAMBIO_PASSWORD", "NON_VALIDA", None)?;
+        let motivo = motivo(ctx, &op);
+        return mostra_password(ctx, StatusCode::UNPROCESSABLE_ENTITY, motivo, errori);
+    }
+    let nuovo_hash = password::hash(&nuova)?;
+    repo::cambia_password(ctx.conn, u.id, &nuovo_hash, ctx.ora)?;
+    // Every other session of the operator ends; this one goes on under a new token.
+    repo::elimina_sessioni_utente(ctx.conn, u.id)?;
+    let modalita = op.sessione.modalita.as_deref();
+    let (token, s) = sessione::crea(
+        ctx.conn,
+        Some(u.id),
+        modalita,
+        false,
+        Some("Parola chiave modificata correttamente.".into()),
+        ctx.ora,
+    )?;
+    ctx.sessione = Some(s);
+    ctx.nuovo_cookie = Some(Some(token));
+    ctx.registra(Some(&cf), "CAMBIO_PASSWORD", "OK", None)?;
+    super::audit(ctx, &cf, "CAMBIO_PASSWORD", Some(&cf), "")?;
+    Ok(http::redirect("/servizi"))
+}
+
+/// POST /esci (CSRF already checked).
+pub fn esci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    if let Some(s) = ctx.sessione.take() {
+        repo::elimina_sessione(ctx.conn, &s.token_hash)?;
+        if let Some(id) = s.utente_id {
+            let cf = repo::utente(ctx.conn, id)?.map(|u| u.codice_fiscale);
+            ctx.registra(cf.as_deref(), "LOGOUT", "OK", None)?;
+        }
+    }
+    ctx.nuovo_cookie = Some(None);
+    Ok(http::redirect("/?esito=uscito"))
+}

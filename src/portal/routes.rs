@@ -1,0 +1,117 @@
+//! The portal's routes: every request runs in one database transaction, so what it changes
+//! and its section 2.5 row commit together, before the answer leaves. Every POST needs the
+//! session's CSRF token.
+
+use super::contesto::Contesto;
+use super::http::{self, Risposta};
+use super::{login, servizi, ErrorePortale};
+use ::http::{Method, StatusCode};
+
+pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    let percorso = ctx.req.percorso.clone();
+    if ctx.req.metodo == Method::POST {
+        if let Some(r) = csrf_rifiutato(ctx, &percorso)? {
+            return Ok(r);
+        }
+    }
+    match (&ctx.req.metodo, percorso.as_str()) {
+        (&Method::GET, "/") => servizi::home(ctx),
+        (&Method::GET, "/accesso/credenziali") => login::form(ctx),
+        (&Method::POST, "/accesso/credenziali") => login::entra(ctx),
+        (&Method::GET, "/password") => login::form_password(ctx),
+        (&Method::POST, "/password") => login::cambia_password(ctx),
+        (&Method::POST, "/esci") => login::esci(ctx),
+        (&Method::GET, "/servizi") => servizi::servizi(ctx),
+        _ => ctx.rifiuto(
+            StatusCode::NOT_FOUND,
+            "Pagina non trovata",
+            vec!["La pagina richiesta non esiste.".into()],
+        ),
+    }
+}
+
+/// A POST whose CSRF token is missing or not the session's is refused (403) and recorded.
+fn csrf_rifiutato(
+    ctx: &mut Contesto<'_>,
+    percorso: &str,
+) -> Result<Option<Risposta>, ErrorePortale> {
+    let inviato = ctx.req.campo("csrf").to_owned();
+    let valido = ctx
+        .sessione
+        .as_ref()
+        .is_some_and(|s| super::sessione::csrf_valido(s, &inviato));
+    if valido {
+        return Ok(None);
+    }
+    let cf = match ctx.sessione.as_ref().and_then(|s| s.utente_id) {
+        Some(id) => super::repo::utente(ctx.conn, id)?.map(|u| u.codice_fiscale),
+        None => None,
+    };
+    let operazione = operazione_di(percorso);
+    ctx.registra(cf.as_deref(), &operazione, "CSRF_NON_VALIDO", None)?;
+    tracing::info!(percorso, "portal POST refused: CSRF token missing or wrong");
+    let paragrafi = vec![
+        "Richiesta non valida: il modulo è scaduto o non proviene da questo sito.".into(),
+        "Ricaricare la pagina e ripetere l'operazione.".into(),
+    ];
+    ctx.rifiuto(StatusCode::FORBIDDEN, "Richiesta non valida", paragrafi)
+        .map(Some)
+}
+
+/// The section 2.5 operation name of a path: `/accesso/credenziali` → `ACCESSO_CREDENZIALI`.
+pub fn operazione_di(percorso: &str) -> String {
+    let s: String = percorso
+        .trim_matches('/')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    if s.is_empty() {
+        "HOME".into()
+    } else {
+        s
+    }
+}
+
+/// The answer to a failure no page handled: logged, then a plain page (no template).
+pub fn guasto(e: &ErrorePortale) -> Risposta {
+    tracing::error!(error = %e, "portal request failed");
+    let (stato, testo) = match e {
+        ErrorePortale::Db(_) | ErrorePortale::Pool(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Servizio momentaneamente non disponibile. Riprovare tra qualche minuto.",
+        ),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Si è verificato un errore interno. Riprovare più tardi.",
+        ),
+    };
+    http::html(
+        stato,
+        format!(
+            "<!DOCTYPE html><html lang=\"it\"><head><meta charset=\"utf-8\"><title>Progetto Tessera Sanitaria</title>\
+             <link rel=\"stylesheet\" href=\"/static/portale.css\"></head><body><header class=\"testata\">\
+             <div class=\"marchio\">Progetto Tessera Sanitaria</div></header><main><h1>Servizio non disponibile</h1>\
+             <p>{testo}</p><p><a href=\"/\">Torna alla Home</a></p></main></body></html>"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn operation_names() {
+        assert_eq!(
+            super::operazione_di("/accesso/credenziali"),
+            "ACCESSO_CREDENZIALI"
+        );
+        assert_eq!(super::operazione_di("/"), "HOME");
+        assert_eq!(super::operazione_di("/x/ü'"), "X___");
+    }
+}

@@ -1,0 +1,120 @@
+//! The portal port: TLS (a client certificate asked for, not required), HTTP/1.1 keep-alive,
+//! each request handled in one blocking database transaction. Drains on shutdown.
+
+use super::contesto::CertificatoPresentato;
+use super::Portale;
+use crate::app::AppState;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use openssl::ssl::{Ssl, SslAcceptor};
+use std::convert::Infallible;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_openssl::SslStream;
+
+pub async fn serve(
+    state: Arc<AppState>,
+    portale: Arc<Portale>,
+    acceptor: Arc<SslAcceptor>,
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let _ = tcp.set_nodelay(true);
+                    connections.spawn(connection(
+                        state.clone(),
+                        portale.clone(),
+                        acceptor.clone(),
+                        tcp,
+                        peer.ip().to_canonical(),
+                        shutdown.clone(),
+                    ));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "portal accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let grace = Duration::from_millis(state.config.server.shutdown_grace_ms);
+    if tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
+        connections.abort_all();
+    }
+}
+
+async fn connection(
+    state: Arc<AppState>,
+    portale: Arc<Portale>,
+    acceptor: Arc<SslAcceptor>,
+    tcp: TcpStream,
+    ip: IpAddr,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut stream = match Ssl::new(acceptor.context()).and_then(|ssl| SslStream::new(ssl, tcp)) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot set up TLS for a portal connection");
+            return;
+        }
+    };
+    let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
+    match tokio::time::timeout(timeout, Pin::new(&mut stream).accept()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::debug!(%ip, error = %e, "portal TLS handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%ip, "portal TLS handshake timed out");
+            return;
+        }
+    }
+    let certificato = stream.ssl().peer_certificate().map(|foglia| {
+        let catena = stream
+            .ssl()
+            .peer_cert_chain()
+            .map(|c| c.iter().map(|x| x.to_owned()).collect())
+            .unwrap_or_default();
+        Arc::new(CertificatoPresentato { foglia, catena })
+    });
+    let service = service_fn(move |req| {
+        let (state, portale, certificato) = (state.clone(), portale.clone(), certificato.clone());
+        async move { Ok::<_, Infallible>(super::handle(state, portale, ip, certificato, req).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .keep_alive(true)
+        .max_buf_size(64 * 1024)
+        .serve_connection(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "portal connection ended with an error");
+    }
+}
