@@ -78,3 +78,167 @@ async fn credentials_login_services_and_logout() {
         1
     );
 }
+
+fn esiti(s: &TestServer, cf: &str) -> Vec<(String, String)> {
+    accessi(s)
+        .into_iter()
+        .filter(|r| r.codice_fiscale.as_deref() == Some(cf))
+        .map(|r| (r.operazione, r.esito))
+        .collect()
+}
+
+fn pair(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+async fn scenario(
+    s: &TestServer,
+    name: &'static str,
+    env: Vec<(&'static str, String)>,
+) -> serde_json::Value {
+    let url = s.portal_url();
+    tokio::task::spawn_blocking(move || browser::run(&url, name, &env))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_failures_lock_the_account_for_fifteen_minutes() {
+    let s = TestServer::start().await;
+    scenario(&s, "blocco", vec![]).await;
+    let cf = "GLLNDR90B12F205N";
+    assert_eq!(
+        esiti(&s, cf),
+        pair(&[
+            ("LOGIN", "PASSWORD_ERRATA"),
+            ("LOGIN", "PASSWORD_ERRATA"),
+            ("LOGIN", "PASSWORD_ERRATA"),
+            ("LOGIN", "PASSWORD_ERRATA"),
+            ("LOGIN", "UTENZA_BLOCCATA"),
+            ("LOGIN", "UTENZA_BLOCCATA"),
+        ])
+    );
+    // Locked for 15 minutes from the fifth failure (to the second, in the database's clock).
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente WHERE codice_fiscale = 'GLLNDR90B12F205N' \
+             AND bloccato_fino BETWEEN now() + interval '14 minutes' AND now() + interval '15 minutes'"
+        ),
+        1
+    );
+    // The unknown user's attempt is recorded without a codice fiscale, with what was typed.
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM accesso_operatore WHERE codice_fiscale IS NULL \
+             AND esito = 'UTENTE_SCONOSCIUTO' AND dettaglio = 'XXXXXX00X00X000X'"
+        ),
+        1
+    );
+    // When the lock has run out, the right password opens the services again.
+    diesel::sql_query(
+        "UPDATE utente SET bloccato_fino = now() - interval '1 second' \
+         WHERE codice_fiscale = 'GLLNDR90B12F205N'",
+    )
+    .execute(&mut s.db.connection())
+    .unwrap();
+    scenario(
+        &s,
+        "accesso_ok",
+        vec![
+            ("CODICE", cf.to_owned()),
+            ("PAROLA", "Demo.Tsgate1".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente WHERE codice_fiscale = 'GLLNDR90B12F205N' \
+             AND tentativi_falliti = 0 AND bloccato_fino IS NULL"
+        ),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_change_is_forced_at_first_login_and_after_ninety_days() {
+    let s = TestServer::start().await;
+    diesel::sql_query(
+        "UPDATE utente SET password_cambiata_il = now() - interval '90 days 1 minute' \
+         WHERE codice_fiscale = 'RSSMRA80A01H501U'",
+    )
+    .execute(&mut s.db.connection())
+    .unwrap();
+    scenario(&s, "cambio_password", vec![]).await;
+    let neri = esiti(&s, "NREPLA85T50H501Z");
+    assert_eq!(neri[0], ("LOGIN_CREDENZIALI".into(), "OK".into()));
+    assert_eq!(
+        neri.iter()
+            .filter(|(o, e)| o == "CAMBIO_PASSWORD" && e == "NON_VALIDA")
+            .count(),
+        5
+    );
+    assert!(neri.contains(&("CAMBIO_PASSWORD".into(), "OK".into())));
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente WHERE codice_fiscale = 'NREPLA85T50H501Z' \
+             AND NOT cambio_password_obbligatorio AND password_cambiata_il > now() - interval '5 minutes' \
+             AND password_hash LIKE '$argon2id$%'"
+        ),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_without_the_session_csrf_token_are_refused() {
+    let s = TestServer::start().await;
+    let out = scenario(&s, "csrf", vec![]).await;
+    let rossi = esiti(&s, "RSSMRA80A01H501U");
+    assert_eq!(
+        rossi,
+        pair(&[
+            ("LOGIN_CREDENZIALI", "OK"),
+            ("SERVIZI", "OK"),
+            ("ESCI", "CSRF_NON_VALIDO"),
+            ("SERVIZI", "OK"),
+            ("PASSWORD", "CSRF_NON_VALIDO"),
+        ])
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM accesso_operatore WHERE codice_fiscale IS NULL \
+             AND operazione = 'ACCESSO_CREDENZIALI' AND esito = 'CSRF_NON_VALIDO'"
+        ),
+        1
+    );
+    // The password did not change.
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente WHERE codice_fiscale = 'RSSMRA80A01H501U' \
+             AND password_cambiata_il < now() - interval '10 seconds'"
+        ),
+        1
+    );
+
+    // Idle timeout: the same session, unused for longer than portal.sessione_inattiva_secs.
+    diesel::sql_query("UPDATE sessione SET ultimo_uso = now() - interval '901 seconds' WHERE utente_id IS NOT NULL")
+        .execute(&mut s.db.connection())
+        .unwrap();
+    let token = out["sessione"].as_str().unwrap().to_owned();
+    scenario(&s, "sessione_scaduta", vec![("SESSIONE", token)]).await;
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM sessione WHERE utente_id IS NOT NULL"
+        ),
+        0,
+        "the expired session is deleted"
+    );
+}
