@@ -242,3 +242,59 @@ async fn forms_without_the_session_csrf_token_are_refused() {
         "the expired session is deleted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_administrator_manages_only_the_users_of_their_asl() {
+    let s = TestServer::start().await;
+    diesel::sql_query(
+        "UPDATE utente SET bloccato_fino = now() + interval '10 minutes' \
+         WHERE codice_fiscale = 'RSSMRA80A01H501U'",
+    )
+    .execute(&mut s.db.connection())
+    .unwrap();
+    let galli = count(
+        &s,
+        "SELECT id AS n FROM utente WHERE codice_fiscale = 'GLLNDR90B12F205N'",
+    );
+    scenario(&s, "amministratore", vec![("GALLI_ID", galli.to_string())]).await;
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente_profilo p JOIN utente u ON u.id = p.utente_id \
+             WHERE u.codice_fiscale = 'NREPLA85T50H501Z' AND p.profilo = 'INVIO_OTP' \
+             AND p.abilitato_da = 'VRDLCU70M10H501X'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente WHERE codice_fiscale = 'RSSMRA80A01H501U' AND bloccato_fino IS NULL"
+        ),
+        1
+    );
+    // GALLI (another ASL) was not touched.
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente_profilo p JOIN utente u ON u.id = p.utente_id \
+             WHERE u.codice_fiscale = 'GLLNDR90B12F205N' AND p.profilo = 'INVIO_OTP'"
+        ),
+        0
+    );
+    let verdi = esiti(&s, "VRDLCU70M10H501X");
+    for expected in [
+        ("UTENZE_ELENCO", "OK"),
+        ("UTENZE_PROFILI", "OK"),
+        ("UTENZE_SBLOCCA", "OK"),
+        ("UTENZE_PROFILI", "UTENTE_NON_DELLA_ASL"),
+    ] {
+        assert!(
+            verdi.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} in {verdi:?}"
+        );
+    }
+    assert!(
+        esiti(&s, "RSSMRA80A01H501U").contains(&("UTENZE_ELENCO".into(), "NON_ABILITATO".into()))
+    );
+}

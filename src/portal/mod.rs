@@ -13,6 +13,7 @@ pub mod routes;
 pub mod server;
 pub mod servizi;
 pub mod sessione;
+pub mod utenze;
 
 use crate::app::AppState;
 use crate::config::PortalConfig;
