@@ -7,6 +7,7 @@ pub mod login;
 pub mod operatori;
 pub mod pagine;
 pub mod password;
+pub mod profilo;
 pub mod regole;
 pub mod repo;
 pub mod routes;

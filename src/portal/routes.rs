@@ -4,7 +4,7 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::{login, servizi, utenze, ErrorePortale};
+use super::{login, profilo, servizi, utenze, ErrorePortale};
 use ::http::{Method, StatusCode};
 
 pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
@@ -22,6 +22,7 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::POST, "/password") => login::cambia_password(ctx),
         (&Method::POST, "/esci") => login::esci(ctx),
         (&Method::GET, "/servizi") => servizi::servizi(ctx),
+        (&Method::GET, "/profilo") => profilo::pagina(ctx),
         (&Method::GET, "/servizi/utenze") => utenze::elenco(ctx),
         (&Method::POST, "/servizi/utenze/profili") => utenze::profili(ctx),
         (&Method::POST, "/servizi/utenze/sblocca") => utenze::sblocca(ctx),
