@@ -24,6 +24,8 @@ use std::net::IpAddr;
 pub const CA_COMMON_NAME: &str = "tsgate CA di sviluppo";
 /// Certificate policy of the Carta Nazionale dei Servizi (authentication certificates).
 pub const CNS_POLICY_OID: &str = "1.3.76.16.2.1";
+/// Certificate policy of the Carta d'Identità Elettronica (authentication certificates).
+pub const CIE_POLICY_OID: &str = "1.3.76.47.4";
 
 /// Certificates start this long before they are made, for peers whose clock is a little behind.
 const BACKDATE_SECS: i64 = 3600;
@@ -119,14 +121,31 @@ pub(super) fn sign(
     issuer: Issuer<'_>,
 ) -> anyhow::Result<X509> {
     let now = Utc::now().timestamp();
+    let validity = (now - BACKDATE_SECS, now + i64::from(days) * 86_400);
+    sign_between(subject, key, serial, validity, profile, issuer)
+}
+
+/// As [`sign`], valid between the two Unix times of `validity` (notBefore, notAfter), which
+/// may lie in the past or in the future (for tests of expired or not yet valid certificates).
+pub(super) fn sign_between(
+    subject: &X509NameRef,
+    key: &PKeyRef<Private>,
+    serial: &BigNumRef,
+    validity: (i64, i64),
+    profile: Profile<'_>,
+    issuer: Issuer<'_>,
+) -> anyhow::Result<X509> {
+    if validity.0 >= validity.1 {
+        bail!("a certificate must end after it starts");
+    }
     let mut b = X509Builder::new()?;
     b.set_version(2)?;
     b.set_serial_number(&*serial.to_asn1_integer()?)?;
     b.set_subject_name(subject)?;
     b.set_issuer_name(issuer.map_or(subject, |(c, _)| c.subject_name()))?;
     b.set_pubkey(key)?;
-    b.set_not_before(&*Asn1Time::from_unix(now - BACKDATE_SECS)?)?;
-    b.set_not_after(&*Asn1Time::from_unix(now + i64::from(days) * 86_400)?)?;
+    b.set_not_before(&*Asn1Time::from_unix(validity.0)?)?;
+    b.set_not_after(&*Asn1Time::from_unix(validity.1)?)?;
     match &profile {
         Profile::Ca => {
             b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
