@@ -86,11 +86,11 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
     let portal_listener = TcpListener::bind(&config.portal.listen)
         .await
         .with_context(|| format!("portal.listen: cannot bind {}", config.portal.listen))?;
+    let portale = Arc::new(crate::portal::Portale::new(&config.portal)?);
     let portal_acceptor = Arc::new(crate::net::tls::build_portal_acceptor(
         &config.tls,
-        &cns_cas(&config)?,
+        &portale.cns_cas(),
     )?);
-    let portale = Arc::new(crate::portal::Portale::new(&config.portal)?);
     let portal_addr = portal_listener.local_addr()?;
     let soap_addr = soap_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
@@ -260,20 +260,6 @@ fn background_tasks(
             }
         }),
     ]
-}
-
-/// The CNS CAs the portal names in its certificate request (`portal.cns_ca_file`); a missing
-/// file leaves the smart-card login without trusted CAs (every card refused), with a warning.
-fn cns_cas(config: &Config) -> anyhow::Result<Vec<openssl::x509::X509>> {
-    let path = &config.portal.cns_ca_file;
-    match std::fs::read(path) {
-        Ok(pem) => openssl::x509::X509::stack_from_pem(&pem)
-            .with_context(|| format!("portal.cns_ca_file: {} is not a PEM bundle", path.display())),
-        Err(e) => {
-            tracing::warn!(file = %path.display(), error = %e, "portal.cns_ca_file unreadable: no CNS card will be accepted");
-            Ok(Vec::new())
-        }
-    }
 }
 
 /// When the gateway's own CA (`pki.dir`) issues the CRL it checks, re-signs the CRL before it

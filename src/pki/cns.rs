@@ -83,15 +83,20 @@ pub enum ErroreBundleCns {
 
 /// The CAs whose CNS/CIE certificates the portal accepts (setting `portal.cns_ca_file`).
 /// Every certificate of the bundle is a trust anchor, roots or intermediates alike. If a
-/// [`CNS_CRL_FILE`] sits beside the bundle, revocation is checked against it at every
-/// verification (re-read each time, so a refreshed file needs no restart); it must then hold a
+/// [`CNS_CRL_FILE`] sits beside the bundle (at load, or from any later time), revocation is
+/// checked against it at every verification (re-read each time, so a refreshed file needs no
+/// restart; one that disappears after load refuses every card); it must then hold a
 /// current CRL of every CA that issues cards, or those cards are refused as
 /// [`ErroreCertificato::SistemiSicurezza`].
 #[derive(Debug, Clone)]
 pub struct TrustedCnsCas {
     path: PathBuf,
     anchors: Vec<X509>,
-    crl: Option<PathBuf>,
+    /// [`CNS_CRL_FILE`] beside the bundle.
+    crl: PathBuf,
+    /// Whether the CRL was there at load: then its disappearance is a failure, not a reason to
+    /// stop checking revocation.
+    crl_richiesto: bool,
 }
 
 // Shared by every connection of the portal.
@@ -117,13 +122,11 @@ impl TrustedCnsCas {
                 path: path.to_owned(),
             });
         }
-        let crl = path
-            .parent()
-            .map(|d| d.join(CNS_CRL_FILE))
-            .filter(|p| p.exists());
+        let crl = path.parent().unwrap_or(Path::new(".")).join(CNS_CRL_FILE);
         let trusted = TrustedCnsCas {
             path: path.to_owned(),
             anchors,
+            crl_richiesto: crl.exists(),
             crl,
         };
         for a in &trusted.anchors {
@@ -134,11 +137,11 @@ impl TrustedCnsCas {
                 });
             }
         }
-        if let Some(crl) = &trusted.crl {
+        if trusted.crl_richiesto {
             trusted
                 .store(Utc::now())
                 .map_err(|source| ErroreBundleCns::Crl {
-                    path: crl.clone(),
+                    path: trusted.crl.clone(),
                     source,
                 })?;
         }
@@ -165,9 +168,11 @@ impl TrustedCnsCas {
             b.add_cert(a.clone())?;
         }
         let mut flags = X509VerifyFlags::PARTIAL_CHAIN;
-        if let Some(crl) = &self.crl {
+        // A CRL that appears later is used from then on; one that was there and went missing
+        // fails the load below (the lookup cannot read it), so revocation is never skipped.
+        if self.crl_richiesto || self.crl.exists() {
             b.add_lookup(X509Lookup::file())?
-                .load_crl_file(crl, openssl::ssl::SslFiletype::PEM)?;
+                .load_crl_file(&self.crl, openssl::ssl::SslFiletype::PEM)?;
             flags |= X509VerifyFlags::CRL_CHECK;
         }
         let mut param = X509VerifyParam::new()?;

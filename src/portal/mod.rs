@@ -1,6 +1,7 @@
 //! The operators' portal: server-rendered HTML (askama) on its own HTTPS port, credentials and
 //! CNS smart-card login, sessions in PostgreSQL, the services of the operator's profiles.
 
+pub mod cns;
 pub mod contesto;
 pub mod http;
 pub mod login;
@@ -28,14 +29,39 @@ use std::sync::Arc;
 pub struct Portale {
     pub cfg: PortalConfig,
     pub politica: regole::Politica,
+    /// The CAs whose CNS/CIE certificates may register and log in; `None` when
+    /// `portal.cns_ca_file` does not exist (every card is then refused, with a warning at start).
+    pub cns: Option<crate::pki::TrustedCnsCas>,
 }
 
 impl Portale {
+    /// Loads what the settings name; a CNS bundle that exists but cannot be used stops the start.
     pub fn new(cfg: &PortalConfig) -> anyhow::Result<Portale> {
+        let cns = if cfg.cns_ca_file.exists() {
+            Some(
+                crate::pki::TrustedCnsCas::load(&cfg.cns_ca_file)
+                    .map_err(|e| anyhow::anyhow!("portal.cns_ca_file: {e}"))?,
+            )
+        } else {
+            tracing::warn!(
+                file = %cfg.cns_ca_file.display(),
+                "portal.cns_ca_file does not exist: no CNS card will be accepted"
+            );
+            None
+        };
         Ok(Portale {
             cfg: cfg.clone(),
             politica: regole::Politica::da_config(cfg),
+            cns,
         })
+    }
+
+    /// The CAs named in the portal's certificate request.
+    pub fn cns_cas(&self) -> Vec<openssl::x509::X509> {
+        self.cns
+            .as_ref()
+            .map(|t| t.certificates().to_vec())
+            .unwrap_or_default()
     }
 }
 

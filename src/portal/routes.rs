@@ -4,7 +4,7 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::{login, profilo, servizi, utenze, ErrorePortale};
+use super::{cns, login, profilo, servizi, utenze, ErrorePortale};
 use ::http::{Method, StatusCode};
 
 pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
@@ -18,6 +18,10 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::GET, "/") => servizi::home(ctx),
         (&Method::GET, "/accesso/credenziali") => login::form(ctx),
         (&Method::POST, "/accesso/credenziali") => login::entra(ctx),
+        (&Method::GET, "/accesso/cns") => cns::accesso(ctx),
+        (&Method::GET, "/accesso/cns/registra") => cns::registra_form(ctx),
+        (&Method::POST, "/accesso/cns/registra") => cns::registra(ctx),
+        (&Method::GET, "/accesso/cns/login") => cns::login(ctx),
         (&Method::GET, "/password") => login::form_password(ctx),
         (&Method::POST, "/password") => login::cambia_password(ctx),
         (&Method::POST, "/esci") => login::esci(ctx),

@@ -227,6 +227,8 @@ impl TestServer {
                 // Deliberately left unrevoked in the database: only the CRL can refuse it.
             }
         }
+        // The demo "CNS" CA the portal trusts for smart-card access (pki_dir/cns/ca.pem).
+        tsgate::pki::CnsCa::open_or_create(&tsgate::pki::CnsCa::dir_in(&pki_dir)).expect("CNS CA");
         let mut config = Config::default();
         config.server.soap_listen = "127.0.0.1:0".into();
         config.server.admin_listen = "127.0.0.1:0".into();
@@ -266,6 +268,12 @@ impl TestServer {
 
     pub fn addr(&self) -> std::net::SocketAddr {
         self.running().soap_addr
+    }
+
+    /// The demo CNS CA of this server's PKI.
+    pub fn cns_ca(&self) -> tsgate::pki::CnsCa {
+        tsgate::pki::CnsCa::open_or_create(&tsgate::pki::CnsCa::dir_in(&self.pki_dir))
+            .expect("CNS CA")
     }
 
     /// The portal's base URL, `https://127.0.0.1:<port>`.
