@@ -16,5 +16,6 @@ pub mod flussi;
 pub mod metrics;
 pub mod net;
 pub mod pki;
+pub mod portal;
 pub mod services;
 pub mod soap;
