@@ -80,10 +80,13 @@ pub fn errore(
     )
 }
 
+/// A refusal: the codice fiscale when the certificate yielded one, and why.
+type Rifiuto = (Option<String>, ErroreCertificato);
+
 /// The presented certificate, checked, and the enabled operator of its codice fiscale.
 fn verificato(
     ctx: &mut Contesto<'_>,
-) -> Result<Result<(CertificatoCns, Utente), (Option<String>, ErroreCertificato)>, ErrorePortale> {
+) -> Result<Result<(CertificatoCns, Utente), Rifiuto>, ErrorePortale> {
     let Some(presentato) = ctx.certificato else {
         return Ok(Err((None, ErroreCertificato::Assente)));
     };

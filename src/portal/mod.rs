@@ -8,6 +8,8 @@ pub mod login;
 pub mod operatori;
 pub mod pagine;
 pub mod password;
+pub mod pdf;
+pub mod pincode;
 pub mod profilo;
 pub mod regole;
 pub mod repo;
