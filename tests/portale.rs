@@ -298,3 +298,59 @@ async fn security_administrator_manages_only_the_users_of_their_asl() {
         esiti(&s, "RSSMRA80A01H501U").contains(&("UTENZE_ELENCO".into(), "NON_ABILITATO".into()))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_page_and_pincode_pdf_regenerated() {
+    let s = TestServer::start().await;
+    let out = scenario(&s, "profilo", vec![]).await;
+    let pincodes: Vec<String> = out["pincode"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    // Stored encrypted (nonce + 10 bytes + tag), never in clear anywhere in the database.
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente WHERE codice_fiscale = 'RSSMRA80A01H501U' \
+             AND length(pincode_cifrato) = 38 AND pincode_generato_il IS NOT NULL"
+        ),
+        1
+    );
+    for p in &pincodes {
+        let dump = format!(
+            "SELECT count(*) AS n FROM accesso_operatore a WHERE a::text LIKE '%{p}%' \
+             OR EXISTS (SELECT 1 FROM utente u WHERE u::text LIKE '%{p}%')"
+        );
+        assert_eq!(count(&s, &dump), 0, "pincode {p} found in clear");
+    }
+    // The stored one is the second: the first no longer verifies.
+    let key =
+        tsgate::portal::pincode::ChiavePincode::carica(&s.config.portal.pincode_key_file).unwrap();
+    #[derive(QueryableByName)]
+    struct Blob {
+        #[diesel(sql_type = diesel::sql_types::Bytea)]
+        pincode_cifrato: Vec<u8>,
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let b: Blob = diesel::sql_query(
+        "SELECT pincode_cifrato, id FROM utente WHERE codice_fiscale = 'RSSMRA80A01H501U'",
+    )
+    .get_result(&mut s.db.connection())
+    .unwrap();
+    assert!(key.verifica(&b.pincode_cifrato, b.id, &pincodes[1]));
+    assert!(!key.verifica(&b.pincode_cifrato, b.id, &pincodes[0]));
+    let rossi = esiti(&s, "RSSMRA80A01H501U");
+    for expected in [
+        ("PROFILO", "OK"),
+        ("STAMPA_PINCODE", "OK"),
+        ("RIGENERA_PINCODE", "OK"),
+    ] {
+        assert!(
+            rossi.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?}"
+        );
+    }
+}

@@ -177,10 +177,15 @@ pub fn registra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     pagina_registra(ctx, &cert, &u, true)
 }
 
-/// GET /accesso/cns/login: a registered certificate of an enabled operator opens the services.
-pub fn login(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+/// The checked certificate when it is registered to its (enabled) operator; otherwise the
+/// answer to give (error page, or to "Registra CNS").
+pub fn registrato(
+    ctx: &mut Contesto<'_>,
+) -> Result<Result<(CertificatoCns, Utente), Risposta>, ErrorePortale> {
     let (cert, u) = match verificato(ctx)? {
-        Err((cf, e)) => return errore(ctx, "Effettua la login", "LOGIN_CNS", cf.as_deref(), &e),
+        Err((cf, e)) => {
+            return errore(ctx, "Effettua la login", "LOGIN_CNS", cf.as_deref(), &e).map(Err)
+        }
         Ok(x) => x,
     };
     let registrato: bool = diesel::select(diesel::dsl::exists(
@@ -189,24 +194,34 @@ pub fn login(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
             .filter(utente_cns::utente_id.eq(u.id)),
     ))
     .get_result(ctx.conn)?;
-    let cf = u.codice_fiscale.clone();
-    if !registrato {
-        ctx.registra(
-            Some(&cf),
-            "LOGIN_CNS",
-            "CNS_NON_REGISTRATA",
-            Some(&cert.serial),
-        )?;
-        ctx.sessione_o_nuova()?;
-        if let Some(s) = &ctx.sessione {
-            repo::messaggio_sessione(
-                ctx.conn,
-                &s.token_hash,
-                Some("Il certificato della CNS non è registrato (prima volta o nuova carta): effettuare la registrazione."),
-            )?;
-        }
-        return Ok(http::redirect("/accesso/cns/registra"));
+    if registrato {
+        return Ok(Ok((cert, u)));
     }
+    let cf = u.codice_fiscale.clone();
+    ctx.registra(
+        Some(&cf),
+        "LOGIN_CNS",
+        "CNS_NON_REGISTRATA",
+        Some(&cert.serial),
+    )?;
+    ctx.sessione_o_nuova()?;
+    if let Some(s) = &ctx.sessione {
+        repo::messaggio_sessione(
+            ctx.conn,
+            &s.token_hash,
+            Some("Il certificato della CNS non è registrato (prima volta o nuova carta): effettuare la registrazione."),
+        )?;
+    }
+    Ok(Err(http::redirect("/accesso/cns/registra")))
+}
+
+/// GET /accesso/cns/login: a registered certificate of an enabled operator opens the services.
+pub fn login(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    let (_, u) = match registrato(ctx)? {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let cf = u.codice_fiscale.clone();
     super::login::apri_sessione(ctx, u.id, &cf, "CNS", false)?;
     Ok(http::redirect("/servizi"))
 }

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod server;
 pub mod servizi;
 pub mod sessione;
+pub mod stampa;
 pub mod utenze;
 
 use crate::app::AppState;
@@ -34,6 +35,8 @@ pub struct Portale {
     /// The CAs whose CNS/CIE certificates may register and log in; `None` when
     /// `portal.cns_ca_file` does not exist (every card is then refused, with a warning at start).
     pub cns: Option<crate::pki::TrustedCnsCas>,
+    /// The key of the pincodes at rest (`portal.pincode_key_file`, created 0600 if missing).
+    pub chiave_pincode: pincode::ChiavePincode,
 }
 
 impl Portale {
@@ -51,10 +54,21 @@ impl Portale {
             );
             None
         };
+        if let Some(dir) = cfg.pincode_key_file.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "portal.pincode_key_file: cannot create {}: {e}",
+                    dir.display()
+                )
+            })?;
+        }
+        let chiave_pincode = pincode::ChiavePincode::crea_se_manca(&cfg.pincode_key_file)
+            .map_err(|e| anyhow::anyhow!("portal.pincode_key_file: {e}"))?;
         Ok(Portale {
             cfg: cfg.clone(),
             politica: regole::Politica::da_config(cfg),
             cns,
+            chiave_pincode,
         })
     }
 
@@ -78,6 +92,8 @@ pub enum ErrorePortale {
     Template(#[from] askama::Error),
     #[error("{0}")]
     Hash(#[from] password::ErroreHash),
+    #[error("pincode: {0}")]
+    Pincode(#[from] pincode::PincodeError),
     #[error("{0}")]
     Interno(String),
 }

@@ -4,7 +4,7 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::{cns, login, profilo, servizi, utenze, ErrorePortale};
+use super::{cns, login, profilo, servizi, stampa, utenze, ErrorePortale};
 use ::http::{Method, StatusCode};
 
 pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
@@ -27,6 +27,9 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::POST, "/esci") => login::esci(ctx),
         (&Method::GET, "/servizi") => servizi::servizi(ctx),
         (&Method::GET, "/profilo") => profilo::pagina(ctx),
+        (&Method::GET, "/profilo/pincode") => stampa::stampa(ctx),
+        (&Method::POST, "/profilo/pincode/rigenera") => stampa::rigenera(ctx),
+        (&Method::POST, "/accesso/cns/credenziali") => stampa::credenziali_cns(ctx),
         (&Method::GET, "/servizi/utenze") => utenze::elenco(ctx),
         (&Method::POST, "/servizi/utenze/profili") => utenze::profili(ctx),
         (&Method::POST, "/servizi/utenze/sblocca") => utenze::sblocca(ctx),

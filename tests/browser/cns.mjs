@@ -1,6 +1,6 @@
 // Smart-card (CNS) access with client certificates: registration and login, a new card sent
 // to "Registra CNS", and each error class of seed 002. $CERTS maps a name to {certPath, keyPath}.
-import { assert, BASE, context, shot, messaggi, logout, scenario } from './lib.mjs';
+import { assert, BASE, context, shot, messaggi, logout, login, scarica, testoPdf, scenario } from './lib.mjs';
 
 const CERTS = JSON.parse(process.env.CERTS);
 
@@ -77,4 +77,15 @@ await scenario(async (b) => {
   await page.getByRole('button', { name: 'Conferma registrazione' }).click();
   assert.match(await page.locator('main').innerText(), /obbligatorio visualizzare e stampare il PDF/);
   await shot(page, 'cns_registra_medico');
+  const pdf = await scarica(page, page.getByRole('button', { name: 'Visualizza e stampa il PDF' }), 'credenziali.pdf');
+  const testo = testoPdf(pdf.file);
+  assert.match(testo, /FRRSLV62S68H501Z/);
+  const parola = testo.match(/Parola chiave[^:]*:\s+(\S{14})/);
+  assert.ok(parola, `no temporary password in:\n${testo}`);
+  assert.match(testo, /\b\d{10}\b/);
+  // The temporary password opens the credentials login, and must be changed at once.
+  const altra = await (await context(b)).newPage();
+  await login(altra, 'FRRSLV62S68H501Z', parola[1]);
+  await altra.waitForURL(`${BASE}/password`);
+  return { parola: parola[1] };
 });

@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 export { assert };
 
@@ -69,4 +70,17 @@ export async function scenario(steps) {
   } finally {
     await b.close();
   }
+}
+
+// Clicks `trigger` (a locator) and saves the download it starts under $SCREENSHOT_DIR/`nome`.
+export async function scarica(page, trigger, nome) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), trigger.click()]);
+  const file = path.join(SHOTS, nome);
+  await dl.saveAs(file);
+  return { file, suggerito: dl.suggestedFilename() };
+}
+
+// The text of a PDF, as poppler's pdftotext reads it.
+export function testoPdf(file) {
+  return execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
 }
