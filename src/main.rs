@@ -290,7 +290,7 @@ fn connect_one(
     Ok((conn, pg))
 }
 
-async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
     if !demo && config.database.url.is_empty() {
         bail!(
             "database.url (TSGATE_DATABASE_URL) is not set: `serve` needs a PostgreSQL server; \
@@ -316,9 +316,21 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                 "eventi.csv",
             )?;
             let pki = Pki::open_or_create(&pki_dir, &["localhost", "127.0.0.1", "::1"])?;
-            tsgate::demo::provision(&mut conn, &pki)
+            tsgate::demo::provision(&mut conn, &pki)?;
+            // A CNS smart-card certificate (with its .p12) for every demo operator.
+            let operatori = tsgate::portal::operatori::demo()?
+                .iter()
+                .map(|o| tsgate::domain::CodiceFiscale::parse(&o.codice_fiscale))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("demo operators: {e}"))?;
+            tsgate::demo::issue_cns_demo(&pki_dir, &operatori)?;
+            Ok(())
         })
         .await??;
+        // The portal trusts the demo CNS CA unless another bundle was configured.
+        if config.portal.cns_ca_file == tsgate::config::PortalConfig::default().cns_ca_file {
+            config.portal.cns_ca_file = tsgate::pki::CnsCa::dir_in(&config.pki.dir).join("ca.pem");
+        }
     }
     let running = tsgate::app::start(config.clone(), pool).await?;
     if demo {
@@ -342,11 +354,15 @@ fn print_demo_help(config: &Config, base_url: &str) {
          The other operations: the same command with fixtures/requests/<Operation>.xml, its path\n\
          and SOAPAction (see README); the AVN transmissions with {pki}/clients/avn.pem and .key.\n\
          Metrics: http://{admin}/metrics\n\
+         Operators' portal: https://{portal}/ (demo operators in fixtures/demo_operatori.toml, e.g.\n  \
+         RSSMRA80A01H501U / Demo.Tsgate1; security administrator VRDLCU70M10H501X / Demo.Tsgate1);\n  \
+         CNS smart cards to import in the browser: {pki}/cns/clients/<codice fiscale>.p12 (password demo).\n\
          The certificate {pki}/clients/{revoked}.pem is revoked: the handshake fails with it.\n\
          Stop with Ctrl-C.\n",
         action = op.soap_action,
         path = op.path,
         admin = config.server.admin_listen,
+        portal = config.portal.listen,
         revoked = tsgate::demo::REVOKED_DEMO_CERT,
     );
 }
