@@ -29,6 +29,8 @@ pub struct AppState {
     pub contracts: Contracts,
     pub concurrency: Arc<Semaphore>,
     pub xml_limits: XmlLimits,
+    /// The operators' portal (its TLS material, pincode key, limits).
+    pub portale: Arc<crate::portal::Portale>,
     /// Wakes the bulk-file worker (`flussi::worker`).
     pub flussi: Arc<tokio::sync::Notify>,
 }
@@ -86,10 +88,10 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
     let portal_listener = TcpListener::bind(&config.portal.listen)
         .await
         .with_context(|| format!("portal.listen: cannot bind {}", config.portal.listen))?;
-    let portale = Arc::new(crate::portal::Portale::new(&config.portal)?);
-    let portal_acceptor = Arc::new(crate::net::tls::build_portal_acceptor(
+    let portale = Arc::new(crate::portal::Portale::new(
+        &config.portal,
         &config.tls,
-        &portale.cns_cas(),
+        config.database.pool_size,
     )?);
     let portal_addr = portal_listener.local_addr()?;
     let soap_addr = soap_listener.local_addr()?;
@@ -122,6 +124,7 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
         tls,
         xml_limits,
         flussi: Arc::new(tokio::sync::Notify::new()),
+        portale,
     });
     let (shutdown, watcher) = watch::channel(false);
     let soap = tokio::spawn(crate::net::server::serve(
@@ -136,8 +139,6 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
     ));
     let portal = tokio::spawn(crate::portal::server::serve(
         state.clone(),
-        portale,
-        portal_acceptor,
         portal_listener,
         watcher.clone(),
     ));
@@ -198,6 +199,7 @@ fn background_tasks(
         every(cfg.tls.crl_reload_secs, "tls", |s| {
             refresh_own_crl(&s.config);
             s.tls.reload_if_changed();
+            s.portale.tls.ricarica_se_cambiato();
         }),
         every(cfg.access_log.purge_interval_secs, "retention", |s| {
             let months = s.config.access_log.retention_months;

@@ -323,6 +323,40 @@ impl Config {
         };
         addr("server.soap_listen", &self.server.soap_listen)?;
         addr("portal.listen", &self.portal.listen)?;
+        for (name, v, max) in [
+            (
+                "portal.sessione_inattiva_secs",
+                self.portal.sessione_inattiva_secs,
+                86_400,
+            ),
+            (
+                "portal.sessione_massima_secs",
+                self.portal.sessione_massima_secs,
+                7 * 86_400,
+            ),
+            (
+                "portal.blocco_minuti",
+                u64::from(self.portal.blocco_minuti),
+                7 * 24 * 60,
+            ),
+            (
+                "portal.scadenza_password_giorni",
+                u64::from(self.portal.scadenza_password_giorni),
+                3_650,
+            ),
+            (
+                "portal.max_tentativi",
+                u64::from(self.portal.max_tentativi),
+                100,
+            ),
+        ] {
+            if v > max {
+                return Err(invalid(
+                    name,
+                    format!("{v} is more than the largest allowed, {max}"),
+                ));
+            }
+        }
         let admin = addr("server.admin_listen", &self.server.admin_listen)?;
         if !admin.ip().is_loopback() {
             return Err(invalid(

@@ -327,6 +327,14 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
             Ok(())
         })
         .await??;
+        // The key of the pincodes at rest, made once (0600).
+        let chiave = config.portal.pincode_key_file.clone();
+        if let Some(dir) = chiave.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        tsgate::portal::pincode::ChiavePincode::crea_se_manca(&chiave)
+            .map_err(|e| anyhow::anyhow!("portal.pincode_key_file: {e}"))?;
         // The portal trusts the demo CNS CA unless another bundle was configured.
         if config.portal.cns_ca_file == tsgate::config::PortalConfig::default().cns_ca_file {
             config.portal.cns_ca_file = tsgate::pki::CnsCa::dir_in(&config.pki.dir).join("ca.pem");

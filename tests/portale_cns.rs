@@ -81,6 +81,14 @@ async fn cns_registration_login_and_the_three_error_classes() {
             TipoCertificato::Cns,
         )
         .unwrap();
+    let disabilitato = ca
+        .issue("galli", &cf("GLLNDR90B12F205N"), 365, TipoCertificato::Cns)
+        .unwrap();
+    diesel::sql_query(
+        "UPDATE utente SET abilitato = FALSE WHERE codice_fiscale = 'GLLNDR90B12F205N'",
+    )
+    .execute(&mut s.db.connection())
+    .unwrap();
     let mut e = Emissione::new(&cf("RSSMRA80A01H501U"), TipoCertificato::Cns, 30);
     e.not_before = chrono::Utc::now() - chrono::Duration::days(400);
     e.not_after = chrono::Utc::now() - chrono::Duration::days(35);
@@ -96,7 +104,7 @@ async fn cns_registration_login_and_the_three_error_classes() {
     let certs = serde_json::json!({
         "rossi": paths(&rossi), "rossi_nuova": paths(&rossi_nuova), "ferrari": paths(&ferrari),
         "sconosciuto": paths(&sconosciuto), "scaduto": paths(&scaduto),
-        "senza_policy": paths(&senza_policy), "estraneo": paths(&estraneo),
+        "senza_policy": paths(&senza_policy), "estraneo": paths(&estraneo), "disabilitato": paths(&disabilitato),
     })
     .to_string();
 
@@ -134,6 +142,12 @@ async fn cns_registration_login_and_the_three_error_classes() {
             "CNS_CF_SCONOSCIUTO",
         ),
         (Some("FRRSLV62S68H501Z".into()), "REGISTRA_CNS", "OK"),
+        (
+            Some("GLLNDR90B12F205N".into()),
+            "LOGIN_CNS",
+            "CNS_UTENZA_NON_ABILITATA",
+        ),
+        (Some("FRRSLV62S68H501Z".into()), "STAMPA_CREDENZIALI", "OK"),
     ] {
         let e = (expected.0, expected.1.to_owned(), expected.2.to_owned());
         assert!(rows.contains(&e), "{e:?} not in {rows:?}");

@@ -90,7 +90,7 @@ fn verificato(
     let Some(presentato) = ctx.certificato else {
         return Ok(Err((None, ErroreCertificato::Assente)));
     };
-    let Some(trusted) = ctx.portale.cns.as_ref() else {
+    let Some(trusted) = ctx.portale.tls.cns() else {
         return Ok(Err((
             None,
             ErroreCertificato::CaNonAffidabile {
@@ -98,7 +98,7 @@ fn verificato(
             },
         )));
     };
-    let cert = match crate::pki::verifica(trusted, &presentato.foglia, &presentato.catena, ctx.ora)
+    let cert = match crate::pki::verifica(&trusted, &presentato.foglia, &presentato.catena, ctx.ora)
     {
         Ok(c) => c,
         Err(e) => return Ok(Err((None, e))),

@@ -26,11 +26,20 @@ fn mostra(
     errore: Option<String>,
 ) -> Result<Risposta, ErrorePortale> {
     let mut c = Cornice::new(TITOLO_LOGIN, &[]);
-    if let Some(e) = errore {
-        c = c.errore(e);
+    if let Some(e) = &errore {
+        c = c.errore(e.clone());
     }
     let c = ctx.cornice(c)?;
-    ctx.pagina(stato, &pagine::Login { c, codice })
+    ctx.pagina(stato, &pagine::Login { c, codice, errore })
+}
+
+/// The answer to wrong credentials, the same whether the codice identificativo exists or not
+/// (no count of the attempts left: it would tell that the user exists).
+fn errate(ctx: &Contesto<'_>) -> String {
+    format!(
+        "{CREDENZIALI_ERRATE} Dopo {} tentativi errati consecutivi l'utenza viene bloccata per {} minuti.",
+        ctx.portale.cfg.max_tentativi, ctx.portale.cfg.blocco_minuti
+    )
 }
 
 /// POST /accesso/credenziali (CSRF already checked).
@@ -47,18 +56,20 @@ pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     let Some((u, hash)) = repo::per_login(ctx.conn, &codice)? else {
         // Same cost as a wrong password: the answer must not tell which part was wrong.
         let _ = password::verifica(&parola, password::hash_fittizio());
-        let tentato: String = codice
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(16)
-            .collect();
-        ctx.registra(None, "LOGIN", "UTENTE_SCONOSCIUTO", Some(&tentato))?;
-        return mostra(
-            ctx,
-            StatusCode::UNAUTHORIZED,
-            codice,
-            Some(CREDENZIALI_ERRATE.into()),
-        );
+        // What was typed is kept only when it looks like a codice identificativo (a password
+        // typed into the wrong field must not end up in a 12-month log).
+        let forma_codice = (6..=16).contains(&codice.len())
+            && codice
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let tentato = if forma_codice {
+            codice.as_str()
+        } else {
+            "(formato non valido)"
+        };
+        ctx.registra(None, "LOGIN", "UTENTE_SCONOSCIUTO", Some(tentato))?;
+        let m = errate(ctx);
+        return mostra(ctx, StatusCode::UNAUTHORIZED, codice, Some(m));
     };
     let cf = u.codice_fiscale.clone();
     if let Ammissione::Bloccato(fino) = u.blocco().ammissione(ctx.ora) {
@@ -95,10 +106,7 @@ pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
             }
             None => {
                 ctx.registra(Some(&cf), "LOGIN", "PASSWORD_ERRATA", None)?;
-                format!(
-                    "{CREDENZIALI_ERRATE} Tentativi rimasti prima del blocco dell'utenza: {}.",
-                    dopo.tentativi_rimasti(&politica)
-                )
+                errate(ctx)
             }
         };
         return mostra(ctx, StatusCode::UNAUTHORIZED, codice, Some(m));
@@ -215,6 +223,24 @@ pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
     let u = &op.utente;
     let mut errori: [Option<String>; 3] = [None, None, None];
     if !password::verifica(&attuale, &hash) {
+        // Guessing the current password from an open session counts like a failed login.
+        let dopo = u.blocco().dopo_errore(ctx.ora, &ctx.portale.politica);
+        repo::aggiorna_blocco(ctx.conn, u.id, &dopo)?;
+        if dopo.bloccato_fino.is_some() {
+            let cf = u.codice_fiscale.clone();
+            ctx.registra(Some(&cf), "CAMBIO_PASSWORD", "UTENZA_BLOCCATA", None)?;
+            super::audit(
+                ctx,
+                &cf,
+                "BLOCCO_UTENZA",
+                Some(&cf),
+                "troppi tentativi errati",
+            )?;
+            repo::elimina_sessioni_utente(ctx.conn, u.id)?;
+            ctx.sessione = None;
+            ctx.nuovo_cookie = Some(None);
+            return Ok(http::redirect("/?esito=bloccato"));
+        }
         errori[0] = Some("Parola chiave attuale errata.".into());
     } else if let Err(e) =
         regole::verifica_password(&nuova, &[&u.codice_identificativo, &u.cognome, &u.nome])

@@ -18,6 +18,7 @@ pub mod server;
 pub mod servizi;
 pub mod sessione;
 pub mod stampa;
+pub mod tls;
 pub mod utenze;
 
 use crate::app::AppState;
@@ -32,52 +33,37 @@ use std::sync::Arc;
 pub struct Portale {
     pub cfg: PortalConfig,
     pub politica: regole::Politica,
-    /// The CAs whose CNS/CIE certificates may register and log in; `None` when
-    /// `portal.cns_ca_file` does not exist (every card is then refused, with a warning at start).
-    pub cns: Option<crate::pki::TrustedCnsCas>,
-    /// The key of the pincodes at rest (`portal.pincode_key_file`, created 0600 if missing).
+    /// The acceptor and the trusted CNS CAs, reloaded when their files change.
+    pub tls: tls::TlsPortale,
+    /// The key of the pincodes at rest (`portal.pincode_key_file`; `tsgate demo` creates it).
     pub chiave_pincode: pincode::ChiavePincode,
+    /// Requests of the portal working on the database at once (half the pool, at least one).
+    pub lavori: Arc<tokio::sync::Semaphore>,
 }
 
 impl Portale {
-    /// Loads what the settings name; a CNS bundle that exists but cannot be used stops the start.
-    pub fn new(cfg: &PortalConfig) -> anyhow::Result<Portale> {
-        let cns = if cfg.cns_ca_file.exists() {
-            Some(
-                crate::pki::TrustedCnsCas::load(&cfg.cns_ca_file)
-                    .map_err(|e| anyhow::anyhow!("portal.cns_ca_file: {e}"))?,
+    /// Loads what the settings name; a file that exists but cannot be used stops the start.
+    pub fn new(
+        cfg: &PortalConfig,
+        tls_cfg: &crate::config::TlsConfig,
+        pool_size: u32,
+    ) -> anyhow::Result<Portale> {
+        let tls = tls::TlsPortale::carica(tls_cfg, &cfg.cns_ca_file)?;
+        let chiave_pincode = pincode::ChiavePincode::carica(&cfg.pincode_key_file).map_err(|e| {
+            anyhow::anyhow!(
+                "portal.pincode_key_file: {e} (make one with `openssl rand -hex 32 > FILE && chmod 600 FILE`; \
+                 a new key makes every stored pincode unreadable)"
             )
-        } else {
-            tracing::warn!(
-                file = %cfg.cns_ca_file.display(),
-                "portal.cns_ca_file does not exist: no CNS card will be accepted"
-            );
-            None
-        };
-        if let Some(dir) = cfg.pincode_key_file.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                anyhow::anyhow!(
-                    "portal.pincode_key_file: cannot create {}: {e}",
-                    dir.display()
-                )
-            })?;
-        }
-        let chiave_pincode = pincode::ChiavePincode::crea_se_manca(&cfg.pincode_key_file)
-            .map_err(|e| anyhow::anyhow!("portal.pincode_key_file: {e}"))?;
+        })?;
         Ok(Portale {
             cfg: cfg.clone(),
             politica: regole::Politica::da_config(cfg),
-            cns,
+            tls,
             chiave_pincode,
+            lavori: Arc::new(tokio::sync::Semaphore::new(
+                usize::try_from(pool_size / 2).unwrap_or(1).max(1),
+            )),
         })
-    }
-
-    /// The CAs named in the portal's certificate request.
-    pub fn cns_cas(&self) -> Vec<openssl::x509::X509> {
-        self.cns
-            .as_ref()
-            .map(|t| t.certificates().to_vec())
-            .unwrap_or_default()
     }
 }
 
@@ -143,7 +129,22 @@ pub async fn handle(
         }
     };
     let richiesta = http::Richiesta::new(parts.method, &parts.uri, &parts.headers, &corpo);
+    // The portal may hold at most half of the database pool, so a burst of logins (argon2id
+    // under a row lock) cannot starve the SOAP services; a request that cannot get a slot in
+    // time gets a 503 page.
+    let attesa = std::time::Duration::from_millis(state.config.database.pool_timeout_ms);
+    let _slot = match tokio::time::timeout(attesa, portale.lavori.clone().acquire_owned()).await {
+        Ok(Ok(slot)) => slot,
+        _ => {
+            tracing::warn!(%ip, percorso = %richiesta.percorso, "portal busy: request refused");
+            return routes::guasto(&ErrorePortale::Pool("portal busy".into()));
+        }
+    };
     let pool = state.pool.clone();
+    let (percorso, token) = (
+        richiesta.percorso.clone(),
+        richiesta.cookie.get(http::COOKIE_SESSIONE).cloned(),
+    );
     let esito = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(|e| ErrorePortale::Pool(e.to_string()))?;
         conn.transaction(|c| {
@@ -174,11 +175,47 @@ pub async fn handle(
         })
     })
     .await;
-    match esito {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => routes::guasto(&e),
-        Err(e) => routes::guasto(&ErrorePortale::Interno(e.to_string())),
+    let errore = match esito {
+        Ok(Ok(r)) => return r,
+        Ok(Err(e)) => e,
+        Err(e) => ErrorePortale::Interno(e.to_string()),
+    };
+    tracing::error!(%ip, %percorso, error = %errore, "portal request failed");
+    // The request's transaction is gone: its section 2.5 row is written on its own, if the
+    // database answers at all.
+    let esito = match errore {
+        ErrorePortale::Db(_) | ErrorePortale::Pool(_) => "SERVIZIO_NON_DISPONIBILE",
+        _ => "ERRORE_INTERNO",
+    };
+    let pool = state.pool.clone();
+    let registrato = tokio::task::spawn_blocking(move || -> Result<(), ErrorePortale> {
+        let mut c = pool.get().map_err(|e| ErrorePortale::Pool(e.to_string()))?;
+        let cf = match token.filter(|t| t.len() == 64) {
+            Some(t) => repo::sessione(&mut c, &sessione::hash_token(&t))?
+                .and_then(|s| s.utente_id)
+                .map(|id| repo::utente(&mut c, id))
+                .transpose()?
+                .flatten()
+                .map(|u| u.codice_fiscale),
+            None => None,
+        };
+        let operazione = routes::operazione_di(&percorso);
+        repo::registra_accesso(
+            &mut c,
+            cf.as_deref(),
+            chrono::Utc::now().trunc_subsecs_ms(),
+            &operazione,
+            esito,
+            ip,
+            None,
+        )?;
+        Ok(())
+    })
+    .await;
+    if !matches!(registrato, Ok(Ok(()))) {
+        tracing::warn!(%ip, "the failed portal request could not be recorded in accesso_operatore");
     }
+    routes::guasto(&errore)
 }
 
 trait Millisecondi {

@@ -80,6 +80,8 @@ pub struct Accesso {
 pub struct Login {
     pub c: Cornice,
     pub codice: String,
+    /// Wrong credentials, lockout: shown beside the fields too.
+    pub errore: Option<String>,
 }
 
 #[derive(Template)]

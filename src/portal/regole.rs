@@ -124,11 +124,6 @@ impl Blocco {
             }
         }
     }
-
-    /// Failures left before the lock (for the page's message).
-    pub fn tentativi_rimasti(&self, p: &Politica) -> u32 {
-        p.max_tentativi.saturating_sub(self.tentativi_falliti)
-    }
 }
 
 /// Whether the operator must choose a new password before anything else: never chosen one
@@ -217,7 +212,6 @@ mod tests {
             b = b.dopo_errore(t(0), &p);
             assert_eq!(b.tentativi_falliti, i);
             assert_eq!(b.ammissione(t(0)), Ammissione::Ammesso);
-            assert_eq!(b.tentativi_rimasti(&p), 5 - i);
         }
         b = b.dopo_errore(t(1), &p);
         assert_eq!(b.bloccato_fino, Some(t(16)));

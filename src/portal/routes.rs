@@ -30,6 +30,7 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::GET, "/profilo/pincode") => stampa::stampa(ctx),
         (&Method::POST, "/profilo/pincode/rigenera") => stampa::rigenera(ctx),
         (&Method::POST, "/accesso/cns/credenziali") => stampa::credenziali_cns(ctx),
+        (&Method::GET, "/servizi/otp") => servizi::otp(ctx),
         (&Method::GET, "/servizi/utenze") => utenze::elenco(ctx),
         (&Method::POST, "/servizi/utenze/profili") => utenze::profili(ctx),
         (&Method::POST, "/servizi/utenze/sblocca") => utenze::sblocca(ctx),
@@ -90,9 +91,8 @@ pub fn operazione_di(percorso: &str) -> String {
     }
 }
 
-/// The answer to a failure no page handled: logged, then a plain page (no template).
+/// The answer to a failure no page handled (the caller logs it): a plain page, no template.
 pub fn guasto(e: &ErrorePortale) -> Risposta {
-    tracing::error!(error = %e, "portal request failed");
     let (stato, testo) = match e {
         ErrorePortale::Db(_) | ErrorePortale::Pool(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

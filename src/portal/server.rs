@@ -20,8 +20,6 @@ use tokio_openssl::SslStream;
 
 pub async fn serve(
     state: Arc<AppState>,
-    portale: Arc<Portale>,
-    acceptor: Arc<SslAcceptor>,
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -33,8 +31,8 @@ pub async fn serve(
                     let _ = tcp.set_nodelay(true);
                     connections.spawn(connection(
                         state.clone(),
-                        portale.clone(),
-                        acceptor.clone(),
+                        state.portale.clone(),
+                        state.portale.tls.acceptor(),
                         tcp,
                         peer.ip().to_canonical(),
                         shutdown.clone(),

@@ -71,7 +71,27 @@ pub fn stampa(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         Ok(op) => op,
         Err(r) => return Ok(r),
     };
-    let (pincode, generato) = pincode_di(ctx, &op.utente, false)?;
+    let (pincode, generato) = match pincode_di(ctx, &op.utente, false) {
+        Ok(x) => x,
+        Err(ErrorePortale::Pincode(e)) => {
+            tracing::error!(utente = op.utente.id, error = %e, "stored pincode cannot be decrypted");
+            ctx.registra(
+                Some(&op.utente.codice_fiscale),
+                "STAMPA_PINCODE",
+                "PINCODE_ILLEGGIBILE",
+                None,
+            )?;
+            return ctx.rifiuto(
+                ::http::StatusCode::CONFLICT,
+                "Stampa pincode",
+                vec![
+                    "Il pincode memorizzato non è leggibile.".into(),
+                    "Generarne uno nuovo dal Profilo Utente con «Genera nuovo pincode».".into(),
+                ],
+            );
+        }
+        Err(e) => return Err(e),
+    };
     let pdf = lettera(&op.utente, pincode, generato, None)?;
     ctx.registra(
         Some(&op.utente.codice_fiscale),
@@ -111,6 +131,24 @@ pub fn credenziali_cns(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    // Only right after "Registra CNS" (registering again gives it again).
+    let registrato_il: DateTime<Utc> = crate::db::schema::utente_cns::table
+        .find(&cert.fingerprint)
+        .select(crate::db::schema::utente_cns::registrato_il)
+        .first(ctx.conn)?;
+    if ctx.ora - registrato_il > chrono::Duration::minutes(10) {
+        ctx.registra(
+            Some(&u.codice_fiscale),
+            "STAMPA_CREDENZIALI",
+            "REGISTRAZIONE_NON_RECENTE",
+            None,
+        )?;
+        return ctx.rifiuto(
+            ::http::StatusCode::FORBIDDEN,
+            "Operazione non consentita",
+            vec!["Il PDF con le credenziali si ottiene al termine della registrazione della CNS: ripetere «Registra CNS».".into()],
+        );
+    }
     if !matches!(u.tipo.as_str(), "MEDICO" | "PROFESSIONISTA") {
         ctx.registra(
             Some(&u.codice_fiscale),
@@ -134,6 +172,8 @@ pub fn credenziali_cns(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
             utente::bloccato_fino.eq(None::<DateTime<Utc>>),
         ))
         .execute(ctx.conn)?;
+    // The new password ends every open session of the operator.
+    repo::elimina_sessioni_utente(ctx.conn, u.id)?;
     let (pincode, generato) = pincode_di(ctx, &u, true)?;
     let credenziali = Credenziali {
         codice_identificativo: u.codice_identificativo.clone(),

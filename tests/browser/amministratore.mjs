@@ -38,6 +38,11 @@ await scenario(async (b) => {
   });
   assert.equal(r.status(), 403);
   assert.match(await r.text(), /non appartiene alla ASL dell&#39;amministratore|non appartiene alla ASL dell'amministratore/);
+  const u = await page.request.post(`${BASE}/servizi/utenze/sblocca`, {
+    form: { csrf, utente: process.env.GALLI_ID },
+    maxRedirects: 0,
+  });
+  assert.equal(u.status(), 403);
   await logout(page);
 
   // Not an administrator.

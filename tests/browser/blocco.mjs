@@ -10,7 +10,7 @@ await scenario(async (b) => {
     await login(page, CF, `Sbagliata.${i}`);
     const m = await messaggi(page);
     assert.match(m, /Codice Identificativo o Parola chiave errati\./);
-    assert.match(m, new RegExp(`Tentativi rimasti prima del blocco dell'utenza: ${5 - i}\\.`));
+    assert.match(m, /Dopo 5 tentativi errati consecutivi l'utenza viene bloccata per 15 minuti\./);
     // The typed codice stays, the password does not.
     assert.equal(await page.getByLabel('Codice Identificativo').inputValue(), CF);
     assert.equal(await page.getByLabel('Parola chiave').inputValue(), '');
@@ -22,9 +22,14 @@ await scenario(async (b) => {
   assert.match(m, /Utenza bloccata per troppi tentativi errati: riprovare dopo le \d\d:\d\d\./);
   assert.equal(page.url(), `${BASE}/accesso/credenziali`);
   await shot(page, 'bloccato');
-  // An unknown user gets the same words as a wrong password, and no count.
+  // An unknown user gets exactly the words of a wrong password of an existing one.
+  await login(page, 'RSSMRA80A01H501U', 'Sbagliata.1');
+  const esistente = await messaggi(page);
   await login(page, 'XXXXXX00X00X000X', 'Qualsiasi.1');
-  const ignoto = await messaggi(page);
-  assert.match(ignoto, /Codice Identificativo o Parola chiave errati\./);
-  assert.doesNotMatch(ignoto, /Tentativi rimasti/);
+  assert.equal(await messaggi(page), esistente);
+  // Both fields are marked and point at the message.
+  assert.equal(await page.getByLabel('Codice Identificativo').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.getByLabel('Parola chiave').getAttribute('aria-describedby'), 'errore-credenziali');
+  // A password typed into the codice field is not kept.
+  await login(page, 'una parola chiave', 'Qualsiasi.1');
 });

@@ -71,6 +71,12 @@ await scenario(async (b) => {
     /Il codice fiscale non è presente nella banca dati del Sistema TS/, /numero verde 800-030-070/, 'CNS_CF_SCONOSCIUTO');
   await shot(page, 'cns_errore_utenza');
 
+  // Class 3: the codice fiscale is of an operator who is not enabled.
+  page = await conCarta(b, 'disabilitato');
+  await page.goto(`${BASE}/accesso/cns/login`);
+  await erroreCns(page, /Errore legato all'utenza della CNS/,
+    /non è abilitata all'accesso al Sistema TS/, /numero verde 800-030-070/, 'CNS_UTENZA_NON_ABILITATA');
+
   // A doctor registers: the PDF with credentials and pincode is offered.
   page = await conCarta(b, 'ferrari');
   await page.goto(`${BASE}/accesso/cns/registra`);

@@ -244,6 +244,8 @@ impl TestServer {
         config.portal.pincode_key_file = pki_dir.join("pincode.key");
         tweak(&mut config);
         config.validate().expect("test config");
+        tsgate::portal::pincode::ChiavePincode::crea_se_manca(&config.portal.pincode_key_file)
+            .expect("pincode key");
         let pool = tsgate::db::connect(
             &config.database.url,
             config.database.pool_size,
