@@ -3,6 +3,7 @@
 
 pub mod cns;
 pub mod contesto;
+pub mod file;
 pub mod http;
 pub mod login;
 pub mod operatori;

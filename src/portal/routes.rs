@@ -4,7 +4,7 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::{cns, login, profilo, servizi, stampa, utenze, ErrorePortale};
+use super::{cns, file, login, profilo, servizi, stampa, utenze, ErrorePortale};
 use ::http::{Method, StatusCode};
 
 pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
@@ -34,6 +34,9 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::GET, "/servizi/utenze") => utenze::elenco(ctx),
         (&Method::POST, "/servizi/utenze/profili") => utenze::profili(ctx),
         (&Method::POST, "/servizi/utenze/sblocca") => utenze::sblocca(ctx),
+        (&Method::GET, file::PERCORSO) => file::elenco(ctx),
+        // Downloads: /servizi/file/{notifiche|revoche}/{id}, parsed by the page itself.
+        (&Method::GET, p) if file::e_download(p) => file::scarica(ctx, p),
         _ => ctx.rifiuto(
             StatusCode::NOT_FOUND,
             "Pagina non trovata",
