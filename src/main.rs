@@ -1,4 +1,4 @@
-//! The `tsgate` command line: serve, demo, migrate, purge, pki, notifiche.
+//! The `tsgate` command line: serve, demo, migrate, purge, pki, notifiche, flusso, tscns, audit.
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -61,6 +61,18 @@ enum Command {
         #[command(subcommand)]
         action: TscnsAction,
     },
+    /// The tamper-evident audit log of administrative changes and operator logins.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Verify the chain: exit 0 when intact (prints the head hash), 1 at the first row changed,
+    /// inserted or deleted, 2 when the database cannot be read.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -254,7 +266,52 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Notifiche { action } => notifiche_cmd(&config, action),
         Command::Flusso { action } => flusso(&config, &runtime, action),
         Command::Tscns { action } => tscns(&config, action),
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let code = audit_verify(&config);
+            drop(runtime);
+            std::process::exit(code)
+        }
     }
+}
+
+/// `tsgate audit verify`: the exit code (0 intact, 1 anomaly, 2 database error); the private
+/// cluster, if one was started, is stopped before returning.
+fn audit_verify(config: &Config) -> i32 {
+    use tsgate::audit::catena::{self, Verifica};
+    let (mut conn, pg) = match connect_one(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tsgate: {e:#}");
+            return 2;
+        }
+    };
+    let code = match catena::verifica(&mut conn) {
+        Ok(Verifica::Integra(i)) => {
+            println!(
+                "catena integra: {} righe (chain intact: {} rows)",
+                i.righe, i.righe
+            );
+            println!(
+                "testa: riga {} hash {} (keep a copy elsewhere to detect a full rewrite)",
+                i.ultimo_id,
+                catena::esadecimale(&i.hash_testa)
+            );
+            0
+        }
+        Ok(Verifica::Compromessa(a)) => {
+            println!("catena compromessa: {a}");
+            1
+        }
+        Err(e) => {
+            eprintln!("tsgate: audit verify: {e}");
+            2
+        }
+    };
+    drop(conn);
+    drop(pg);
+    code
 }
 
 fn init_tracing(config: &Config) {

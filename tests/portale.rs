@@ -43,6 +43,45 @@ fn count(s: &TestServer, sql: &str) -> i64 {
         .n
 }
 
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Audit {
+    #[diesel(sql_type = Text)]
+    attore: String,
+    #[diesel(sql_type = Text)]
+    azione: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    oggetto: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    dettaglio: Option<String>,
+}
+
+fn audit(s: &TestServer) -> Vec<(String, String, Option<String>, Option<String>)> {
+    diesel::sql_query(
+        "SELECT attore, azione, oggetto, dettaglio FROM audit_amministrativo ORDER BY id",
+    )
+    .load::<Audit>(&mut s.db.connection())
+    .unwrap()
+    .into_iter()
+    .map(|a| (a.attore, a.azione, a.oggetto, a.dettaglio))
+    .collect()
+}
+
+/// `tsgate audit verify` on the test database: its exit status and output.
+fn verifica_catena(s: &TestServer) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tsgate"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TSGATE_DATABASE_URL", &s.db.url)
+        .env("TSGATE_LOG_LEVEL", "warn")
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_login_services_and_logout() {
     let s = TestServer::start().await;
@@ -80,6 +119,22 @@ async fn credentials_login_services_and_logout() {
         rows.iter().any(|r| !r.istante.ends_with(".000")),
         "{rows:?}"
     );
+    // Every login and logout is in the audit chain.
+    let rossi = Some("RSSMRA80A01H501U".to_owned());
+    let azioni: Vec<(String, Option<String>)> = audit(&s)
+        .into_iter()
+        .filter(|a| a.0 == "RSSMRA80A01H501U")
+        .map(|a| (a.1, a.3))
+        .collect();
+    assert_eq!(
+        azioni,
+        [
+            ("LOGIN".to_owned(), Some("CREDENZIALI".to_owned())),
+            ("LOGOUT".to_owned(), None),
+            ("LOGIN".to_owned(), Some("CREDENZIALI".to_owned())),
+        ]
+    );
+    let _ = rossi;
     // One live session (the second login); the logged-out one is gone.
     assert_eq!(
         count(
@@ -139,6 +194,23 @@ async fn five_failures_lock_the_account_for_fifteen_minutes() {
              AND bloccato_fino BETWEEN now() + interval '14 minutes' AND now() + interval '15 minutes'"
         ),
         1
+    );
+    // Each refused login of the operator and the lock are in the audit chain.
+    let azioni: Vec<String> = audit(&s)
+        .into_iter()
+        .filter(|a| a.0 == "GLLNDR90B12F205N")
+        .map(|a| a.1)
+        .collect();
+    assert_eq!(
+        azioni,
+        [
+            "LOGIN_FALLITO",
+            "LOGIN_FALLITO",
+            "LOGIN_FALLITO",
+            "LOGIN_FALLITO",
+            "BLOCCO_UTENTE",
+            "LOGIN_FALLITO"
+        ]
     );
     // The unknown user's attempt is recorded without a codice fiscale, with what was typed.
     assert_eq!(

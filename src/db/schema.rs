@@ -349,6 +349,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_amministrativo (id) {
+        id -> Int8,
+        istante -> Timestamptz,
+        attore -> Text,
+        azione -> Text,
+        oggetto -> Nullable<Text>,
+        dettaglio -> Nullable<Text>,
+        esito -> Nullable<Text>,
+        hash_precedente -> Bytea,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    audit_testa (unica) {
+        unica -> Bool,
+        ultimo_id -> Int8,
+        ultimo_hash -> Bytea,
+    }
+}
+
 diesel::joinable!(assistito -> regione (regione_assistenza));
 diesel::joinable!(prenotazione -> assistito (codice_fiscale));
 diesel::joinable!(somministrazione -> assistito (codice_fiscale));
@@ -498,4 +520,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     utente_cns,
     sessione,
     accesso_operatore,
+    audit_amministrativo,
+    audit_testa,
 );

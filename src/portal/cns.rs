@@ -10,6 +10,7 @@ use super::http::{self, Risposta};
 use super::pagine::{self, Cornice};
 use super::repo::Utente;
 use super::{repo, ErrorePortale};
+use crate::audit::catena::Azione;
 use crate::db::schema::utente_cns;
 use crate::pki::{CertificatoCns, ErroreCertificato, TipoCertificato};
 use ::http::StatusCode;
@@ -173,7 +174,7 @@ pub fn registra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         .execute(ctx.conn)?;
     let cf = u.codice_fiscale.clone();
     ctx.registra(Some(&cf), "REGISTRA_CNS", "OK", Some(&cert.serial))?;
-    super::audit(ctx, &cf, "REGISTRA_CNS", Some(&cf), &cert.serial)?;
+    super::audit(ctx, &cf, Azione::RegistraCns, Some(&cf), &cert.serial)?;
     pagina_registra(ctx, &cert, &u, true)
 }
 

@@ -6,6 +6,7 @@ use super::http::{self, Risposta};
 use super::pagine::{self, Cornice};
 use super::regole::{self, Ammissione, REGOLE_PASSWORD};
 use super::{password, repo, sessione, ErrorePortale};
+use crate::audit::catena::Azione;
 use ::http::StatusCode;
 
 pub const TITOLO_LOGIN: &str = "Autenticazione";
@@ -42,6 +43,16 @@ fn errate(ctx: &Contesto<'_>) -> String {
     )
 }
 
+/// A refused login of a known operator: its section 2.5 row and its audit row.
+fn fallito(ctx: &mut Contesto<'_>, cf: &str, esito: &str) -> Result<(), ErrorePortale> {
+    ctx.registra(Some(cf), "LOGIN", esito, None)?;
+    let voce = crate::audit::catena::VoceAudit::new(cf, Azione::LoginFallito)
+        .oggetto(cf)
+        .esito(esito);
+    crate::audit::catena::registra(ctx.conn, &voce)?;
+    Ok(())
+}
+
 /// POST /accesso/credenziali (CSRF already checked).
 pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     let codice: String = ctx
@@ -73,7 +84,7 @@ pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     };
     let cf = u.codice_fiscale.clone();
     if let Ammissione::Bloccato(fino) = u.blocco().ammissione(ctx.ora) {
-        ctx.registra(Some(&cf), "LOGIN", "UTENZA_BLOCCATA", None)?;
+        fallito(ctx, &cf, "UTENZA_BLOCCATA")?;
         let m = format!(
             "Utenza bloccata per troppi tentativi errati: riprovare dopo le {}.",
             pagine::ora(fino)
@@ -94,7 +105,7 @@ pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
                 super::audit(
                     ctx,
                     &cf,
-                    "BLOCCO_UTENZA",
+                    Azione::BloccoUtente,
                     Some(&cf),
                     "troppi tentativi errati",
                 )?;
@@ -105,14 +116,14 @@ pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
                 )
             }
             None => {
-                ctx.registra(Some(&cf), "LOGIN", "PASSWORD_ERRATA", None)?;
+                fallito(ctx, &cf, "PASSWORD_ERRATA")?;
                 errate(ctx)
             }
         };
         return mostra(ctx, StatusCode::UNAUTHORIZED, codice, Some(m));
     }
     if !u.abilitato {
-        ctx.registra(Some(&cf), "LOGIN", "UTENZA_DISABILITATA", None)?;
+        fallito(ctx, &cf, "UTENZA_DISABILITATA")?;
         return mostra(
             ctx,
             StatusCode::FORBIDDEN,
@@ -158,7 +169,7 @@ pub fn apri_sessione(
     ctx.sessione = Some(s);
     ctx.nuovo_cookie = Some(Some(token));
     ctx.registra(Some(cf), &format!("LOGIN_{modalita}"), "OK", None)?;
-    super::audit(ctx, cf, "LOGIN", Some(cf), modalita)?;
+    super::audit(ctx, cf, Azione::Login, Some(cf), modalita)?;
     Ok(())
 }
 
@@ -232,7 +243,7 @@ pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
             super::audit(
                 ctx,
                 &cf,
-                "BLOCCO_UTENZA",
+                Azione::BloccoUtente,
                 Some(&cf),
                 "troppi tentativi errati",
             )?;
@@ -273,7 +284,7 @@ pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
     ctx.sessione = Some(s);
     ctx.nuovo_cookie = Some(Some(token));
     ctx.registra(Some(&cf), "CAMBIO_PASSWORD", "OK", None)?;
-    super::audit(ctx, &cf, "CAMBIO_PASSWORD", Some(&cf), "")?;
+    super::audit(ctx, &cf, Azione::CambioPassword, Some(&cf), "")?;
     Ok(http::redirect("/servizi"))
 }
 
@@ -284,6 +295,9 @@ pub fn esci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         if let Some(id) = s.utente_id {
             let cf = repo::utente(ctx.conn, id)?.map(|u| u.codice_fiscale);
             ctx.registra(cf.as_deref(), "LOGOUT", "OK", None)?;
+            if let Some(cf) = &cf {
+                super::audit(ctx, cf, Azione::Logout, Some(cf), "")?;
+            }
         }
     }
     ctx.nuovo_cookie = Some(None);

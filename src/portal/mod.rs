@@ -79,20 +79,31 @@ pub enum ErrorePortale {
     Template(#[from] askama::Error),
     #[error("{0}")]
     Hash(#[from] password::ErroreHash),
+    #[error("audit chain: {0}")]
+    Audit(#[from] crate::audit::catena::ErroreAudit),
     #[error("pincode: {0}")]
     Pincode(#[from] pincode::PincodeError),
     #[error("{0}")]
     Interno(String),
 }
 
-/// Records an administrative change or a login in the audit log.
+/// Records an administrative change or a login in the tamper-evident audit chain, inside the
+/// request's transaction: the change and its audit row commit together or not at all.
 pub fn audit(
-    _ctx: &mut Contesto<'_>,
-    _attore: &str,
-    _azione: &str,
-    _oggetto: Option<&str>,
-    _dettaglio: &str,
+    ctx: &mut Contesto<'_>,
+    attore: &str,
+    azione: crate::audit::catena::Azione,
+    oggetto: Option<&str>,
+    dettaglio: &str,
 ) -> Result<(), ErrorePortale> {
+    let mut voce = crate::audit::catena::VoceAudit::new(attore, azione).esito("OK");
+    if let Some(o) = oggetto {
+        voce = voce.oggetto(o);
+    }
+    if !dettaglio.is_empty() {
+        voce = voce.dettaglio(dettaglio);
+    }
+    crate::audit::catena::registra(ctx.conn, &voce)?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@ use super::pdf::{pdf_pincode, Credenziali, DatiPincode};
 use super::pincode::Pincode;
 use super::repo::Utente;
 use super::{password, repo, ErrorePortale};
+use crate::audit::catena::Azione;
 use crate::db::schema::utente;
 use crate::domain::CodiceFiscale;
 use chrono::{DateTime, Utc};
@@ -43,7 +44,7 @@ fn pincode_di(
         ))
         .execute(ctx.conn)?;
     let cf = u.codice_fiscale.clone();
-    super::audit(ctx, &cf, "GENERA_PINCODE", Some(&cf), "")?;
+    super::audit(ctx, &cf, Azione::RigeneraPincode, Some(&cf), "")?;
     Ok((pincode, ctx.ora))
 }
 
@@ -182,7 +183,7 @@ pub fn credenziali_cns(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
     let pdf = lettera(&u, pincode, generato, Some(credenziali))?;
     let cf = u.codice_fiscale.clone();
     ctx.registra(Some(&cf), "STAMPA_CREDENZIALI", "OK", Some(&cert.serial))?;
-    super::audit(ctx, &cf, "RILASCIO_CREDENZIALI", Some(&cf), "CNS")?;
+    super::audit(ctx, &cf, Azione::RilascioCredenziali, Some(&cf), "CNS")?;
     Ok(http::allegato(
         "application/pdf",
         "credenziali-pincode.pdf",

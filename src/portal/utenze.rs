@@ -6,6 +6,7 @@ use super::contesto::{Contesto, Operatore};
 use super::http::{self, Risposta};
 use super::pagine::{self, Cornice};
 use super::{repo, ErrorePortale};
+use crate::audit::catena::Azione;
 use crate::db::schema::{profilo, utente, utente_profilo};
 use ::http::StatusCode;
 use askama::Template;
@@ -218,7 +219,7 @@ pub fn profili(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
                     utente_profilo::abilitato_da.eq(Some(&admin)),
                 ))
                 .execute(ctx.conn)?;
-            super::audit(ctx, &admin, "ABILITA_PROFILO", Some(&cf), &p.codice)?;
+            super::audit(ctx, &admin, Azione::AbilitaProfilo, Some(&cf), &p.codice)?;
             cambi.push(format!("abilitato il profilo «{}»", p.descrizione));
         } else if !voluto && presente {
             diesel::delete(
@@ -227,7 +228,7 @@ pub fn profili(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
                     .filter(utente_profilo::profilo.eq(&p.codice)),
             )
             .execute(ctx.conn)?;
-            super::audit(ctx, &admin, "DISABILITA_PROFILO", Some(&cf), &p.codice)?;
+            super::audit(ctx, &admin, Azione::DisabilitaProfilo, Some(&cf), &p.codice)?;
             cambi.push(format!("disabilitato il profilo «{}»", p.descrizione));
         }
     }
@@ -262,7 +263,7 @@ pub fn sblocca(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
             utente::bloccato_fino.eq(None::<chrono::DateTime<chrono::Utc>>),
         ))
         .execute(ctx.conn)?;
-    super::audit(ctx, &admin, "SBLOCCA_UTENZA", Some(&cf), "")?;
+    super::audit(ctx, &admin, Azione::SbloccaUtente, Some(&cf), "")?;
     ctx.registra(Some(&admin), OP, "OK", Some(&cf))?;
     messaggio_e_torna(ctx, &format!("Utenza {cf} sbloccata."))
 }

@@ -1,0 +1,2 @@
+DROP TABLE audit_testa;
+DROP TABLE audit_amministrativo;
