@@ -120,7 +120,6 @@ async fn credentials_login_services_and_logout() {
         "{rows:?}"
     );
     // Every login and logout is in the audit chain.
-    let rossi = Some("RSSMRA80A01H501U".to_owned());
     let azioni: Vec<(String, Option<String>)> = audit(&s)
         .into_iter()
         .filter(|a| a.0 == "RSSMRA80A01H501U")
@@ -134,7 +133,6 @@ async fn credentials_login_services_and_logout() {
             ("LOGIN".to_owned(), Some("CREDENZIALI".to_owned())),
         ]
     );
-    let _ = rossi;
     // One live session (the second login); the logged-out one is gone.
     assert_eq!(
         count(
@@ -381,6 +379,36 @@ async fn security_administrator_manages_only_the_users_of_their_asl() {
     assert!(
         esiti(&s, "RSSMRA80A01H501U").contains(&("UTENZE_ELENCO".into(), "NON_ABILITATO".into()))
     );
+    // The administrative changes are in the audit chain, and the chain verifies.
+    let righe = audit(&s);
+    let verdi = "VRDLCU70M10H501X".to_owned();
+    assert!(righe.contains(&(
+        verdi.clone(),
+        "ABILITA_PROFILO".into(),
+        Some("NREPLA85T50H501Z".into()),
+        Some("INVIO_OTP".into())
+    )));
+    assert!(righe.contains(&(
+        verdi.clone(),
+        "SBLOCCA_UTENTE".into(),
+        Some("RSSMRA80A01H501U".into()),
+        None
+    )));
+    assert!(!righe
+        .iter()
+        .any(|r| r.2.as_deref() == Some("GLLNDR90B12F205N")));
+    let (status, out) = verifica_catena(&s);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("catena integra"), "{out}");
+    // Changing the administrator's row is detected.
+    diesel::sql_query(
+        "UPDATE audit_amministrativo SET dettaglio = 'SCAMBIO_FILE' WHERE azione = 'ABILITA_PROFILO'",
+    )
+    .execute(&mut s.db.connection())
+    .unwrap();
+    let (status, out) = verifica_catena(&s);
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("modificata"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
