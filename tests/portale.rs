@@ -4,44 +4,10 @@
 
 mod common;
 
-use common::{browser, TestServer};
+use common::portale::{accessi, count, esiti, pair, scenario};
+use common::TestServer;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-
-#[derive(QueryableByName, Debug)]
-struct Accesso {
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    codice_fiscale: Option<String>,
-    #[diesel(sql_type = Text)]
-    operazione: String,
-    #[diesel(sql_type = Text)]
-    esito: String,
-    #[diesel(sql_type = Text)]
-    istante: String,
-}
-
-fn accessi(s: &TestServer) -> Vec<Accesso> {
-    diesel::sql_query(
-        "SELECT codice_fiscale, operazione, esito, \
-         to_char(istante AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS') AS istante \
-         FROM accesso_operatore ORDER BY id",
-    )
-    .load(&mut s.db.connection())
-    .unwrap()
-}
-
-#[derive(QueryableByName)]
-struct N {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(s: &TestServer, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut s.db.connection())
-        .unwrap()
-        .n
-}
 
 #[derive(QueryableByName, Debug, PartialEq)]
 struct Audit {
@@ -85,10 +51,7 @@ fn verifica_catena(s: &TestServer) -> (i32, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_login_services_and_logout() {
     let s = TestServer::start().await;
-    let url = s.portal_url();
-    let out = tokio::task::spawn_blocking(move || browser::run(&url, "credenziali", &[]))
-        .await
-        .unwrap();
+    let out = scenario(&s, "credenziali", vec![]).await;
     assert_eq!(out["ok"], true);
     let rows = accessi(&s);
     let di_rossi: Vec<(&str, &str)> = rows
@@ -141,31 +104,6 @@ async fn credentials_login_services_and_logout() {
         ),
         1
     );
-}
-
-fn esiti(s: &TestServer, cf: &str) -> Vec<(String, String)> {
-    accessi(s)
-        .into_iter()
-        .filter(|r| r.codice_fiscale.as_deref() == Some(cf))
-        .map(|r| (r.operazione, r.esito))
-        .collect()
-}
-
-fn pair(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-        .collect()
-}
-
-async fn scenario(
-    s: &TestServer,
-    name: &'static str,
-    env: Vec<(&'static str, String)>,
-) -> serde_json::Value {
-    let url = s.portal_url();
-    tokio::task::spawn_blocking(move || browser::run(&url, name, &env))
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

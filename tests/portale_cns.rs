@@ -4,39 +4,14 @@
 
 mod common;
 
-use common::{browser, TestServer};
+use common::portale::{count, scenario};
+use common::TestServer;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use tsgate::domain::CodiceFiscale;
 use tsgate::pki::{Emissione, TipoCertificato};
 
-#[derive(QueryableByName)]
-struct N {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-fn count(s: &TestServer, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<N>(&mut s.db.connection())
-        .unwrap()
-        .n
-}
-
-#[derive(QueryableByName, Debug, PartialEq)]
-struct Riga {
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    codice_fiscale: Option<String>,
-    #[diesel(sql_type = Text)]
-    operazione: String,
-    #[diesel(sql_type = Text)]
-    esito: String,
-}
-
 fn accessi(s: &TestServer) -> Vec<(Option<String>, String, String)> {
-    diesel::sql_query("SELECT codice_fiscale, operazione, esito FROM accesso_operatore ORDER BY id")
-        .load::<Riga>(&mut s.db.connection())
-        .unwrap()
+    common::portale::accessi(s)
         .into_iter()
         .map(|r| (r.codice_fiscale, r.operazione, r.esito))
         .collect()
@@ -108,11 +83,7 @@ async fn cns_registration_login_and_the_three_error_classes() {
     })
     .to_string();
 
-    let url = s.portal_url();
-    let env = vec![("CERTS", certs.clone())];
-    tokio::task::spawn_blocking(move || browser::run(&url, "cns", &env))
-        .await
-        .unwrap();
+    scenario(&s, "cns", vec![("CERTS", certs.clone())]).await;
 
     // Rossi's first card and Ferrari's are bound; the new card is not (yet).
     let bound = |fp: &str| {
@@ -164,10 +135,6 @@ async fn cns_registration_login_and_the_three_error_classes() {
         "-----BEGIN X509 CRL-----\nnonsense\n-----END X509 CRL-----\n",
     )
     .unwrap();
-    let url = s.portal_url();
-    let env = vec![("CERTS", certs)];
-    tokio::task::spawn_blocking(move || browser::run(&url, "cns_sistemi", &env))
-        .await
-        .unwrap();
+    scenario(&s, "cns_sistemi", vec![("CERTS", certs)]).await;
     assert!(accessi(&s).contains(&(None, "REGISTRA_CNS".into(), "CNS_SISTEMI_SICUREZZA".into())));
 }

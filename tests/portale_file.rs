@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::portale::{esiti, pair};
 use common::{browser, scratch_dir, TestServer};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
@@ -42,33 +43,11 @@ fn download(s: &TestServer, tabella: &str, colonna: &str) -> Vec<Trasmissione> {
     .unwrap()
 }
 
-#[derive(QueryableByName, Debug)]
-struct Accesso {
-    #[diesel(sql_type = Nullable<Text>)]
-    codice_fiscale: Option<String>,
-    #[diesel(sql_type = Text)]
-    operazione: String,
-    #[diesel(sql_type = Text)]
-    esito: String,
-}
-
 /// (operazione, esito) of `cf`'s section 2.5 rows of this service, oldest first.
 fn accessi(s: &TestServer, cf: &str) -> Vec<(String, String)> {
-    diesel::sql_query(
-        "SELECT codice_fiscale, operazione, esito FROM accesso_operatore \
-         WHERE operazione LIKE 'SCAMBIO_FILE%' ORDER BY id",
-    )
-    .load::<Accesso>(&mut s.db.connection())
-    .unwrap()
-    .into_iter()
-    .filter(|r| r.codice_fiscale.as_deref() == Some(cf))
-    .map(|r| (r.operazione, r.esito))
-    .collect()
-}
-
-fn pair(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter()
-        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+    esiti(s, cf)
+        .into_iter()
+        .filter(|(operazione, _)| operazione.starts_with("SCAMBIO_FILE"))
         .collect()
 }
 

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod client;
 pub mod db;
+pub mod portale;
 
 use std::path::PathBuf;
 use std::sync::Arc;
