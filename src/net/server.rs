@@ -18,51 +18,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tokio_openssl::SslStream;
 use tracing::Instrument;
 use uuid::Uuid;
 
 /// Accepts connections until `shutdown` turns true, then waits for open connections to finish
 /// their requests (at most `server.shutdown_grace_ms`).
-pub async fn serve(
-    state: Arc<AppState>,
-    listener: TcpListener,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    if let Some(task) = admit(&state, tcp, peer, shutdown.clone()) {
-                        connections.spawn(task);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = shutdown.changed() => break,
-        }
-    }
-    drop(listener);
+pub async fn serve(state: Arc<AppState>, listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let grace = Duration::from_millis(state.config.server.shutdown_grace_ms);
-    let open = connections.len();
-    tracing::info!(open, "SOAP port closed; draining connections");
-    let drained = tokio::time::timeout(grace, async {
-        while connections.join_next().await.is_some() {}
+    let per_connessione = shutdown.clone();
+    crate::net::ascolto::accetta(listener, shutdown, grace, "soap", |tcp, peer| {
+        admit(&state, tcp, peer, per_connessione.clone())
     })
     .await;
-    if drained.is_err() {
-        tracing::warn!(
-            left = connections.len(),
-            "grace period over: closing remaining connections"
-        );
-        connections.abort_all();
-    }
 }
 
 /// The IP pre-check; returns the connection's task when the address may go on.

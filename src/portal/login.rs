@@ -43,6 +43,34 @@ fn errate(ctx: &Contesto<'_>) -> String {
     )
 }
 
+/// A wrong password of a known operator counted toward the lock; when it locks the account,
+/// the lock is recorded (section 2.5 row of `operazione`, audit row) and its end returned.
+fn password_errata(
+    ctx: &mut Contesto<'_>,
+    u: &repo::Utente,
+    operazione: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ErrorePortale> {
+    let dopo = u.blocco().dopo_errore(ctx.ora, &ctx.portale.politica);
+    repo::aggiorna_blocco(ctx.conn, u.id, &dopo)?;
+    if dopo.bloccato_fino.is_some() {
+        let cf = &u.codice_fiscale;
+        ctx.registra(
+            Some(cf),
+            operazione,
+            "UTENZA_BLOCCATA",
+            Some("soglia raggiunta"),
+        )?;
+        super::audit(
+            ctx,
+            cf,
+            Azione::BloccoUtente,
+            Some(cf),
+            "troppi tentativi errati",
+        )?;
+    }
+    Ok(dopo.bloccato_fino)
+}
+
 /// A refused login of a known operator: its section 2.5 row and its audit row.
 fn fallito(ctx: &mut Contesto<'_>, cf: &str, esito: &str) -> Result<(), ErrorePortale> {
     ctx.registra(Some(cf), "LOGIN", esito, None)?;
@@ -92,23 +120,8 @@ pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         return mostra(ctx, StatusCode::FORBIDDEN, codice, Some(m));
     }
     if !password::verifica(&parola, &hash) {
-        let dopo = u.blocco().dopo_errore(ctx.ora, &politica);
-        repo::aggiorna_blocco(ctx.conn, u.id, &dopo)?;
-        let m = match dopo.bloccato_fino {
+        let m = match password_errata(ctx, &u, "LOGIN")? {
             Some(fino) => {
-                ctx.registra(
-                    Some(&cf),
-                    "LOGIN",
-                    "UTENZA_BLOCCATA",
-                    Some("soglia raggiunta"),
-                )?;
-                super::audit(
-                    ctx,
-                    &cf,
-                    Azione::BloccoUtente,
-                    Some(&cf),
-                    "troppi tentativi errati",
-                )?;
                 format!(
                     "{CREDENZIALI_ERRATE} L'utenza è stata bloccata per {} minuti: riprovare dopo le {}.",
                     ctx.portale.cfg.blocco_minuti,
@@ -235,18 +248,7 @@ pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
     let mut errori: [Option<String>; 3] = [None, None, None];
     if !password::verifica(&attuale, &hash) {
         // Guessing the current password from an open session counts like a failed login.
-        let dopo = u.blocco().dopo_errore(ctx.ora, &ctx.portale.politica);
-        repo::aggiorna_blocco(ctx.conn, u.id, &dopo)?;
-        if dopo.bloccato_fino.is_some() {
-            let cf = u.codice_fiscale.clone();
-            ctx.registra(Some(&cf), "CAMBIO_PASSWORD", "UTENZA_BLOCCATA", None)?;
-            super::audit(
-                ctx,
-                &cf,
-                Azione::BloccoUtente,
-                Some(&cf),
-                "troppi tentativi errati",
-            )?;
+        if password_errata(ctx, u, "CAMBIO_PASSWORD")?.is_some() {
             repo::elimina_sessioni_utente(ctx.conn, u.id)?;
             ctx.sessione = None;
             ctx.nuovo_cookie = Some(None);

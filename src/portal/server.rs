@@ -15,48 +15,23 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tokio_openssl::SslStream;
 
-pub async fn serve(
-    state: Arc<AppState>,
-    listener: TcpListener,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    let _ = tcp.set_nodelay(true);
-                    connections.spawn(connection(
-                        state.clone(),
-                        state.portale.clone(),
-                        state.portale.tls.acceptor(),
-                        tcp,
-                        peer.ip().to_canonical(),
-                        shutdown.clone(),
-                    ));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "portal accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            _ = shutdown.changed() => break,
-        }
-    }
-    drop(listener);
+pub async fn serve(state: Arc<AppState>, listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let grace = Duration::from_millis(state.config.server.shutdown_grace_ms);
-    if tokio::time::timeout(grace, async {
-        while connections.join_next().await.is_some() {}
+    let per_connessione = shutdown.clone();
+    crate::net::ascolto::accetta(listener, shutdown, grace, "portal", |tcp, peer| {
+        let _ = tcp.set_nodelay(true);
+        Some(connection(
+            state.clone(),
+            state.portale.clone(),
+            state.portale.tls.acceptor(),
+            tcp,
+            peer.ip().to_canonical(),
+            per_connessione.clone(),
+        ))
     })
-    .await
-    .is_err()
-    {
-        connections.abort_all();
-    }
+    .await;
 }
 
 async fn connection(

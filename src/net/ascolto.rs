@@ -1,0 +1,55 @@
+//! The accept loop every TLS port shares: accept until shutdown, one task per connection, then
+//! let open connections finish for `server.shutdown_grace_ms` before closing them.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// Serves `listener` until `shutdown` turns true. `ammetti` turns an accepted connection into
+/// its task, or refuses it (`None`: the stream is dropped). `porta` names the port in logs.
+pub async fn accetta<F>(
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+    grace: Duration,
+    porta: &'static str,
+    mut ammetti: impl FnMut(TcpStream, SocketAddr) -> Option<F>,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    if let Some(task) = ammetti(tcp, peer) {
+                        connections.spawn(task);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(porta, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    let open = connections.len();
+    tracing::info!(porta, open, "port closed; draining connections");
+    let drained = tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            porta,
+            left = connections.len(),
+            "grace period over: closing remaining connections"
+        );
+        connections.abort_all();
+    }
+}
