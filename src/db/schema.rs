@@ -460,6 +460,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    otp_autorizzato (sha256) {
+        sha256 -> Text,
+        inizio_sintomi -> Date,
+        autorizzato_il -> Timestamptz,
+        scade_il -> Timestamptz,
+        usato_il -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(utente_profilo -> utente (utente_id));
 diesel::joinable!(utente_profilo -> profilo (profilo));
 diesel::joinable!(utente_cns -> utente (utente_id));
@@ -498,4 +508,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     utente_cns,
     sessione,
     accesso_operatore,
+    otp_autorizzato,
 );
