@@ -46,18 +46,21 @@ pub struct Running {
     pub soap_addr: SocketAddr,
     pub admin_addr: SocketAddr,
     pub portal_addr: SocketAddr,
+    /// The Immuni-compatible OTP service, when `otp.servizio_listen` is not empty.
+    pub otp_addr: Option<SocketAddr>,
     pub base_url: String,
     shutdown: watch::Sender<bool>,
     soap: JoinHandle<()>,
     admin: JoinHandle<()>,
     portal: JoinHandle<()>,
+    otp: Option<JoinHandle<()>>,
     background: Vec<JoinHandle<()>>,
     writer: crate::audit::writer::WriterTask,
     state: Arc<AppState>,
 }
 
 /// Migrates the database, loads the registry and TLS context, binds both ports, and serves.
-pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
+pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> {
     let metrics = Arc::new(Metrics::new());
     let initial = db::blocking(&pool, |c| {
         db::migrate(c).map_err(|e| db::DbError::Unavailable(format!("{e:#}")))?;
@@ -88,6 +91,7 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
     let portal_listener = TcpListener::bind(&config.portal.listen)
         .await
         .with_context(|| format!("portal.listen: cannot bind {}", config.portal.listen))?;
+    let otp_listener = bind_otp(&mut config).await?;
     let portale = Arc::new(crate::portal::Portale::new(
         &config.portal,
         &config.tls,
@@ -142,21 +146,53 @@ pub async fn start(config: Config, pool: PgPool) -> anyhow::Result<Running> {
         portal_listener,
         watcher.clone(),
     ));
+    let otp_addr = otp_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let otp = otp_listener.map(|listener| {
+        tokio::spawn(crate::otp::servizio::serve(
+            state.clone(),
+            listener,
+            watcher.clone(),
+        ))
+    });
     let background = background_tasks(&state, &watcher);
-    tracing::info!(%soap_addr, %admin_addr, %portal_addr, %base_url, "tsgate serving");
+    tracing::info!(%soap_addr, %admin_addr, %portal_addr, ?otp_addr, %base_url, "tsgate serving");
     Ok(Running {
         soap_addr,
         admin_addr,
         portal_addr,
+        otp_addr,
         base_url,
         shutdown,
         soap,
         admin,
         portal,
+        otp,
         background,
         writer,
         state,
     })
+}
+
+/// Binds the OTP service's port unless `otp.servizio_listen` is empty; a `otp.servizio_url`
+/// with port 0 then points at the port bound.
+async fn bind_otp(config: &mut Config) -> anyhow::Result<Option<TcpListener>> {
+    let otp = &mut config.otp;
+    if otp.servizio_listen.is_empty() {
+        return Ok(None);
+    }
+    let listener = TcpListener::bind(&otp.servizio_listen)
+        .await
+        .with_context(|| format!("otp.servizio_listen: cannot bind {}", otp.servizio_listen))?;
+    if let Ok((host, 0, path)) = otp.destinazione() {
+        let port = listener.local_addr()?.port();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        otp.servizio_url = format!("https://{host}:{port}{path}");
+    }
+    Ok(Some(listener))
 }
 
 fn background_tasks(
@@ -232,6 +268,14 @@ fn background_tasks(
             if let Err(e) = result {
                 tracing::warn!(error = %e, "portal sessions and operator access log retention not run");
             }
+            let result = s
+                .pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| crate::otp::repo::purge(&mut c).map_err(|e| e.to_string()));
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "expired OTP authorisations not purged");
+            }
             let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
                 crate::services::tscns::revoche::purge(&mut c, months).map_err(|e| e.to_string())
             });
@@ -289,6 +333,9 @@ impl Running {
         let _ = self.soap.await;
         let _ = self.admin.await;
         let _ = self.portal.await;
+        if let Some(otp) = self.otp {
+            let _ = otp.await;
+        }
         for task in self.background {
             task.abort();
         }

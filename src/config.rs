@@ -22,6 +22,7 @@ pub struct Config {
     pub notifiche: NotificheConfig,
     pub flussi: FlussiConfig,
     pub portal: PortalConfig,
+    pub otp: OtpConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -244,6 +245,54 @@ impl Default for PortalConfig {
     }
 }
 
+/// The Immuni-compatible OTP service this gateway serves, and the client that authorises OTPs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtpConfig {
+    /// Address of the OTP service (mutual TLS); empty = not served.
+    pub servizio_listen: String,
+    /// Where the client sends `POST /v1/otp`; port 0 = the port the own service was bound to.
+    pub servizio_url: String,
+    pub timeout_ms: u64,
+    pub client_cert_file: PathBuf,
+    pub client_key_file: PathBuf,
+    pub ca_file: PathBuf,
+}
+
+impl Default for OtpConfig {
+    fn default() -> Self {
+        Self {
+            servizio_listen: "127.0.0.1:9444".into(),
+            servizio_url: "https://127.0.0.1:9444/v1/otp".into(),
+            timeout_ms: 5_000,
+            client_cert_file: "var/pki/clients/tsgate-otp.pem".into(),
+            client_key_file: "var/pki/clients/tsgate-otp.key".into(),
+            ca_file: "var/pki/ca.pem".into(),
+        }
+    }
+}
+
+impl OtpConfig {
+    /// `servizio_url` split into host, port and path; it must be `https://host[:port]/path`.
+    pub fn destinazione(&self) -> Result<(String, u16, String), ConfigError> {
+        let bad = |why: &str| invalid("otp.servizio_url", format!("`{}` {why}", self.servizio_url));
+        let uri: http::Uri = self.servizio_url.parse().map_err(|_| bad("is not a URL"))?;
+        if uri.scheme_str() != Some("https") {
+            return Err(bad("must start with https://"));
+        }
+        let host = uri.host().ok_or_else(|| bad("has no host"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let path = uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        Ok((host, uri.port_u16().unwrap_or(443), path))
+    }
+}
+
 impl NotificheConfig {
     /// `ora_produzione` as a time of day (Europe/Rome).
     pub fn ora(&self) -> Result<chrono::NaiveTime, ConfigError> {
@@ -323,6 +372,13 @@ impl Config {
         };
         addr("server.soap_listen", &self.server.soap_listen)?;
         addr("portal.listen", &self.portal.listen)?;
+        if !self.otp.servizio_listen.is_empty() {
+            addr("otp.servizio_listen", &self.otp.servizio_listen)?;
+        }
+        self.otp.destinazione()?;
+        if self.otp.timeout_ms > 300_000 {
+            return Err(invalid("otp.timeout_ms", "at most 300000 (five minutes)"));
+        }
         for (name, v, max) in [
             (
                 "portal.sessione_inattiva_secs",
@@ -427,6 +483,7 @@ impl Config {
             ),
             ("flussi.batch_records", self.flussi.batch_records as u64),
             ("flussi.poll_secs", self.flussi.poll_secs),
+            ("otp.timeout_ms", self.otp.timeout_ms),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -580,6 +637,33 @@ mod tests {
         );
         let err = Config::load(None, env(&[("TSGATE_LOG_FORMAT", "xml")])).unwrap_err();
         assert!(err.to_string().contains("log.format"), "{err}");
+        for (var, value, setting) in [
+            (
+                "TSGATE_OTP_SERVIZIO_URL",
+                "http://127.0.0.1:9444/v1/otp",
+                "otp.servizio_url",
+            ),
+            (
+                "TSGATE_OTP_SERVIZIO_URL",
+                "https:///v1/otp",
+                "otp.servizio_url",
+            ),
+            (
+                "TSGATE_OTP_SERVIZIO_LISTEN",
+                "localhost",
+                "otp.servizio_listen",
+            ),
+            ("TSGATE_OTP_TIMEOUT_MS", "0", "otp.timeout_ms"),
+        ] {
+            let err = Config::load(None, env(&[(var, value)])).unwrap_err();
+            assert!(err.to_string().contains(setting), "{value}: {err}");
+        }
+        let c = Config::load(None, env(&[("TSGATE_OTP_SERVIZIO_LISTEN", "")])).unwrap();
+        assert!(c.otp.servizio_listen.is_empty());
+        assert_eq!(
+            c.otp.destinazione().unwrap(),
+            ("127.0.0.1".to_owned(), 9444, "/v1/otp".to_owned())
+        );
         let err =
             Config::load(None, env(&[("TSGATE_ACCESS_LOG_RETENTION_MONTHS", "6")])).unwrap_err();
         assert!(

@@ -96,8 +96,8 @@ pub fn issue_for_caller(
     Ok(cert)
 }
 
-/// Callers, their certificates (created once, reused afterwards), the revoked example, and the
-/// portal's demo operators.
+/// Callers, their certificates (created once, reused afterwards), the revoked example, the
+/// portal's demo operators, and the gateway's client certificate for the OTP service.
 pub fn provision(conn: &mut PgConnection, pki: &Pki) -> anyhow::Result<()> {
     for spec in demo_callers()? {
         let id = upsert(conn, &spec)?;
@@ -109,6 +109,11 @@ pub fn provision(conn: &mut PgConnection, pki: &Pki) -> anyhow::Result<()> {
     }
     for operatore in crate::portal::operatori::demo()? {
         crate::portal::operatori::inserisci(conn, &operatore)?;
+    }
+    // The gateway's client certificate for the OTP service (`otp.client_cert_file`).
+    let otp = crate::otp::CERTIFICATO_CLIENT;
+    if pki.find_client(otp)?.is_none_or(|c| c.revoked) {
+        pki.issue_client(otp, "tsgate", 730)?;
     }
     if pki.find_client(REVOKED_DEMO_CERT)?.is_none() {
         let cert = issue_for_caller(conn, pki, "regione-lombardia", REVOKED_DEMO_CERT)?;

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod flussi;
 pub mod metrics;
 pub mod net;
+pub mod otp;
 pub mod pki;
 pub mod portal;
 pub mod services;

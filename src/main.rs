@@ -392,6 +392,26 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
         }
         tsgate::portal::pincode::ChiavePincode::crea_se_manca(&chiave)
             .map_err(|e| anyhow::anyhow!("portal.pincode_key_file: {e}"))?;
+        // The OTP client presents the demo PKI's tsgate-otp certificate and trusts its CA,
+        // unless other files were configured.
+        let otp = tsgate::config::OtpConfig::default();
+        let (cert, key) = {
+            let clients = config.pki.dir.join("clients");
+            let name = tsgate::otp::CERTIFICATO_CLIENT;
+            (
+                clients.join(format!("{name}.pem")),
+                clients.join(format!("{name}.key")),
+            )
+        };
+        if config.otp.client_cert_file == otp.client_cert_file
+            && config.otp.client_key_file == otp.client_key_file
+        {
+            config.otp.client_cert_file = cert;
+            config.otp.client_key_file = key;
+        }
+        if config.otp.ca_file == otp.ca_file {
+            config.otp.ca_file = config.pki.dir.join("ca.pem");
+        }
         // The portal trusts the demo CNS CA unless another bundle was configured.
         if config.portal.cns_ca_file == tsgate::config::PortalConfig::default().cns_ca_file {
             config.portal.cns_ca_file = tsgate::pki::CnsCa::dir_in(&config.pki.dir).join("ca.pem");
@@ -422,12 +442,15 @@ fn print_demo_help(config: &Config, base_url: &str) {
          Operators' portal: https://{portal}/ (demo operators in fixtures/demo_operatori.toml, e.g.\n  \
          RSSMRA80A01H501U / Demo.Tsgate1; security administrator VRDLCU70M10H501X / Demo.Tsgate1);\n  \
          CNS smart cards to import in the browser: {pki}/cns/clients/<codice fiscale>.p12 (password demo).\n\
+         Immuni OTP service: https://{otp}/v1/otp and /v1/ingestion/check-otp (client certificate\n  \
+         {pki}/clients/tsgate-otp.pem and .key); the portal authorises OTPs there.\n\
          The certificate {pki}/clients/{revoked}.pem is revoked: the handshake fails with it.\n\
          Stop with Ctrl-C.\n",
         action = op.soap_action,
         path = op.path,
         admin = config.server.admin_listen,
         portal = config.portal.listen,
+        otp = config.otp.servizio_listen,
         revoked = tsgate::demo::REVOKED_DEMO_CERT,
     );
 }

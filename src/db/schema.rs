@@ -482,6 +482,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    otp_autorizzato (sha256) {
+        sha256 -> Text,
+        inizio_sintomi -> Date,
+        autorizzato_il -> Timestamptz,
+        scade_il -> Timestamptz,
+        usato_il -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(utente_profilo -> utente (utente_id));
 diesel::joinable!(utente_profilo -> profilo (profilo));
 diesel::joinable!(utente_cns -> utente (utente_id));
@@ -522,4 +532,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     accesso_operatore,
     audit_amministrativo,
     audit_testa,
+    otp_autorizzato,
 );

@@ -3,12 +3,14 @@
 
 mod aic;
 mod codice_fiscale;
+pub mod otp;
 mod regione;
 pub mod tempo;
 mod tessera;
 
 pub use aic::CodiceAic;
 pub use codice_fiscale::CodiceFiscale;
+pub use otp::{ErroreInizioSintomi, ErroreOtp, Otp};
 pub use regione::CodiceRegione;
 pub use tessera::NumeroTessera;
 

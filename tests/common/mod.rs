@@ -243,6 +243,14 @@ impl TestServer {
         config.portal.listen = "127.0.0.1:0".into();
         config.portal.cns_ca_file = pki_dir.join("cns").join("ca.pem");
         config.portal.pincode_key_file = pki_dir.join("pincode.key");
+        // The own OTP service on an ephemeral port (the URL's port 0 becomes it), and its client.
+        let otp = pki
+            .issue_client(tsgate::otp::CERTIFICATO_CLIENT, "tsgate", 30)
+            .expect("otp");
+        config.otp.servizio_listen = "127.0.0.1:0".into();
+        config.otp.servizio_url = "https://127.0.0.1:0/v1/otp".into();
+        (config.otp.client_cert_file, config.otp.client_key_file) = (otp.cert_path, otp.key_path);
+        config.otp.ca_file = pki.ca_pem_path();
         tweak(&mut config);
         config.validate().expect("test config");
         tsgate::portal::pincode::ChiavePincode::crea_se_manca(&config.portal.pincode_key_file)
