@@ -1,6 +1,7 @@
 //! The operators' portal: server-rendered HTML (askama) on its own HTTPS port, credentials and
 //! CNS smart-card login, sessions in PostgreSQL, the services of the operator's profiles.
 
+pub mod captcha;
 pub mod cns;
 pub mod contesto;
 pub mod file;
