@@ -92,11 +92,7 @@ pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> 
         .await
         .with_context(|| format!("portal.listen: cannot bind {}", config.portal.listen))?;
     let otp_listener = bind_otp(&mut config).await?;
-    let portale = Arc::new(crate::portal::Portale::new(
-        &config.portal,
-        &config.tls,
-        config.database.pool_size,
-    )?);
+    let portale = Arc::new(crate::portal::Portale::new(&config)?);
     let portal_addr = portal_listener.local_addr()?;
     let soap_addr = soap_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;

@@ -228,6 +228,7 @@ pub struct PortalConfig {
     pub scadenza_password_giorni: u32,
     pub sessione_inattiva_secs: u64,
     pub sessione_massima_secs: u64,
+    pub otp_invii_ora: u32,
 }
 
 impl Default for PortalConfig {
@@ -241,6 +242,7 @@ impl Default for PortalConfig {
             scadenza_password_giorni: 90,
             sessione_inattiva_secs: 900,
             sessione_massima_secs: 28_800,
+            otp_invii_ora: 30,
         }
     }
 }
@@ -460,6 +462,7 @@ impl Config {
                 "portal.sessione_massima_secs",
                 self.portal.sessione_massima_secs,
             ),
+            ("portal.otp_invii_ora", u64::from(self.portal.otp_invii_ora)),
             ("xml.max_attributes", self.xml.max_attributes as u64),
             ("xml.max_children", self.xml.max_children as u64),
             (

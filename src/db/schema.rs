@@ -467,6 +467,25 @@ diesel::table! {
         messaggio -> Nullable<Text>,
         creata_il -> Timestamptz,
         ultimo_uso -> Timestamptz,
+        pincode_verificato -> Bool,
+        pincode_errori -> Int4,
+        captcha -> Nullable<Text>,
+        captcha_scade -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    invio_otp (id_transazione) {
+        id_transazione -> Uuid,
+        codice_fiscale -> Text,
+        codice_regione -> Nullable<Text>,
+        codice_asl -> Nullable<Text>,
+        istante -> Timestamptz,
+        otp_sha256 -> Nullable<Text>,
+        inizio_sintomi -> Nullable<Date>,
+        esito -> Text,
+        motivo -> Nullable<Text>,
+        durata_ms -> Int4,
     }
 }
 
@@ -533,4 +552,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_amministrativo,
     audit_testa,
     otp_autorizzato,
+    invio_otp,
 );

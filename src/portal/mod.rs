@@ -6,6 +6,7 @@ pub mod cns;
 pub mod contesto;
 pub mod file;
 pub mod http;
+pub mod invio_otp;
 pub mod login;
 pub mod operatori;
 pub mod pagine;
@@ -39,18 +40,26 @@ pub struct Portale {
     pub tls: tls::TlsPortale,
     /// The key of the pincodes at rest (`portal.pincode_key_file`; `tsgate demo` creates it).
     pub chiave_pincode: pincode::ChiavePincode,
+    /// The client of the OTP service (`[otp]`); `None` when its certificate is not there (every
+    /// submission is then negative, with that reason).
+    pub client_otp: Option<crate::otp::client::ClientOtp>,
     /// Requests of the portal working on the database at once (half the pool, at least one).
     pub lavori: Arc<tokio::sync::Semaphore>,
 }
 
 impl Portale {
     /// Loads what the settings name; a file that exists but cannot be used stops the start.
-    pub fn new(
-        cfg: &PortalConfig,
-        tls_cfg: &crate::config::TlsConfig,
-        pool_size: u32,
-    ) -> anyhow::Result<Portale> {
-        let tls = tls::TlsPortale::carica(tls_cfg, &cfg.cns_ca_file)?;
+    pub fn new(config: &crate::config::Config) -> anyhow::Result<Portale> {
+        let cfg = &config.portal;
+        let pool_size = config.database.pool_size;
+        let tls = tls::TlsPortale::carica(&config.tls, &cfg.cns_ca_file)?;
+        let client_otp = match crate::otp::client::ClientOtp::new(&config.otp) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "OTP client not configured: OTP submissions will be negative");
+                None
+            }
+        };
         let chiave_pincode = pincode::ChiavePincode::carica(&cfg.pincode_key_file).map_err(|e| {
             anyhow::anyhow!(
                 "portal.pincode_key_file: {e} (make one with `openssl rand -hex 32 > FILE && chmod 600 FILE`; \
@@ -62,6 +71,7 @@ impl Portale {
             politica: regole::Politica::da_config(cfg),
             tls,
             chiave_pincode,
+            client_otp,
             lavori: Arc::new(tokio::sync::Semaphore::new(
                 usize::try_from(pool_size / 2).unwrap_or(1).max(1),
             )),

@@ -194,6 +194,10 @@ pub struct Sessione {
     pub messaggio: Option<String>,
     pub creata_il: DateTime<Utc>,
     pub ultimo_uso: DateTime<Utc>,
+    pub pincode_verificato: bool,
+    pub pincode_errori: i32,
+    pub captcha: Option<String>,
+    pub captcha_scade: Option<DateTime<Utc>>,
 }
 
 pub fn sessione(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<Sessione>> {

@@ -4,7 +4,7 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::{cns, file, login, profilo, servizi, stampa, utenze, ErrorePortale};
+use super::{cns, file, invio_otp, login, profilo, servizi, stampa, utenze, ErrorePortale};
 use ::http::{Method, StatusCode};
 
 pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
@@ -30,7 +30,9 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::GET, "/profilo/pincode") => stampa::stampa(ctx),
         (&Method::POST, "/profilo/pincode/rigenera") => stampa::rigenera(ctx),
         (&Method::POST, "/accesso/cns/credenziali") => stampa::credenziali_cns(ctx),
-        (&Method::GET, "/servizi/otp") => servizi::otp(ctx),
+        (&Method::GET, "/servizi/otp") => invio_otp::pagina(ctx),
+        (&Method::POST, "/servizi/otp") => invio_otp::invia(ctx),
+        (&Method::POST, "/servizi/otp/pincode") => invio_otp::pincode(ctx),
         (&Method::GET, "/servizi/utenze") => utenze::elenco(ctx),
         (&Method::POST, "/servizi/utenze/profili") => utenze::profili(ctx),
         (&Method::POST, "/servizi/utenze/sblocca") => utenze::sblocca(ctx),

@@ -83,28 +83,3 @@ pub fn denominazioni(
     };
     Ok((nome_regione, nome_asl))
 }
-
-/// GET /servizi/otp: the Immuni OTP service of profile `INVIO_OTP`. Its flow (pincode, OTP,
-/// captcha, call to the OTP service) is not built yet: the page says so to those who hold the
-/// profile, and refuses the others.
-pub fn otp(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
-    let op = match ctx.operatore()? {
-        Ok(op) => op,
-        Err(r) => return Ok(r),
-    };
-    let cf = op.utente.codice_fiscale.clone();
-    if !repo::ha_profilo(ctx.conn, op.utente.id, "INVIO_OTP")? {
-        ctx.registra(Some(&cf), "INVIO_OTP", "NON_ABILITATO", None)?;
-        return ctx.rifiuto(
-            StatusCode::FORBIDDEN,
-            "Servizio non abilitato",
-            vec!["Servizio non abilitato per l'utenza: rivolgersi all'amministratore di sicurezza della propria ASL.".into()],
-        );
-    }
-    ctx.registra(Some(&cf), "INVIO_OTP", "NON_DISPONIBILE", None)?;
-    ctx.rifiuto(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Caricamento App Immuni",
-        vec!["Il servizio per la trasmissione del codice OTP non è ancora disponibile su questo gateway.".into()],
-    )
-}

@@ -84,6 +84,10 @@ pub fn crea(
         messaggio,
         creata_il: ora,
         ultimo_uso: ora,
+        pincode_verificato: false,
+        pincode_errori: 0,
+        captcha: None,
+        captcha_scade: None,
     };
     repo::inserisci_sessione(conn, &s)?;
     Ok((token, s))
@@ -109,6 +113,10 @@ mod tests {
             messaggio: None,
             creata_il: t(creata),
             ultimo_uso: t(uso),
+            pincode_verificato: false,
+            pincode_errori: 0,
+            captcha: None,
+            captcha_scade: None,
         }
     }
 
