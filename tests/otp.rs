@@ -347,3 +347,15 @@ async fn the_client_maps_every_answer_and_failure() {
     assert!(motivo.contains("certificate"), "{motivo}");
     assert!(stranger.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_gateways_otp_client_may_authorise() {
+    let s = TestServer::start().await;
+    // A SOAP caller's certificate of the same CA: accepted at the handshake, refused here.
+    let regione = otp_client(&s, Some(s.pki.client_paths("regione-lombardia")));
+    let otp = Otp::casuale().unwrap();
+    let r = authorise(&regione, &otp, oggi()).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = authorise(&gateway_otp_client(&s), &otp, oggi()).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+}

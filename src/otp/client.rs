@@ -114,7 +114,15 @@ impl ClientOtp {
                 ));
             }
         }
-        b.set_ca_file(&cfg.ca_file)
+        // Only the CAs of `otp.ca_file` are trusted (not the system's store).
+        let pem =
+            std::fs::read(&cfg.ca_file).map_err(|e| impostazione("otp.ca_file", e.to_string()))?;
+        let mut store =
+            openssl::x509::store::X509StoreBuilder::new().map_err(|e| tls("otp.ca_file", e))?;
+        for ca in openssl::x509::X509::stack_from_pem(&pem).map_err(|e| tls("otp.ca_file", e))? {
+            store.add_cert(ca).map_err(|e| tls("otp.ca_file", e))?;
+        }
+        b.set_verify_cert_store(store.build())
             .map_err(|e| tls("otp.ca_file", e))?;
         b.set_certificate_chain_file(&cfg.client_cert_file)
             .map_err(|e| tls("otp.client_cert_file", e))?;

@@ -122,10 +122,12 @@ async fn connection(
         })
         .unwrap_or_default();
     let span = tracing::info_span!("otp_connection", ip = %peer.ip(), client = %client);
+    let client = Arc::new(client);
     let svc_state = state.clone();
     let service = service_fn(move |req| {
         let state = svc_state.clone();
-        async move { Ok::<_, Infallible>(route(&state, req).await) }
+        let client = client.clone();
+        async move { Ok::<_, Infallible>(route(&state, &client, req).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -151,7 +153,7 @@ async fn connection(
     .await;
 }
 
-async fn route(state: &AppState, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(state: &AppState, client: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_owned();
     if path != PERCORSO_OTP && path != PERCORSO_CHECK {
         return risposta(StatusCode::NOT_FOUND, None);
@@ -161,6 +163,15 @@ async fn route(state: &AppState, req: Request<Incoming>) -> Response<Full<Bytes>
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
+    }
+    // Only the gateway's own OTP client (the portal, after pincode, captcha and limits) may
+    // authorise; any other certificate of the gateway CA (a SOAP caller) may not.
+    if path == PERCORSO_OTP && client != super::CERTIFICATO_CLIENT {
+        tracing::warn!(
+            client,
+            "OTP service: authorisation refused to a client that is not the gateway's OTP client"
+        );
+        return risposta(StatusCode::FORBIDDEN, Some(NON_AUTORIZZATO));
     }
     let esito = if path == PERCORSO_OTP {
         autorizza(state, req).await

@@ -208,10 +208,10 @@ pub fn pincode(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         ctx.registra(Some(&cf), "INVIO_OTP_PINCODE", "OK", None)?;
         return Ok(http::redirect("/servizi/otp"));
     }
-    let errori = op.sessione.pincode_errori + 1;
-    diesel::update(sessione::table.find(&hash))
-        .set(sessione::pincode_errori.eq(errori))
-        .execute(ctx.conn)?;
+    let errori: i32 = diesel::update(sessione::table.find(&hash))
+        .set(sessione::pincode_errori.eq(sessione::pincode_errori + 1))
+        .returning(sessione::pincode_errori)
+        .get_result(ctx.conn)?;
     if errori >= MAX_PINCODE_ERRATI {
         ctx.registra(Some(&cf), "INVIO_OTP_PINCODE", "PINCODE_BLOCCATO", None)?;
         return Ok(http::redirect("/servizi/otp"));
@@ -280,6 +280,13 @@ pub fn invia(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         ))
         .execute(ctx.conn)?;
 
+    // The operator's row serialises the count and the insert of their submissions, whatever
+    // session or node they come from.
+    utente::table
+        .find(op.utente.id)
+        .select(utente::id)
+        .for_update()
+        .first::<i64>(ctx.conn)?;
     let limite = i64::from(ctx.portale.cfg.otp_invii_ora);
     let (recenti, primo): (i64, Option<DateTime<Utc>>) = invio_otp::table
         .filter(invio_otp::codice_fiscale.eq(&op.utente.codice_fiscale))

@@ -208,6 +208,16 @@ pub fn sessione(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<Sess
         .optional()
 }
 
+/// The session, its row locked for the rest of the transaction.
+pub fn sessione_bloccata(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<Sessione>> {
+    sessione::table
+        .find(hash)
+        .select(Sessione::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
 pub fn inserisci_sessione(conn: &mut PgConnection, s: &Sessione) -> QueryResult<usize> {
     diesel::insert_into(sessione::table)
         .values((

@@ -47,7 +47,9 @@ pub fn carica(
         return Ok(Caricata::Nessuna);
     };
     let hash = hash_token(token);
-    match repo::sessione(conn, &hash)? {
+    // Locked until the request's transaction ends: two requests of one session (a double
+    // click) run one after the other, so a captcha or a pincode count is never read stale.
+    match repo::sessione_bloccata(conn, &hash)? {
         None => Ok(Caricata::Nessuna),
         Some(s) if scaduta(&s, ora, cfg) => {
             repo::elimina_sessione(conn, &hash)?;
