@@ -163,3 +163,27 @@ fn stamps(cfg: &TlsConfig) -> Vec<Option<SystemTime>> {
     .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
     .collect()
 }
+
+/// The server side of a TLS handshake on `tcp`, under `timeout`; on failure, why (with the
+/// certificate verification result when it is not OK), for the caller's log line.
+pub async fn accetta_tls(
+    acceptor: &SslAcceptor,
+    tcp: tokio::net::TcpStream,
+    timeout: std::time::Duration,
+) -> Result<tokio_openssl::SslStream<tokio::net::TcpStream>, String> {
+    let mut stream = openssl::ssl::Ssl::new(acceptor.context())
+        .and_then(|ssl| tokio_openssl::SslStream::new(ssl, tcp))
+        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+    match tokio::time::timeout(timeout, std::pin::Pin::new(&mut stream).accept()).await {
+        Ok(Ok(())) => Ok(stream),
+        Ok(Err(e)) => {
+            let verify = stream.ssl().verify_result();
+            Err(if verify == openssl::x509::X509VerifyResult::OK {
+                e.to_string()
+            } else {
+                format!("{e} ({})", verify.error_string())
+            })
+        }
+        Err(_) => Err("timeout".to_owned()),
+    }
+}

@@ -22,17 +22,14 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use openssl::ssl::Ssl;
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio_openssl::SslStream;
 use tracing::Instrument;
 
 /// Path of the authorisation (called by the HIS, here the portal).
@@ -90,27 +87,14 @@ async fn connection(
     peer: SocketAddr,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let acceptor = state.tls.acceptor();
-    let mut stream = match Ssl::new(acceptor.context()).and_then(|ssl| SslStream::new(ssl, tcp)) {
+    let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
+    let stream = match crate::net::tls::accetta_tls(&state.tls.acceptor(), tcp, timeout).await {
         Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "OTP service: cannot set up TLS for a connection");
+        Err(why) => {
+            tracing::info!(ip = %peer.ip(), reason = %why, "OTP service: TLS handshake refused");
             return;
         }
     };
-    let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
-    match tokio::time::timeout(timeout, Pin::new(&mut stream).accept()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            let verify = stream.ssl().verify_result();
-            tracing::info!(ip = %peer.ip(), error = %e, verify = verify.error_string(), "OTP service: TLS handshake refused");
-            return;
-        }
-        Err(_) => {
-            tracing::info!(ip = %peer.ip(), "OTP service: TLS handshake timed out");
-            return;
-        }
-    }
     let client = stream
         .ssl()
         .peer_certificate()

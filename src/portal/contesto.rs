@@ -137,6 +137,22 @@ impl Contesto<'_> {
         }
     }
 
+    /// The refusal of a service the operator's profiles do not include: its section 2.5 row
+    /// (`NON_ABILITATO`) and a 403 page.
+    pub fn non_abilitato(
+        &mut self,
+        cf: &str,
+        operazione: &str,
+        dettaglio: Option<&str>,
+    ) -> Result<Risposta, ErrorePortale> {
+        self.registra(Some(cf), operazione, "NON_ABILITATO", dettaglio)?;
+        self.rifiuto(
+            StatusCode::FORBIDDEN,
+            "Servizio non abilitato",
+            vec!["Servizio non abilitato per l'utenza: rivolgersi all'amministratore di sicurezza della propria ASL.".into()],
+        )
+    }
+
     /// A readable refusal page with `stato`.
     pub fn rifiuto(
         &mut self,

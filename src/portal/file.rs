@@ -129,13 +129,7 @@ fn abilitato(
         Some(_) => "profilo SCAMBIO_FILE assente",
         None => "utenza senza regione",
     };
-    ctx.registra(Some(&cf), operazione, "NON_ABILITATO", Some(dettaglio))?;
-    ctx.rifiuto(
-        StatusCode::FORBIDDEN,
-        "Servizio non abilitato",
-        vec!["Servizio non abilitato per l'utenza: rivolgersi all'amministratore di sicurezza della propria ASL.".into()],
-    )
-    .map(Err)
+    ctx.non_abilitato(&cf, operazione, Some(dettaglio)).map(Err)
 }
 
 /// GET /servizi/file: the region's files of both kinds, newest first, at most `LIMITE` of each.

@@ -70,14 +70,7 @@ fn ammesso(
     };
     let cf = op.utente.codice_fiscale.clone();
     if !repo::ha_profilo(ctx.conn, op.utente.id, PROFILO)? {
-        ctx.registra(Some(&cf), operazione, "NON_ABILITATO", None)?;
-        return ctx
-            .rifiuto(
-                StatusCode::FORBIDDEN,
-                "Servizio non abilitato",
-                vec!["Servizio non abilitato per l'utenza: rivolgersi all'amministratore di sicurezza della propria ASL.".into()],
-            )
-            .map(Err);
+        return ctx.non_abilitato(&cf, operazione, None).map(Err);
     }
     if op.sessione.pincode_errori >= MAX_PINCODE_ERRATI {
         ctx.registra(Some(&cf), operazione, "SERVIZIO_BLOCCATO", None)?;

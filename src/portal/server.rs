@@ -7,15 +7,13 @@ use crate::app::AppState;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use openssl::ssl::{Ssl, SslAcceptor};
+use openssl::ssl::SslAcceptor;
 use std::convert::Infallible;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use tokio_openssl::SslStream;
 
 pub async fn serve(state: Arc<AppState>, listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let grace = Duration::from_millis(state.config.server.shutdown_grace_ms);
@@ -42,25 +40,14 @@ async fn connection(
     ip: IpAddr,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut stream = match Ssl::new(acceptor.context()).and_then(|ssl| SslStream::new(ssl, tcp)) {
+    let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
+    let stream = match crate::net::tls::accetta_tls(&acceptor, tcp, timeout).await {
         Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot set up TLS for a portal connection");
+        Err(why) => {
+            tracing::debug!(%ip, reason = %why, "portal TLS handshake failed");
             return;
         }
     };
-    let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
-    match tokio::time::timeout(timeout, Pin::new(&mut stream).accept()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            tracing::debug!(%ip, error = %e, "portal TLS handshake failed");
-            return;
-        }
-        Err(_) => {
-            tracing::debug!(%ip, "portal TLS handshake timed out");
-            return;
-        }
-    }
     let certificato = stream.ssl().peer_certificate().map(|foglia| {
         let catena = stream
             .ssl()

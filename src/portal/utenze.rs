@@ -59,14 +59,7 @@ fn amministratore(
             (r.clone(), a.clone())
         }
         _ => {
-            ctx.registra(Some(&cf), operazione, "NON_ABILITATO", None)?;
-            return ctx
-                .rifiuto(
-                    StatusCode::FORBIDDEN,
-                    "Servizio non abilitato",
-                    vec!["Servizio non abilitato per l'utenza: rivolgersi all'amministratore di sicurezza della propria ASL.".into()],
-                )
-                .map(Err);
+            return ctx.non_abilitato(&cf, operazione, None).map(Err);
         }
     };
     Ok(Ok((op, asl.0, asl.1)))
