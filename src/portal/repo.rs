@@ -253,12 +253,6 @@ pub fn messaggio_sessione(
         .execute(conn)
 }
 
-pub fn fine_cambio_password(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<usize> {
-    diesel::update(sessione::table.find(hash))
-        .set(sessione::cambio_password.eq(false))
-        .execute(conn)
-}
-
 pub fn elimina_sessione(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<usize> {
     diesel::delete(sessione::table.find(hash)).execute(conn)
 }
