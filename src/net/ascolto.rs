@@ -53,3 +53,35 @@ pub async fn accetta<F>(
         connections.abort_all();
     }
 }
+
+/// Serves HTTP/1.1 keep-alive on an established connection until the peer closes it or
+/// `shutdown` turns true (then in-flight requests finish first). `porta` names the port in logs.
+pub async fn servi_http1<S>(
+    stream: tokio_openssl::SslStream<TcpStream>,
+    service: S,
+    header_read_timeout: Duration,
+    mut shutdown: watch::Receiver<bool>,
+    porta: &'static str,
+) where
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::ResBody: 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true)
+        .max_buf_size(64 * 1024)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(porta, error = %e, "connection ended with an error");
+    }
+}

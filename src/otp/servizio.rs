@@ -19,9 +19,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -85,7 +83,7 @@ async fn connection(
     state: Arc<AppState>,
     tcp: TcpStream,
     peer: SocketAddr,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
     let stream = match crate::net::tls::accetta_tls(&state.tls.acceptor(), tcp, timeout).await {
@@ -113,28 +111,10 @@ async fn connection(
         let client = client.clone();
         async move { Ok::<_, Infallible>(route(&state, &client, req).await) }
     });
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(
-            state.config.server.header_read_timeout_ms,
-        ))
-        .max_buf_size(64 * 1024)
-        .serve_connection(TokioIo::new(stream), service);
-    async move {
-        let mut conn = std::pin::pin!(conn);
-        let result = tokio::select! {
-            r = conn.as_mut() => r,
-            _ = shutdown.changed() => {
-                conn.as_mut().graceful_shutdown();
-                conn.await
-            }
-        };
-        if let Err(e) = result {
-            tracing::debug!(error = %e, "OTP service: connection ended with an error");
-        }
-    }
-    .instrument(span)
-    .await;
+    let header = Duration::from_millis(state.config.server.header_read_timeout_ms);
+    crate::net::ascolto::servi_http1(stream, service, header, shutdown, "otp")
+        .instrument(span)
+        .await;
 }
 
 async fn route(state: &AppState, client: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -4,9 +4,7 @@
 use super::contesto::CertificatoPresentato;
 use super::Portale;
 use crate::app::AppState;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use openssl::ssl::SslAcceptor;
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -38,7 +36,7 @@ async fn connection(
     acceptor: Arc<SslAcceptor>,
     tcp: TcpStream,
     ip: IpAddr,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
     let stream = match crate::net::tls::accetta_tls(&acceptor, tcp, timeout).await {
@@ -56,25 +54,11 @@ async fn connection(
             .unwrap_or_default();
         Arc::new(CertificatoPresentato { foglia, catena })
     });
+    let state_header_ms = state.config.server.header_read_timeout_ms;
     let service = service_fn(move |req| {
         let (state, portale, certificato) = (state.clone(), portale.clone(), certificato.clone());
         async move { Ok::<_, Infallible>(super::handle(state, portale, ip, certificato, req).await) }
     });
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
-        .keep_alive(true)
-        .max_buf_size(64 * 1024)
-        .serve_connection(TokioIo::new(stream), service);
-    let mut conn = std::pin::pin!(conn);
-    let result = tokio::select! {
-        r = conn.as_mut() => r,
-        _ = shutdown.changed() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-    };
-    if let Err(e) = result {
-        tracing::debug!(error = %e, "portal connection ended with an error");
-    }
+    let header = Duration::from_millis(state_header_ms);
+    crate::net::ascolto::servi_http1(stream, service, header, shutdown, "portal").await;
 }

@@ -181,17 +181,30 @@ fn fuori_asl(
     )
 }
 
+/// The prologue of a change to one operator: the administrator's codice fiscale and the target
+/// operator of their own ASL (id, codice fiscale), or the refusal to send.
+fn azione_su_utente(
+    ctx: &mut Contesto<'_>,
+    operazione: &str,
+) -> Result<Result<(String, i64, String), Risposta>, ErrorePortale> {
+    let (op, regione, asl) = match amministratore(ctx, operazione)? {
+        Ok(x) => x,
+        Err(r) => return Ok(Err(r)),
+    };
+    let admin = op.utente.codice_fiscale.clone();
+    match bersaglio(ctx, &regione, &asl)? {
+        Some((id, cf, _)) => Ok(Ok((admin, id, cf))),
+        None => fuori_asl(ctx, &admin, operazione).map(Err),
+    }
+}
+
 /// POST /servizi/utenze/profili: sets the assignable profiles of one operator of the ASL to
 /// the boxes ticked (`p_<CODICE>=on`); each profile switched on or off is one audit row.
 pub fn profili(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     const OP: &str = "UTENZE_PROFILI";
-    let (op, regione, asl) = match amministratore(ctx, OP)? {
+    let (admin, id, cf) = match azione_su_utente(ctx, OP)? {
         Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let admin = op.utente.codice_fiscale.clone();
-    let Some((id, cf, _)) = bersaglio(ctx, &regione, &asl)? else {
-        return fuori_asl(ctx, &admin, OP);
     };
     let attuali: BTreeSet<String> = utente_profilo::table
         .filter(utente_profilo::utente_id.eq(id))
@@ -242,13 +255,9 @@ pub fn profili(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 /// POST /servizi/utenze/sblocca: ends the lock of an operator of the ASL.
 pub fn sblocca(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     const OP: &str = "UTENZE_SBLOCCA";
-    let (op, regione, asl) = match amministratore(ctx, OP)? {
+    let (admin, id, cf) = match azione_su_utente(ctx, OP)? {
         Ok(x) => x,
         Err(r) => return Ok(r),
-    };
-    let admin = op.utente.codice_fiscale.clone();
-    let Some((id, cf, _)) = bersaglio(ctx, &regione, &asl)? else {
-        return fuori_asl(ctx, &admin, OP);
     };
     diesel::update(utente::table.find(id))
         .set((
