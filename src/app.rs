@@ -92,8 +92,9 @@ pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> 
         .await
         .with_context(|| format!("portal.listen: cannot bind {}", config.portal.listen))?;
     let otp_listener = bind_otp(&mut config).await?;
-    let portale = Arc::new(crate::portal::Portale::new(&config)?);
     let portal_addr = portal_listener.local_addr()?;
+    config.sso.con_porta(portal_addr.port());
+    let portale = Arc::new(crate::portal::Portale::new(&config)?);
     let soap_addr = soap_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
     let base_url = if config.server.public_base_url.is_empty() {

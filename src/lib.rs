@@ -20,3 +20,4 @@ pub mod pki;
 pub mod portal;
 pub mod services;
 pub mod soap;
+pub mod sso;

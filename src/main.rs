@@ -1,4 +1,5 @@
-//! The `tsgate` command line: serve, demo, migrate, purge, pki, notifiche, flusso, tscns, audit.
+//! The `tsgate` command line: serve, demo, migrate, purge, pki, notifiche, flusso, tscns, audit,
+//! sso.
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -66,6 +67,35 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Operator SSO (tsgate as SAML identity provider of the regional platforms and the PN).
+    Sso {
+        #[command(subcommand)]
+        action: SsoAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum SsoAction {
+    /// The enrolment of the regions and of the Piattaforma Nazionale: their service providers
+    /// and the operator types they accept.
+    Piattaforme {
+        #[command(subcommand)]
+        action: PiattaformeAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PiattaformeAction {
+    /// Make the enrolment equal to a TOML file (platforms and SPs not in it are removed); prints
+    /// one line per change, each recorded in the audit chain; effective at once.
+    Applica {
+        file: PathBuf,
+        /// Check the file and print the changes without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List the enrolled platforms.
+    Elenco,
 }
 
 #[derive(Subcommand)]
@@ -266,6 +296,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Notifiche { action } => notifiche_cmd(&config, action),
         Command::Flusso { action } => flusso(&config, &runtime, action),
         Command::Tscns { action } => tscns(&config, action),
+        Command::Sso {
+            action: SsoAction::Piattaforme { action },
+        } => piattaforme(&config, action),
         Command::Audit {
             action: AuditAction::Verify,
         } => {
@@ -595,6 +628,33 @@ fn notifiche_cmd(config: &Config, action: NotificheAction) -> anyhow::Result<()>
         }
     }
     Ok(())
+}
+
+fn piattaforme(config: &Config, action: PiattaformeAction) -> anyhow::Result<()> {
+    use tsgate::sso::piattaforme;
+    match action {
+        PiattaformeAction::Applica { file, dry_run } => {
+            // The file first: a bad one fails without touching the database.
+            let isc = piattaforme::leggi_file(&file)?;
+            let (mut conn, _pg) = connect_one(config)?;
+            let righe = piattaforme::applica(&mut conn, &isc, dry_run)?;
+            for r in &righe {
+                println!("{r}");
+            }
+            if righe.is_empty() {
+                println!("nessuna modifica (no changes)");
+            }
+            if dry_run {
+                println!("--dry-run: nulla è stato scritto (nothing written)");
+            }
+            Ok(())
+        }
+        PiattaformeAction::Elenco => {
+            let (mut conn, _pg) = connect_one(config)?;
+            print!("{}", piattaforme::elenco(&mut conn)?);
+            Ok(())
+        }
+    }
 }
 
 fn tscns(config: &Config, action: TscnsAction) -> anyhow::Result<()> {

@@ -433,6 +433,7 @@ diesel::table! {
         pincode_cifrato -> Nullable<Bytea>,
         pincode_generato_il -> Nullable<Timestamptz>,
         creato_il -> Timestamptz,
+        tipo_operatore -> Text,
     }
 }
 
@@ -515,6 +516,67 @@ diesel::joinable!(utente_profilo -> utente (utente_id));
 diesel::joinable!(utente_profilo -> profilo (profilo));
 diesel::joinable!(utente_cns -> utente (utente_id));
 
+diesel::table! {
+    tipo_operatore (codice) {
+        codice -> Text,
+        descrizione -> Text,
+        ordine -> Int4,
+    }
+}
+
+diesel::table! {
+    utente_asl (utente_id, codice_regione, codice_asl) {
+        utente_id -> Int8,
+        codice_regione -> Text,
+        codice_asl -> Text,
+        ordine -> Int4,
+    }
+}
+
+diesel::table! {
+    sso_fornitore (entity_id) {
+        entity_id -> Text,
+        acs_url -> Text,
+        certificati -> Array<Text>,
+        richieste_firmate -> Bool,
+        metadata_origine -> Nullable<Text>,
+        aggiornato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sso_piattaforma (codice) {
+        codice -> Text,
+        abilitata -> Bool,
+        sp_entity_id -> Nullable<Text>,
+        aggiornato_il -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sso_piattaforma_tipo (codice, tipo_operatore) {
+        codice -> Text,
+        tipo_operatore -> Text,
+    }
+}
+
+diesel::table! {
+    sso_richiesta (id) {
+        id -> Int8,
+        sp_entity_id -> Text,
+        request_id -> Text,
+        acs_url -> Text,
+        relay_state -> Nullable<Text>,
+        livello -> Int2,
+        forza_autenticazione -> Bool,
+        maniglia_hash -> Bytea,
+        sessione_token_hash -> Nullable<Bytea>,
+        ricevuta_il -> Timestamptz,
+        scade_il -> Timestamptz,
+        usata_il -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regione,
     asl,
@@ -553,4 +615,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_testa,
     otp_autorizzato,
     invio_otp,
+    tipo_operatore,
+    utente_asl,
+    sso_fornitore,
+    sso_piattaforma,
+    sso_piattaforma_tipo,
+    sso_richiesta,
 );

@@ -19,6 +19,8 @@ pub struct Richiesta {
     pub metodo: Method,
     pub percorso: String,
     pub query: HashMap<String, String>,
+    /// The query string as sent (the HTTP-Redirect binding signs its encoded form).
+    pub query_grezza: String,
     pub form: HashMap<String, String>,
     pub cookie: HashMap<String, String>,
 }
@@ -51,6 +53,7 @@ impl Richiesta {
             metodo,
             percorso: uri.path().to_owned(),
             query: uri.query().map(campi).unwrap_or_default(),
+            query_grezza: uri.query().unwrap_or("").to_owned(),
             form,
             cookie,
         }
@@ -121,6 +124,34 @@ fn risposta(stato: StatusCode, tipo: &'static str, corpo: impl Into<Bytes>) -> R
 
 pub fn html(stato: StatusCode, corpo: String) -> Risposta {
     risposta(stato, "text/html; charset=utf-8", corpo)
+}
+
+/// A page whose only form goes to `destinazione` (another site: a SAML ACS), submitted by
+/// `/static/sso_invio.js`; the CSP allows that script and that form target, nothing else.
+pub fn html_verso(stato: StatusCode, corpo: String, destinazione: &str) -> Risposta {
+    let mut r = html(stato, corpo);
+    let origine: String = destinazione
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, ';' | ',' | '\'' | '"'))
+        .collect();
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; \
+         form-action {origine}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
+}
+
+/// An XML document (the SAML metadata).
+pub fn xml(corpo: String) -> Risposta {
+    let mut r = risposta(StatusCode::OK, "application/samlmetadata+xml", corpo);
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
 }
 
 /// A `303 See Other` to a path of the portal.

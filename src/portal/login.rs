@@ -168,9 +168,7 @@ pub fn apri_sessione(
     cambio_password: bool,
 ) -> Result<(), ErrorePortale> {
     repo::registra_login(ctx.conn, utente_id, ctx.ora)?;
-    if let Some(vecchia) = ctx.sessione.take() {
-        repo::elimina_sessione(ctx.conn, &vecchia.token_hash)?;
-    }
+    let vecchia = ctx.sessione.take();
     let (token, s) = sessione::crea(
         ctx.conn,
         Some(utente_id),
@@ -179,6 +177,11 @@ pub fn apri_sessione(
         None,
         ctx.ora,
     )?;
+    if let Some(vecchia) = vecchia {
+        // An SSO request waiting in the visitor's session goes on after the login.
+        crate::sso::repo::sposta(ctx.conn, &vecchia.token_hash, &s.token_hash)?;
+        repo::elimina_sessione(ctx.conn, &vecchia.token_hash)?;
+    }
     ctx.sessione = Some(s);
     ctx.nuovo_cookie = Some(Some(token));
     ctx.registra(Some(cf), &format!("LOGIN_{modalita}"), "OK", None)?;

@@ -20,6 +20,7 @@ pub mod routes;
 pub mod server;
 pub mod servizi;
 pub mod sessione;
+pub mod sso;
 pub mod stampa;
 pub mod tls;
 pub mod utenze;
@@ -43,6 +44,9 @@ pub struct Portale {
     /// The client of the OTP service (`[otp]`); `None` when its certificate is not there (every
     /// submission is then negative, with that reason).
     pub client_otp: Option<crate::otp::client::ClientOtp>,
+    /// The SAML identity provider of operator SSO; `None` when its key is not there (the SSO
+    /// pages then say the service is not configured).
+    pub idp: Option<Arc<crate::sso::Idp>>,
     /// Requests of the portal working on the database at once (half the pool, at least one).
     pub lavori: Arc<tokio::sync::Semaphore>,
 }
@@ -66,7 +70,15 @@ impl Portale {
                  a new key makes every stored pincode unreadable)"
             )
         })?;
+        let idp = match crate::sso::Idp::carica(&config.sso) {
+            Ok(i) => Some(Arc::new(i)),
+            Err(e) => {
+                tracing::warn!(error = %e, "SSO identity provider not configured: operator SSO disabled");
+                None
+            }
+        };
         Ok(Portale {
+            idp,
             cfg: cfg.clone(),
             politica: regole::Politica::da_config(cfg),
             tls,
@@ -132,6 +144,12 @@ pub async fn handle(
                 return http::statico(
                     "text/css; charset=utf-8",
                     include_bytes!("../../static/portale.css"),
+                )
+            }
+            "/static/sso_invio.js" => {
+                return http::statico(
+                    "text/javascript; charset=utf-8",
+                    include_bytes!("../../static/sso_invio.js"),
                 )
             }
             "/favicon.ico" => {
@@ -264,6 +282,7 @@ pub fn purge(
         ora - secs(cfg.sessione_inattiva_secs),
         ora - secs(cfg.sessione_massima_secs),
     )?;
+    crate::sso::repo::purge(conn, ora - chrono::Duration::days(2))?;
     let accessi = crate::db::cancella_piu_vecchi(
         conn,
         "accesso_operatore",

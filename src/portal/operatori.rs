@@ -2,7 +2,7 @@
 //! operator already present is left as it is, so a changed password survives a reload.
 
 use super::password;
-use crate::db::schema::{utente, utente_profilo};
+use crate::db::schema::{utente, utente_asl, utente_profilo};
 use crate::domain::CodiceFiscale;
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
@@ -36,6 +36,33 @@ pub struct NuovoOperatore {
     pub profili: Vec<String>,
     pub parola_chiave: String,
     pub cambio_password_obbligatorio: bool,
+    /// The operator type the platforms see (§2.4, a code of `tipo_operatore`); defaults after
+    /// `tipo` (MEDICO, PROFESSIONISTA_SANITARIO, else PERSONALE_ASL_REGIONE).
+    #[serde(default)]
+    pub tipo_operatore: Option<String>,
+    /// ASLs the operator works in besides `codice_regione`/`codice_asl` (§2.3).
+    #[serde(default)]
+    pub altre_asl: Vec<AslOperatore>,
+}
+
+/// An ASL of an operator: region code and ASL code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AslOperatore {
+    pub regione: String,
+    pub asl: String,
+}
+
+impl NuovoOperatore {
+    /// The type the platforms see.
+    pub fn tipo_operatore(&self) -> &str {
+        match (&self.tipo_operatore, self.tipo.as_str()) {
+            (Some(t), _) => t,
+            (None, "MEDICO") => "MEDICO",
+            (None, "PROFESSIONISTA") => "PROFESSIONISTA_SANITARIO",
+            (None, _) => "PERSONALE_ASL_REGIONE",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -91,9 +118,30 @@ pub fn inserisci(conn: &mut PgConnection, o: &NuovoOperatore) -> anyhow::Result<
                 utente::password_hash.eq(&hash),
                 utente::password_cambiata_il.eq((!o.cambio_password_obbligatorio).then_some(ora)),
                 utente::cambio_password_obbligatorio.eq(o.cambio_password_obbligatorio),
+                utente::tipo_operatore.eq(o.tipo_operatore()),
             ))
             .returning(utente::id)
             .get_result(c)?;
+        let prima = o
+            .codice_regione
+            .iter()
+            .zip(&o.codice_asl)
+            .map(|(r, a)| (r.as_str(), a.as_str()));
+        let altre = o
+            .altre_asl
+            .iter()
+            .map(|x| (x.regione.as_str(), x.asl.as_str()));
+        for (ordine, (r, a)) in (0..).zip(prima.chain(altre)) {
+            diesel::insert_into(utente_asl::table)
+                .values((
+                    utente_asl::utente_id.eq(id),
+                    utente_asl::codice_regione.eq(r),
+                    utente_asl::codice_asl.eq(a),
+                    utente_asl::ordine.eq(ordine),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)?;
+        }
         for p in &o.profili {
             diesel::insert_into(utente_profilo::table)
                 .values((

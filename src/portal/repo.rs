@@ -37,6 +37,8 @@ pub struct Utente {
     pub bloccato_fino: Option<DateTime<Utc>>,
     pub ultimo_accesso: Option<DateTime<Utc>>,
     pub accesso_precedente: Option<DateTime<Utc>>,
+    /// The type the SSO platforms see (§2.4).
+    pub tipo_operatore: String,
 }
 
 impl Utente {

@@ -4,11 +4,15 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::{cns, file, invio_otp, login, profilo, servizi, stampa, utenze, ErrorePortale};
+use super::{cns, file, invio_otp, login, profilo, servizi, sso, stampa, utenze, ErrorePortale};
 use ::http::{Method, StatusCode};
 
 pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     let percorso = ctx.req.percorso.clone();
+    // The IdP's endpoints: a platform POSTs its AuthnRequest, authenticated by its signature.
+    if let Some(r) = sso::gestisci(ctx) {
+        return r;
+    }
     if ctx.req.metodo == Method::POST {
         if let Some(r) = csrf_rifiutato(ctx, &percorso)? {
             return Ok(r);
@@ -33,6 +37,8 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::GET, "/servizi/otp") => invio_otp::pagina(ctx),
         (&Method::POST, "/servizi/otp") => invio_otp::invia(ctx),
         (&Method::POST, "/servizi/otp/pincode") => invio_otp::pincode(ctx),
+        (&Method::GET, sso::PERCORSO_SCELTA) => sso::pagina(ctx),
+        (&Method::POST, sso::PERCORSO_SCELTA) => sso::invia_scelta(ctx),
         (&Method::GET, "/servizi/utenze") => utenze::elenco(ctx),
         (&Method::POST, "/servizi/utenze/profili") => utenze::profili(ctx),
         (&Method::POST, "/servizi/utenze/sblocca") => utenze::sblocca(ctx),

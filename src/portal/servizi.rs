@@ -37,6 +37,10 @@ pub fn servizi(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         Ok(op) => op,
         Err(r) => return Ok(r),
     };
+    // A platform's SSO request waiting in this session: after the login, on to the choice.
+    if super::sso::in_attesa(ctx)?.is_some() {
+        return Ok(http::redirect(super::sso::PERCORSO_SCELTA));
+    }
     let u = &op.utente;
     let servizi = repo::servizi(ctx.conn, u.id)?;
     let (regione, asl) = denominazioni(

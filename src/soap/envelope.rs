@@ -98,6 +98,25 @@ fn malformed(e: impl std::fmt::Display) -> EnvelopeError {
 
 /// Scans `input`; see the module documentation.
 pub fn scan(input: &[u8], limits: &XmlLimits) -> Result<ScannedEnvelope, EnvelopeError> {
+    scan_with(input, limits, false)?.finish()
+}
+
+/// Checks a whole XML document that is not a SOAP envelope (a SAML message, metadata) by the
+/// same rules and limits: well-formed UTF-8, no DOCTYPE, no processing instruction, no entity
+/// but the predefined ones, depth, attributes and children within `limits`. Only a document
+/// that passes may be handed to a parser that would expand entities (libxml2, xml-rs).
+pub fn scan_document(input: &[u8], limits: &XmlLimits) -> Result<(), EnvelopeError> {
+    let s = scan_with(input, limits, true)?;
+    if !s.stack.is_empty() {
+        return Err(malformed("unexpected end of document"));
+    }
+    if !s.root_seen {
+        return Err(malformed("no root element"));
+    }
+    Ok(())
+}
+
+fn scan_with(input: &[u8], limits: &XmlLimits, document: bool) -> Result<Scanner, EnvelopeError> {
     let text = decode(input)?;
     if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
         return Err(malformed(format!(
@@ -114,6 +133,7 @@ pub fn scan(input: &[u8], limits: &XmlLimits) -> Result<ScannedEnvelope, Envelop
 
     let mut s = Scanner {
         limits: limits.clone(),
+        document,
         ..Scanner::default()
     };
     let mut first = true;
@@ -144,7 +164,7 @@ pub fn scan(input: &[u8], limits: &XmlLimits) -> Result<ScannedEnvelope, Envelop
         }
         first = false;
     }
-    s.finish()
+    Ok(s)
 }
 
 /// UTF-8 only: a UTF-8 BOM is skipped; other BOMs, UTF-16/32 without BOM (NUL bytes in the
@@ -274,6 +294,8 @@ enum Place {
     Body,
     /// The Body child or anything inside it: copied into the fragment.
     Payload,
+    /// Anything, in a document that is not an envelope ([`scan_document`]).
+    Document,
 }
 
 struct Frame {
@@ -290,6 +312,8 @@ struct BodyChild {
 #[derive(Default)]
 struct Scanner {
     limits: XmlLimits,
+    /// A plain document, not an envelope: any root, any content.
+    document: bool,
     stack: Vec<Frame>,
     root_seen: bool,
     header_seen: bool,
@@ -329,6 +353,10 @@ impl Scanner {
         let soap = |name: &str| ns.as_deref() == Some(SOAP11_ENV) && local == name;
 
         let place = match self.stack.last().map(|f| f.place) {
+            _ if self.document => {
+                self.root_seen = true;
+                Place::Document
+            }
             None => {
                 self.root_seen = true;
                 if soap("Envelope") {
@@ -367,6 +395,7 @@ impl Scanner {
                 self.write(&["<", e, if empty { "/>" } else { ">" }]);
                 Place::Payload
             }
+            Some(Place::Document) => Place::Document,
         };
         if !empty {
             self.stack.push(Frame { place, children: 0 });
@@ -399,7 +428,7 @@ impl Scanner {
                 self.write(&[raw]);
                 Ok(())
             }
-            Some(Place::HeaderEntry) => Ok(()),
+            Some(Place::HeaderEntry) | Some(Place::Document) => Ok(()),
             _ if blank => Ok(()),
             Some(Place::Body) => Err(EnvelopeError::TextInBody),
             _ => Err(malformed("text outside of the envelope elements")),

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod client;
 pub mod db;
 pub mod portale;
+pub mod sso;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -83,6 +84,19 @@ impl Op {
             self.name
         )
     }
+}
+
+/// The SSO IdP's signing key and certificate, made once per test process (RSA-3072 key
+/// generation is too slow to repeat for every server).
+pub fn sso_idp_key() -> (PathBuf, PathBuf) {
+    static KEY: std::sync::OnceLock<(PathBuf, PathBuf)> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let dir = scratch_dir("sso-idp");
+        let (key, cert) = (dir.join("idp.key"), dir.join("idp.pem"));
+        tsgate::sso::crea_chiave_se_manca(&key, &cert).expect("SSO key");
+        (key, cert)
+    })
+    .clone()
 }
 
 /// A unique scratch directory under target/tmp.
@@ -251,6 +265,9 @@ impl TestServer {
         config.otp.servizio_url = "https://127.0.0.1:0/v1/otp".into();
         (config.otp.client_cert_file, config.otp.client_key_file) = (otp.cert_path, otp.key_path);
         config.otp.ca_file = pki.ca_pem_path();
+        // The SAML IdP of operator SSO: its own signing key, the portal's bound port.
+        config.sso.base_url = "https://127.0.0.1:0".into();
+        (config.sso.key_file, config.sso.cert_file) = sso_idp_key();
         tweak(&mut config);
         config.validate().expect("test config");
         tsgate::portal::pincode::ChiavePincode::crea_se_manca(&config.portal.pincode_key_file)

@@ -19,6 +19,13 @@ pub enum Azione {
     CambioPassword,
     /// Credentials (a temporary password) issued to the operator.
     RilascioCredenziali,
+    /// A region or the PN enrolled for operator SSO, or its enrolment changed (§2.4).
+    IscrizionePiattaforma,
+    /// An operator type accepted by a platform, or no longer accepted.
+    AggiuntaTipoOperatore,
+    RimozioneTipoOperatore,
+    /// A SAML service provider registered or changed.
+    RegistrazioneFornitoreSso,
 }
 
 impl Azione {
@@ -36,6 +43,10 @@ impl Azione {
             Azione::BloccoUtente => "BLOCCO_UTENTE",
             Azione::CambioPassword => "CAMBIO_PASSWORD",
             Azione::RilascioCredenziali => "RILASCIO_CREDENZIALI",
+            Azione::IscrizionePiattaforma => "ISCRIZIONE_PIATTAFORMA",
+            Azione::AggiuntaTipoOperatore => "AGGIUNTA_TIPO_OPERATORE",
+            Azione::RimozioneTipoOperatore => "RIMOZIONE_TIPO_OPERATORE",
+            Azione::RegistrazioneFornitoreSso => "REGISTRAZIONE_FORNITORE_SSO",
         }
     }
 }
