@@ -414,9 +414,18 @@ async fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| anyhow::anyhow!("demo operators: {e}"))?;
             tsgate::demo::issue_cns_demo(&pki_dir, &operatori)?;
+            // Operator SSO: the demo SPs' certificates and the enrolment of fixtures/demo_sso.toml.
+            tsgate::sso::piattaforme::iscrivi_demo(&mut conn, &pki_dir.join("sso"))?;
             Ok(())
         })
         .await??;
+        // The SSO identity provider's signing key, unless other files were configured.
+        let sso = tsgate::config::SsoConfig::default();
+        if config.sso.key_file == sso.key_file && config.sso.cert_file == sso.cert_file {
+            config.sso.key_file = config.pki.dir.join("sso").join("idp.key");
+            config.sso.cert_file = config.pki.dir.join("sso").join("idp.pem");
+        }
+        tsgate::sso::crea_chiave_se_manca(&config.sso.key_file, &config.sso.cert_file)?;
         // The key of the pincodes at rest, made once (0600).
         let chiave = config.portal.pincode_key_file.clone();
         if let Some(dir) = chiave.parent() {
@@ -475,6 +484,9 @@ fn print_demo_help(config: &Config, base_url: &str) {
          Operators' portal: https://{portal}/ (demo operators in fixtures/demo_operatori.toml, e.g.\n  \
          RSSMRA80A01H501U / Demo.Tsgate1; security administrator VRDLCU70M10H501X / Demo.Tsgate1);\n  \
          CNS smart cards to import in the browser: {pki}/cns/clients/<codice fiscale>.p12 (password demo).\n\
+         Operator SSO (SAML IdP): metadata https://{portal}/sso/metadata; log in as BNCNNA78D52H501J /\n  \
+         Demo.Tsgate1 and open \"Vaccinazioni anti SARS-CoV-2\" (demo platforms: tsgate sso piattaforme\n  \
+         elenco; their ACS answer only with the test SP tests/sso/sp.py running).\n\
          Immuni OTP service: https://{otp}/v1/otp and /v1/ingestion/check-otp (client certificate\n  \
          {pki}/clients/tsgate-otp.pem and .key); the portal authorises OTPs there.\n\
          The certificate {pki}/clients/{revoked}.pem is revoked: the handshake fails with it.\n\

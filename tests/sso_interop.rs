@@ -1,0 +1,229 @@
+//! Operator SSO judged by independent parts: pysaml2 (tests/sso/sp.py, verifying with the
+//! xmlsec1 program) plays the regional platform and the Piattaforma Nazionale: it makes the
+//! signed AuthnRequests and parses tsgate's Responses with its own checks (signatures,
+//! Destination, Audience, validity window, InResponseTo, attributes); the xmlsec1 program
+//! verifies a Response and the metadata directly.
+
+mod common;
+
+use common::sso::{self, certificato_idp, inviata, iscrivi, Navigatore, SpTest};
+use common::TestServer;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const BIANCHI: &str = "BNCNNA78D52H501J";
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("TSGATE_TEST_PYTHON") {
+        return p.into();
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} not found: run scripts/test (it creates the venv)",
+        p.display()
+    );
+    p
+}
+
+/// The SP's files: signing key and certificate, the IdP's metadata.
+struct FileSp {
+    sp: SpTest,
+    cert: PathBuf,
+    key: PathBuf,
+    metadata: PathBuf,
+    dir: PathBuf,
+}
+
+async fn file_sp(s: &TestServer, sp: SpTest) -> FileSp {
+    let dir = common::scratch_dir("sso-sp");
+    let (cert, key, metadata) = (dir.join("sp.pem"), dir.join("sp.key"), dir.join("idp.xml"));
+    std::fs::write(&cert, &sp.cert_pem).unwrap();
+    std::fs::write(&key, sp.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let m = Navigatore::new(s).get("/sso/metadata").await;
+    std::fs::write(&metadata, m.body).unwrap();
+    FileSp {
+        sp,
+        cert,
+        key,
+        metadata,
+        dir,
+    }
+}
+
+fn sp_py(f: &FileSp, args: &[&str]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sso/sp.py");
+    let out = std::process::Command::new(python())
+        .arg(script)
+        .args(&args[..1])
+        .args(["--entity-id", &f.sp.entity_id, "--acs", &f.sp.acs_url])
+        .arg("--sign-cert")
+        .arg(&f.cert)
+        .arg("--sign-key")
+        .arg(&f.key)
+        .arg("--idp-metadata")
+        .arg(&f.metadata)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sp.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or("");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("sp.py printed {stdout}: {e}"))
+}
+
+/// pysaml2's verdict on a base64 Response.
+fn verifica(f: &FileSp, b64: &str, in_response_to: Option<&str>) -> Value {
+    let file = f.dir.join("response.b64");
+    std::fs::write(&file, b64).unwrap();
+    let file = file.to_string_lossy().into_owned();
+    let mut args = vec!["verifica", "--response-file", &file];
+    if let Some(id) = in_response_to {
+        args.extend(["--in-response-to", id]);
+    }
+    sp_py(f, &args)
+}
+
+/// The operator's browser follows pysaml2's AuthnRequest URL, chooses `scelta`; returns the
+/// page that posts the Response.
+async fn flusso(s: &TestServer, nav: &mut Navigatore, url: &str, scelta: &str) -> sso::Pagina {
+    let percorso = &url[url.find("/sso/login").expect("SSO URL")..];
+    let arrivo = nav.get_da_fuori(percorso).await;
+    assert_eq!(arrivo.status, 200, "{}", arrivo.body);
+    let continua = regex::Regex::new(r#"href="(/sso/continua\?r=[0-9a-f]{64})""#)
+        .unwrap()
+        .captures(&arrivo.body)
+        .expect("continue link")[1]
+        .to_owned();
+    let dopo = nav.get(&continua).await;
+    let pagina = nav.get(dopo.location.as_deref().unwrap()).await;
+    let csrf = sso::csrf(&pagina.body);
+    let _ = s;
+    nav.post(
+        "/servizi/vaccinazioni",
+        &[("csrf", &csrf), ("destinazione", scelta)],
+        true,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pysaml2_platforms_accept_the_responses_and_refuse_a_tampered_one() {
+    let s = TestServer::start().await;
+    let (lazio, pn) = (SpTest::new("lazio"), SpTest::new("pn"));
+    iscrivi(&s, &lazio, &pn);
+    let lazio = file_sp(&s, lazio).await;
+    let pn = file_sp(&s, pn).await;
+    let mut nav = Navigatore::new(&s);
+    nav.login(BIANCHI).await;
+
+    // SP-initiated, Lazio: pysaml2's signed Redirect request, then its ACS checks.
+    let req = sp_py(&lazio, &["richiesta", "--relay", "ritorno-1"]);
+    let id = req["id"].as_str().unwrap().to_owned();
+    let invio = flusso(&s, &mut nav, req["url"].as_str().unwrap(), "120:003").await;
+    let r = inviata(&invio);
+    assert_eq!(r.relay_state.as_deref(), Some("ritorno-1"));
+    let v = verifica(&lazio, &r.saml_response, Some(&id));
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["in_response_to"], id.as_str());
+    assert_eq!(v["issuer"], format!("{}/sso", s.portal_url()));
+    assert_eq!(v["audience"][0], lazio.sp.entity_id.as_str());
+    assert_eq!(v["authn_context"], "https://www.spid.gov.it/SpidL1");
+    assert_eq!(
+        v["name_id_format"],
+        "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+    );
+    assert_eq!(v["name_qualifier"], format!("{}/sso", s.portal_url()));
+    let a = &v["attributes"];
+    assert_eq!(a["fiscalNumber"][0], format!("TINIT-{BIANCHI}"));
+    assert_eq!(a["codiceFiscale"][0], BIANCHI);
+    assert_eq!(a["name"][0], "ANNA");
+    assert_eq!(a["familyName"][0], "BIANCHI");
+    assert_eq!(a["tipoOperatore"][0], "MEDICO");
+    assert_eq!(a["codiceRegione"][0], "120");
+    assert_eq!(a["codiceAsl"][0], "003");
+
+    // The same Response for another request ID, or for another SP: refused by pysaml2.
+    let altro = verifica(&lazio, &r.saml_response, Some("_un-altro-id"));
+    assert_eq!(altro["ok"], false, "{altro}");
+    let a_pn = verifica(&pn, &r.saml_response, None);
+    assert_eq!(a_pn["ok"], false, "{a_pn}");
+
+    // Tampered after signing (an attribute value): the signature no longer holds.
+    let alterato = r.xml.replace(">003<", ">002<");
+    assert_ne!(alterato, r.xml);
+    let b64 = openssl::base64::encode_block(alterato.as_bytes());
+    let v = verifica(&lazio, &b64, Some(&id));
+    assert_eq!(v["ok"], false, "{v}");
+
+    // The xmlsec1 program verifies the Response (both signatures) and the metadata.
+    let cert = lazio.dir.join("idp.pem");
+    std::fs::write(&cert, certificato_idp(&s)).unwrap();
+    let xml = lazio.dir.join("response.xml");
+    std::fs::write(&xml, &r.xml).unwrap();
+    for (file, id_attr) in [
+        (xml.clone(), "urn:oasis:names:tc:SAML:2.0:protocol:Response"),
+        (
+            lazio.metadata.clone(),
+            "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
+        ),
+    ] {
+        let out = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--id-attr:ID", id_attr])
+            .arg("--pubkey-cert-pem")
+            .arg(&cert)
+            .arg(&file)
+            .output()
+            .expect("xmlsec1 (Debian package xmlsec1)");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // IdP-initiated to the PN (virtual region 300): accepted as unsolicited.
+    let pagina = nav.get("/servizi/vaccinazioni").await;
+    let csrf = sso::csrf(&pagina.body);
+    let invio = nav
+        .post(
+            "/servizi/vaccinazioni",
+            &[("csrf", &csrf), ("destinazione", "300:")],
+            true,
+        )
+        .await;
+    let r = inviata(&invio);
+    assert_eq!(r.acs, pn.sp.acs_url);
+    let v = verifica(&pn, &r.saml_response, None);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["attributes"]["codiceRegione"][0], "300");
+    assert!(v["attributes"].get("codiceAsl").is_none());
+    assert_eq!(v["in_response_to"], Value::Null);
+
+    // SP-initiated through the PN for Lombardia, asking SpidL2 with a credentials session:
+    // refused; the cancel button then gives pysaml2 an error status, not an assertion.
+    let req = sp_py(&pn, &["richiesta", "--livello", "2"]);
+    let id = req["id"].as_str().unwrap().to_owned();
+    let invio = flusso(&s, &mut nav, req["url"].as_str().unwrap(), "030:002").await;
+    assert_eq!(invio.status, 400);
+    let csrf = sso::csrf(&invio.body);
+    let annulla = nav
+        .post(
+            "/servizi/vaccinazioni",
+            &[("csrf", &csrf), ("annulla", "1")],
+            true,
+        )
+        .await;
+    let v = verifica(&pn, &inviata(&annulla).saml_response, Some(&id));
+    assert_eq!(v["ok"], false, "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("AuthnFailed")
+            || v["error"].as_str().unwrap().contains("Status"),
+        "{v}"
+    );
+}
