@@ -13,7 +13,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -462,35 +462,75 @@ fn check_soap_action<B>(req: &Request<B>, op: &Operation) -> Result<(), FaultCod
 }
 
 /// Reads the body up to `server.max_body_bytes`, within `server.request_timeout_ms`.
+///
+/// An oversized body is still read (and thrown away) up to [`LINGER_FACTOR`] times the limit
+/// before the 413 fault is answered: a client that writes its whole body before reading — most
+/// SOAP stacks do — would otherwise hit a reset connection and never see the fault. A client
+/// that asked for `100-continue` has sent nothing yet and gets the fault at once.
 async fn read_body<B>(state: &AppState, req: Request<B>) -> Result<Bytes, FaultCode>
 where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let max = state.config.server.max_body_bytes;
-    let declared = req
-        .headers()
+    let linger = max.saturating_mul(LINGER_FACTOR) as u64;
+    let headers = req.headers();
+    let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
+    let waits_for_continue = headers
+        .get(http::header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(state.config.server.request_timeout_ms);
+    let mut body = std::pin::pin!(req.into_body());
+    if let Some(n) = declared.filter(|&n| n > max as u64) {
+        if !waits_for_continue && n <= linger {
+            let _ = tokio::time::timeout_at(deadline, discard(&mut body, linger)).await;
+        }
         return Err(FaultCode::TooLarge);
     }
-    let timeout = Duration::from_millis(state.config.server.request_timeout_ms);
-    let collect = Limited::new(req.into_body(), max).collect();
-    match tokio::time::timeout(timeout, collect).await {
+    let read = async {
+        let mut buf = bytes::BytesMut::with_capacity(declared.unwrap_or(0) as usize);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| {
+                tracing::info!(error = %e, "request body not received");
+                FaultCode::Malformed
+            })?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if buf.len() + data.len() > max {
+                let rest = linger.saturating_sub((buf.len() + data.len()) as u64);
+                let _ = tokio::time::timeout_at(deadline, discard(&mut body, rest)).await;
+                return Err(FaultCode::TooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+        Ok(buf.freeze())
+    };
+    match tokio::time::timeout_at(deadline, read).await {
         Err(_) => Err(FaultCode::RequestTimeout),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e))
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(FaultCode::TooLarge)
+        Ok(r) => r,
+    }
+}
+
+/// How many times `server.max_body_bytes` an oversized body is read before its fault.
+const LINGER_FACTOR: usize = 4;
+
+/// Reads and drops up to `budget` more bytes of a body, stopping at its end or first error.
+async fn discard<B>(body: &mut std::pin::Pin<&mut B>, mut budget: u64)
+where
+    B: hyper::body::Body<Data = Bytes>,
+{
+    while let Some(Ok(frame)) = body.frame().await {
+        let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+        if n > budget {
+            return;
         }
-        Ok(Err(e)) => {
-            tracing::info!(error = %e, "request body not received");
-            Err(FaultCode::Malformed)
-        }
+        budget -= n;
     }
 }
 
