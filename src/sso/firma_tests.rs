@@ -1,23 +1,12 @@
 use super::*;
 
 fn chiave() -> ChiaveFirma {
-    use openssl::{asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa};
-    let pkey = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-    let mut name = openssl::x509::X509NameBuilder::new().unwrap();
-    name.append_entry_by_text("CN", "test").unwrap();
-    let name = name.build();
-    let mut b = openssl::x509::X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&pkey).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .unwrap();
-    b.sign(&pkey, MessageDigest::sha256()).unwrap();
-    let cert = b.build().to_pem().unwrap();
-    ChiaveFirma::da_pem(&pkey.private_key_to_pem_pkcs8().unwrap(), &cert).unwrap()
+    let (pkey, x) = crate::sso::autofirmato("test", 2048, 1).unwrap();
+    ChiaveFirma::da_pem(
+        &pkey.private_key_to_pem_pkcs8().unwrap(),
+        &x.to_pem().unwrap(),
+    )
+    .unwrap()
 }
 
 fn documento(c: &ChiaveFirma) -> String {

@@ -265,22 +265,7 @@ pub(crate) mod tests {
 
     /// A self-signed RSA-2048 certificate: (PEM, DER in base64).
     pub(crate) fn certificato_prova(cn: &str) -> (String, String) {
-        use openssl::{asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa};
-        let pkey = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
-        name.append_entry_by_text("CN", cn).unwrap();
-        let name = name.build();
-        let mut b = openssl::x509::X509Builder::new().unwrap();
-        b.set_version(2).unwrap();
-        b.set_subject_name(&name).unwrap();
-        b.set_issuer_name(&name).unwrap();
-        b.set_pubkey(&pkey).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-            .unwrap();
-        b.set_not_after(&Asn1Time::days_from_now(365).unwrap())
-            .unwrap();
-        b.sign(&pkey, MessageDigest::sha256()).unwrap();
-        let x = b.build();
+        let (_, x) = crate::sso::autofirmato(cn, 2048, 365).unwrap();
         let pem = String::from_utf8(x.to_pem().unwrap()).unwrap();
         (pem, openssl::base64::encode_block(&x.to_der().unwrap()))
     }

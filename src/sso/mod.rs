@@ -77,19 +77,25 @@ impl Idp {
     }
 }
 
-/// Makes a self-signed RSA-3072 signing key and certificate for the IdP at `key`/`cert` unless
-/// both exist (the demo and the tests; production brings its own).
-pub fn crea_chiave_se_manca(key: &std::path::Path, cert: &std::path::Path) -> anyhow::Result<()> {
-    if key.exists() && cert.exists() {
-        return Ok(());
-    }
+/// A self-signed RSA key and certificate (`O=tsgate demo`, `CN=cn`), valid `giorni` days from
+/// now: the demo's IdP key, and the keys of the tests.
+pub fn autofirmato(
+    cn: &str,
+    bit: u32,
+    giorni: u32,
+) -> Result<
+    (
+        openssl::pkey::PKey<openssl::pkey::Private>,
+        openssl::x509::X509,
+    ),
+    openssl::error::ErrorStack,
+> {
     use openssl::{asn1::Asn1Time, bn::BigNum, hash::MessageDigest, pkey::PKey, rsa::Rsa};
-    let rsa = Rsa::generate(3072)?;
-    let pkey = PKey::from_rsa(rsa)?;
+    let pkey = PKey::from_rsa(Rsa::generate(bit)?)?;
     let mut name = openssl::x509::X509NameBuilder::new()?;
     name.append_entry_by_text("C", "IT")?;
     name.append_entry_by_text("O", "tsgate demo")?;
-    name.append_entry_by_text("CN", "tsgate SSO IdP (demo)")?;
+    name.append_entry_by_text("CN", cn)?;
     let name = name.build();
     let mut b = openssl::x509::X509Builder::new()?;
     b.set_version(2)?;
@@ -100,14 +106,19 @@ pub fn crea_chiave_se_manca(key: &std::path::Path, cert: &std::path::Path) -> an
     b.set_subject_name(&name)?;
     b.set_issuer_name(&name)?;
     b.set_pubkey(&pkey)?;
-    let (da, a) = (
-        Asn1Time::days_from_now(0)?,
-        Asn1Time::days_from_now(3 * 365)?,
-    );
-    b.set_not_before(&da)?;
-    b.set_not_after(&a)?;
+    b.set_not_before(&*Asn1Time::days_from_now(0)?)?;
+    b.set_not_after(&*Asn1Time::days_from_now(giorni)?)?;
     b.sign(&pkey, MessageDigest::sha256())?;
-    let x = b.build();
+    Ok((pkey, b.build()))
+}
+
+/// Makes a self-signed RSA-3072 signing key and certificate for the IdP at `key`/`cert` unless
+/// both exist (the demo and the tests; production brings its own).
+pub fn crea_chiave_se_manca(key: &std::path::Path, cert: &std::path::Path) -> anyhow::Result<()> {
+    if key.exists() && cert.exists() {
+        return Ok(());
+    }
+    let (pkey, x) = autofirmato("tsgate SSO IdP (demo)", 3072, 3 * 365)?;
     if let Some(dir) = key.parent() {
         std::fs::create_dir_all(dir)?;
     }
