@@ -2,7 +2,8 @@
 //! xmlsec1 program) plays the regional platform and the Piattaforma Nazionale: it makes the
 //! signed AuthnRequests and parses tsgate's Responses with its own checks (signatures,
 //! Destination, Audience, validity window, InResponseTo, attributes); the xmlsec1 program
-//! verifies a Response and the metadata directly.
+//! verifies a Response and the metadata directly; OneLogin's python3-saml (tests/sso/onelogin.py,
+//! strict, rejecting deprecated algorithms) gives a second opinion on a sample of Responses.
 
 mod common;
 
@@ -88,6 +89,40 @@ fn verifica(f: &FileSp, b64: &str, in_response_to: Option<&str>) -> Value {
     sp_py(f, &args)
 }
 
+/// python3-saml's verdict (strict mode, `rejectDeprecatedAlgorithm`) on a base64 Response,
+/// with the SP's clock moved by `offset_secs`.
+fn onelogin(f: &FileSp, b64: &str, in_response_to: Option<&str>, offset_secs: i64) -> Value {
+    let file = f.dir.join("response-onelogin.b64");
+    std::fs::write(&file, b64).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sso/onelogin.py");
+    let mut cmd = std::process::Command::new(python());
+    cmd.arg(script)
+        .args([
+            "verifica",
+            "--entity-id",
+            &f.sp.entity_id,
+            "--acs",
+            &f.sp.acs_url,
+        ])
+        .arg("--idp-metadata")
+        .arg(&f.metadata)
+        .arg("--response-file")
+        .arg(&file)
+        .args(["--now-offset-secs", &offset_secs.to_string()]);
+    if let Some(id) = in_response_to {
+        cmd.args(["--in-response-to", id]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "onelogin.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or("");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("onelogin.py printed {stdout}: {e}"))
+}
+
 /// The operator's browser follows pysaml2's AuthnRequest URL, chooses `scelta`; returns the
 /// page that posts the Response.
 async fn flusso(s: &TestServer, nav: &mut Navigatore, url: &str, scelta: &str) -> sso::Pagina {
@@ -147,6 +182,25 @@ async fn pysaml2_platforms_accept_the_responses_and_refuse_a_tampered_one() {
     assert_eq!(a["codiceRegione"][0], "120");
     assert_eq!(a["codiceAsl"][0], "003");
 
+    // python3-saml agrees, and refuses it for another request, another SP, or once expired
+    // (NotOnOrAfter is 5 minutes; python3-saml allows 300 s of drift on top).
+    let o = onelogin(&lazio, &r.saml_response, Some(&id), 0);
+    assert_eq!(o["ok"], true, "{o}");
+    assert_eq!(o["attributes"]["fiscalNumber"], format!("TINIT-{BIANCHI}"));
+    assert_eq!(o["attributes"]["codiceRegione"], "120");
+    assert_eq!(o["attributes"]["codiceAsl"], "003");
+    assert_eq!(o["authn_contexts"][0], "https://www.spid.gov.it/SpidL1");
+    assert_eq!(o["name_id_nq"], format!("{}/sso", s.portal_url()));
+    assert_eq!(o["in_response_to"], id.as_str());
+    for (f, irt, offset) in [
+        (&lazio, "_un-altro-id", 0),
+        (&pn, id.as_str(), 0),
+        (&lazio, id.as_str(), 700),
+    ] {
+        let o = onelogin(f, &r.saml_response, Some(irt), offset);
+        assert_eq!(o["ok"], false, "{irt} +{offset}s: {o}");
+    }
+
     // The same Response for another request ID, or for another SP: refused by pysaml2.
     let altro = verifica(&lazio, &r.saml_response, Some("_un-altro-id"));
     assert_eq!(altro["ok"], false, "{altro}");
@@ -159,6 +213,8 @@ async fn pysaml2_platforms_accept_the_responses_and_refuse_a_tampered_one() {
     let b64 = openssl::base64::encode_block(alterato.as_bytes());
     let v = verifica(&lazio, &b64, Some(&id));
     assert_eq!(v["ok"], false, "{v}");
+    let o = onelogin(&lazio, &b64, Some(&id), 0);
+    assert_eq!(o["ok"], false, "{o}");
 
     // The xmlsec1 program verifies the Response (both signatures) and the metadata.
     let cert = lazio.dir.join("idp.pem");
@@ -204,6 +260,10 @@ async fn pysaml2_platforms_accept_the_responses_and_refuse_a_tampered_one() {
     assert_eq!(v["attributes"]["codiceRegione"][0], "300");
     assert!(v["attributes"].get("codiceAsl").is_none());
     assert_eq!(v["in_response_to"], Value::Null);
+    let o = onelogin(&pn, &r.saml_response, None, 0);
+    assert_eq!(o["ok"], true, "{o}");
+    assert_eq!(o["attributes"]["codiceRegione"], "300");
+    assert_eq!(o["in_response_to"], Value::Null);
 
     // SP-initiated through the PN for Lombardia, asking SpidL2 with a credentials session:
     // refused; the cancel button then gives pysaml2 an error status, not an assertion.
@@ -219,7 +279,18 @@ async fn pysaml2_platforms_accept_the_responses_and_refuse_a_tampered_one() {
             true,
         )
         .await;
-    let v = verifica(&pn, &inviata(&annulla).saml_response, Some(&id));
+    let errore = inviata(&annulla).saml_response;
+    let o = onelogin(&pn, &errore, Some(&id), 0);
+    assert_eq!(o["ok"], false, "{o}");
+    assert_eq!(
+        o["status"],
+        serde_json::json!([
+            "urn:oasis:names:tc:SAML:2.0:status:Responder",
+            "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"
+        ]),
+        "{o}"
+    );
+    let v = verifica(&pn, &errore, Some(&id));
     assert_eq!(v["ok"], false, "{v}");
     assert!(
         v["error"].as_str().unwrap().contains("AuthnFailed")
