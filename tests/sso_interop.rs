@@ -7,50 +7,14 @@
 
 mod common;
 
-use common::sso::{self, certificato_idp, inviata, iscrivi, Navigatore, SpTest};
+use common::sso::{
+    self, certificato_idp, file_sp, inviata, iscrivi, python, FileSp, Navigatore, SpTest,
+};
 use common::TestServer;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const BIANCHI: &str = "BNCNNA78D52H501J";
-
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TSGATE_TEST_PYTHON") {
-        return p.into();
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        p.exists(),
-        "{} not found: run scripts/test (it creates the venv)",
-        p.display()
-    );
-    p
-}
-
-/// The SP's files: signing key and certificate, the IdP's metadata.
-struct FileSp {
-    sp: SpTest,
-    cert: PathBuf,
-    key: PathBuf,
-    metadata: PathBuf,
-    dir: PathBuf,
-}
-
-async fn file_sp(s: &TestServer, sp: SpTest) -> FileSp {
-    let dir = common::scratch_dir("sso-sp");
-    let (cert, key, metadata) = (dir.join("sp.pem"), dir.join("sp.key"), dir.join("idp.xml"));
-    std::fs::write(&cert, &sp.cert_pem).unwrap();
-    std::fs::write(&key, sp.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
-    let m = Navigatore::new(s).get("/sso/metadata").await;
-    std::fs::write(&metadata, m.body).unwrap();
-    FileSp {
-        sp,
-        cert,
-        key,
-        metadata,
-        dir,
-    }
-}
 
 fn sp_py(f: &FileSp, args: &[&str]) -> Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sso/sp.py");

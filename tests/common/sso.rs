@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use http_body_util::Full;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// A portal client that keeps the session cookie, like a browser would.
 pub struct Navigatore {
@@ -163,22 +164,8 @@ pub struct SpTest {
 
 impl SpTest {
     pub fn new(nome: &str) -> Self {
-        use openssl::{asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa};
-        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
-        name.append_entry_by_text("CN", nome).unwrap();
-        let name = name.build();
-        let mut b = openssl::x509::X509Builder::new().unwrap();
-        b.set_version(2).unwrap();
-        b.set_subject_name(&name).unwrap();
-        b.set_issuer_name(&name).unwrap();
-        b.set_pubkey(&key).unwrap();
-        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-            .unwrap();
-        b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
-            .unwrap();
-        b.sign(&key, MessageDigest::sha256()).unwrap();
-        let cert_pem = String::from_utf8(b.build().to_pem().unwrap()).unwrap();
+        let (key, cert) = tsgate::sso::autofirmato(nome, 2048, 30).unwrap();
+        let cert_pem = String::from_utf8(cert.to_pem().unwrap()).unwrap();
         SpTest {
             entity_id: format!("https://{nome}.example/sp"),
             acs_url: format!("https://{nome}.example/acs"),
@@ -343,4 +330,43 @@ pub fn attributi(xml: &str) -> HashMap<String, String> {
     re.captures_iter(xml)
         .map(|c| (c[1].to_owned(), c[2].to_owned()))
         .collect()
+}
+
+/// The Python of the test venv (made by scripts/test), or `TSGATE_TEST_PYTHON`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("TSGATE_TEST_PYTHON") {
+        return p.into();
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} not found: run scripts/test (it creates the venv)",
+        p.display()
+    );
+    p
+}
+
+/// The SP's files: signing key and certificate, the IdP's metadata.
+pub struct FileSp {
+    pub sp: SpTest,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub metadata: PathBuf,
+    pub dir: PathBuf,
+}
+
+pub async fn file_sp(s: &TestServer, sp: SpTest) -> FileSp {
+    let dir = super::scratch_dir("sso-sp");
+    let (cert, key, metadata) = (dir.join("sp.pem"), dir.join("sp.key"), dir.join("idp.xml"));
+    std::fs::write(&cert, &sp.cert_pem).unwrap();
+    std::fs::write(&key, sp.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let m = Navigatore::new(s).get("/sso/metadata").await;
+    std::fs::write(&metadata, m.body).unwrap();
+    FileSp {
+        sp,
+        cert,
+        key,
+        metadata,
+        dir,
+    }
 }
