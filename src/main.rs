@@ -486,7 +486,11 @@ fn print_demo_help(config: &Config, base_url: &str) {
          CNS smart cards to import in the browser: {pki}/cns/clients/<codice fiscale>.p12 (password demo).\n\
          Operator SSO (SAML IdP): metadata https://{portal}/sso/metadata; log in as BNCNNA78D52H501J /\n  \
          Demo.Tsgate1 and open \"Vaccinazioni anti SARS-CoV-2\" (demo platforms: tsgate sso piattaforme\n  \
-         elenco; their ACS answer only with the test SP tests/sso/sp.py running).\n\
+         elenco). A demo platform that shows what it received (pysaml2, in the venv of scripts/test):\n  \
+         curl -sk https://{portal}/sso/metadata > var/idp.xml\n  \
+         .venv/bin/python tests/sso/sp.py servi --nome 'Regione Lazio (demo)' --entity-id https://127.0.0.1:9543/sp-lazio \\\n    \
+         --acs https://127.0.0.1:9543/acs --sign-cert {pki}/sso/sp-lazio.pem --sign-key {pki}/sso/sp-lazio.key --idp-metadata var/idp.xml\n  \
+         then open https://127.0.0.1:9543/login (SP-initiated) or choose Lazio in the portal (IdP-initiated).\n\
          Immuni OTP service: https://{otp}/v1/otp and /v1/ingestion/check-otp (client certificate\n  \
          {pki}/clients/tsgate-otp.pem and .key); the portal authorises OTPs there.\n\
          The certificate {pki}/clients/{revoked}.pem is revoked: the handshake fails with it.\n\

@@ -10,6 +10,7 @@ pub mod piattaforme;
 pub mod repo;
 pub mod richiesta;
 pub mod risposta;
+pub mod scarica;
 
 use crate::config::SsoConfig;
 use anyhow::Context;

@@ -13,6 +13,11 @@
 //! richieste_firmate = true              # default true: unsigned AuthnRequests are refused
 //! # or: metadata = "pn-sp.xml"          # entity_id (optional, then checked), ACS and
 //! #                                     # certificates read from the SP's SAML metadata file
+//! # or: metadata = "https://pn.example/metadata"   # ... downloaded at each `applica`
+//! # metadata_ca = "ca.pem"              # a private CA for that HTTPS server (besides the
+//! #                                     # system's trust store)
+//! # metadata_firmato_da = ["fed.pem"]   # the metadata must carry a valid signature by one
+//! #                                     # of these certificates (file or URL)
 //!
 //! [[regione]]
 //! codice = "120"
@@ -27,10 +32,12 @@
 //! each with its field (`regione[2].sp.acs_url`, regions counted from 1). Rules besides the
 //! obvious ones: a virtual region always goes through the PN; a region's own SP may not be the
 //! PN's (write `piattaforma = "pn"`: only then does the region's code travel to the PN); two
-//! regions may share an SP only with identical data; metadata URLs are not fetched (download
-//! the file). [`applica`] makes the database equal to the file in one transaction, audited.
+//! regions may share an SP only with identical data; a metadata URL is fetched with
+//! [`scarica`](super::scarica) (https, verified, no redirects, 1 MiB, 15 s), so `applica` run
+//! again refreshes a platform whose certificates rolled over. [`applica`] makes the database
+//! equal to the file in one transaction, audited.
 
-use super::metadata_sp;
+use super::{firma, metadata_sp, scarica};
 use anyhow::{anyhow, Context};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -88,6 +95,8 @@ struct SpToml {
     certificati: Option<Vec<String>>,
     richieste_firmate: Option<bool>,
     metadata: Option<String>,
+    metadata_ca: Option<String>,
+    metadata_firmato_da: Option<Vec<String>>,
 }
 
 /// A service provider as the file declares it (certificates as normalised PEM text).
@@ -97,7 +106,7 @@ pub struct Fornitore {
     pub acs_url: String,
     pub certificati: Vec<String>,
     pub richieste_firmate: bool,
-    /// The metadata file the data came from.
+    /// The metadata file or URL the data came from.
     pub metadata_origine: Option<String>,
 }
 
@@ -314,25 +323,55 @@ fn fornitore(sp: &SpToml, campo: &str, base: &Path, err: &mut Vec<String>) -> Op
             );
             return None;
         }
-        if m.starts_with("http://") || m.starts_with("https://") {
-            e(
-                "metadata",
-                format!("URLs are not fetched ({m}): download the metadata and name the file"),
-            );
+        let (xml, origine) = if m.starts_with("https://") {
+            let ca = sp.metadata_ca.as_deref().map(|c| percorso(base, c));
+            match scarica::scarica(m, ca.as_deref(), scarica::Limiti::default()) {
+                Ok(x) => (x, m.clone()),
+                Err(x) => {
+                    e("metadata", format!("{m}: {x}"));
+                    return None;
+                }
+            }
+        } else if m.starts_with("http://") {
+            e("metadata", format!("{m}: only https URLs are fetched"));
             return None;
-        }
-        let path = percorso(base, m);
-        let xml = match std::fs::read(&path) {
-            Ok(x) => x,
-            Err(x) => {
-                e("metadata", format!("cannot read {}: {x}", path.display()));
-                return None;
+        } else {
+            if sp.metadata_ca.is_some() {
+                e("metadata_ca", "only for a metadata URL".into());
+            }
+            let path = percorso(base, m);
+            match std::fs::read(&path) {
+                Ok(x) => (x, path.display().to_string()),
+                Err(x) => {
+                    e("metadata", format!("cannot read {}: {x}", path.display()));
+                    return None;
+                }
             }
         };
+        if let Some(firmatari) = &sp.metadata_firmato_da {
+            let mut pem = Vec::new();
+            for (i, f) in firmatari.iter().enumerate() {
+                match leggi_pem(&percorso(base, f)) {
+                    Ok(v) => pem.extend(v),
+                    Err(x) => e(&format!("metadata_firmato_da[{}]", i + 1), x),
+                }
+            }
+            if pem.is_empty() {
+                e("metadata_firmato_da", "at least one PEM file".into());
+                return None;
+            }
+            if let Err(x) = firma::verifica(&xml, &pem) {
+                e(
+                    "metadata",
+                    format!("{origine}: signature not accepted: {x}"),
+                );
+                return None;
+            }
+        }
         let md = match metadata_sp::leggi(&xml) {
             Ok(md) => md,
             Err(x) => {
-                e("metadata", format!("{}: {x}", path.display()));
+                e("metadata", format!("{origine}: {x}"));
                 return None;
             }
         };
@@ -353,13 +392,19 @@ fn fornitore(sp: &SpToml, campo: &str, base: &Path, err: &mut Vec<String>) -> Op
         if let Err(x) = https(&md.acs_url) {
             e("metadata", format!("AssertionConsumerService Location {x}"));
         }
-        return (err.len() == n).then(|| Fornitore {
+        return (err.len() == n).then_some(Fornitore {
             entity_id: md.entity_id,
             acs_url: md.acs_url,
             certificati: md.certificati,
             richieste_firmate,
-            metadata_origine: Some(path.display().to_string()),
+            metadata_origine: Some(origine),
         });
+    }
+    if sp.metadata_ca.is_some() || sp.metadata_firmato_da.is_some() {
+        e(
+            "metadata",
+            "missing (metadata_ca and metadata_firmato_da apply to it)".into(),
+        );
     }
     match &sp.entity_id {
         None => e("entity_id", "missing (or give metadata)".into()),

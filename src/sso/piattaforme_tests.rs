@@ -119,6 +119,104 @@ metadata = "lazio.xml"
 }
 
 #[test]
+fn an_sp_from_its_metadata_url_and_a_signed_metadata() {
+    use crate::sso::scarica::tests::{servi_una, Pki};
+    let d = Cartella::new("url");
+    let pki = Pki::new("piattaforme");
+    std::fs::copy(pki.ca(), d.0.join("ca.pem")).unwrap();
+    let xml = std::fs::read_to_string(d.0.join("lazio.xml")).unwrap();
+    let risposta = |corpo: &str| {
+        Some(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{corpo}",
+                corpo.len()
+            )
+            .into_bytes(),
+        )
+    };
+    let file = |url: &str, extra: &str| {
+        format!(
+            "[[regione]]\ncodice = \"120\"\ntipi = [\"MEDICO\"]\npiattaforma = \"propria\"\n\
+             [regione.sp]\nmetadata = \"{url}\"\n{extra}"
+        )
+    };
+    let porta = servi_una(&pki, risposta(&xml));
+    let url = format!("https://127.0.0.1:{porta}/sp/metadata");
+    let isc = d.leggi(&file(&url, "metadata_ca = \"ca.pem\"\n")).unwrap();
+    let f = &isc.fornitori["https://lazio.example/sp"];
+    assert_eq!(f.acs_url, "https://lazio.example/acs");
+    assert_eq!(f.metadata_origine.as_deref(), Some(url.as_str()));
+    // A server the file does not trust: the field and the reason.
+    let porta = servi_una(&pki, risposta(&xml));
+    let url = format!("https://127.0.0.1:{porta}/sp/metadata");
+    let e = d.leggi(&file(&url, "")).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!(
+            "regione[1].sp.metadata: {url}: TLS with 127.0.0.1"
+        )),
+        "{e}"
+    );
+    let e = d
+        .leggi(&file("http://lazio.example/m", ""))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("only https URLs are fetched"), "{e}");
+    let e = d
+        .leggi(&file("lazio.xml", "metadata_ca = \"ca.pem\"\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("regione[1].sp.metadata_ca: only for a metadata URL"),
+        "{e}"
+    );
+
+    // metadata_firmato_da: the unsigned file is refused; signed by the federation's key, taken.
+    let (chiave, cert) = crate::sso::autofirmato("federazione", 2048, 30).unwrap();
+    std::fs::write(d.0.join("fed.pem"), cert.to_pem().unwrap()).unwrap();
+    let firmato_da = "metadata_firmato_da = [\"fed.pem\"]\n";
+    let e = d
+        .leggi(&file("lazio.xml", firmato_da))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("signature not accepted: no signature"), "{e}");
+    let c = crate::sso::firma::ChiaveFirma::da_pem(
+        &chiave.private_key_to_pem_pkcs8().unwrap(),
+        &cert.to_pem().unwrap(),
+    )
+    .unwrap();
+    let id = "_a3f1c0e2-6a4b-4d43-9d6e-1c2b3a4d5e6f";
+    let fine_radice = xml.find("<md:Extensions>").unwrap();
+    let con_modello = format!(
+        "{}{}{}",
+        &xml[..fine_radice],
+        crate::sso::firma::modello(id, &c),
+        &xml[fine_radice..]
+    );
+    let firmato = crate::sso::firma::firma(&con_modello, &c).unwrap();
+    std::fs::write(d.0.join("firmato.xml"), &firmato).unwrap();
+    assert!(d.leggi(&file("firmato.xml", firmato_da)).is_ok());
+    let alterato = firmato.replace("https://lazio.example/acs\"", "https://evil.example/acs\"");
+    assert_ne!(alterato, firmato);
+    std::fs::write(d.0.join("alterato.xml"), &alterato).unwrap();
+    let e = d
+        .leggi(&file("alterato.xml", firmato_da))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("signature not accepted: signature does not verify"),
+        "{e}"
+    );
+    let e = d
+        .leggi(&file("firmato.xml", "metadata_firmato_da = []\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("metadata_firmato_da: at least one PEM file"),
+        "{e}"
+    );
+}
+
+#[test]
 fn every_problem_is_reported_with_its_field_at_once() {
     let d = Cartella::new("errori");
     let testo = r#"

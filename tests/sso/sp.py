@@ -18,8 +18,10 @@ Three commands, each printing one JSON line:
       "status": [...]} (status codes of an error Response). Exit status 0 either way.
 
   sp.py servi --entity-id URL --sign-cert PEM --sign-key PEM --idp-metadata FILE --nome TEXT
-      Runs the platform for a browser until killed, over HTTPS on localhost (the signing
-      certificate serves as TLS certificate): prints {"port": ..., "acs": ...} first.
+        [--acs URL]
+      Runs the platform for a browser until killed, over HTTPS (the signing certificate serves
+      as TLS certificate) on the host and port of --acs, else on a free port of localhost:
+      prints {"port": ..., "acs": ...} first.
       GET /login[?livello=1|2][&relay=TEXT] answers with the redirect to the IdP carrying a
       signed AuthnRequest; POST /acs checks the Response as `verifica` does (the requests it
       sent are outstanding, unsolicited ones allowed) and shows a page "<nome>: accesso
@@ -159,14 +161,20 @@ def servi(a):
             if not isinstance(sys.exc_info()[1], ssl.SSLError):
                 super().handle_error(request, client_address)
 
-    server = Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    if a.acs:
+        # The address the platform is enrolled with (the demo's https://127.0.0.1:9543/acs).
+        voluto = urllib.parse.urlsplit(a.acs)
+        indirizzo = (voluto.hostname, voluto.port or 443)
+    else:
+        indirizzo = ("127.0.0.1", 0)
+    server = Server(indirizzo, BaseHTTPRequestHandler)
     # The handshake runs in the handler thread (on first read), not in accept(): a browser's
     # speculative connection that sends nothing must not block the server.
     server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     port = server.server_address[1]
     # localhost, not 127.0.0.1: the browser goes from another site to tsgate and back, as
     # from a real platform (SameSite cookies apply).
-    a.acs = f"https://localhost:{port}/acs"
+    a.acs = a.acs or f"https://localhost:{port}/acs"
     client = Saml2Client(config(a, True))
     idp = next(iter(client.metadata.identity_providers()))
     sso = client.metadata.single_sign_on_service(idp, BINDING_HTTP_REDIRECT)[0]["location"]
@@ -251,6 +259,7 @@ def main():
         s.add_argument("--idp-metadata", required=True)
         if nome == "servi":
             s.add_argument("--nome", required=True)
+            s.add_argument("--acs")
             continue
         s.add_argument("--acs", required=True)
         if nome == "richiesta":
