@@ -326,6 +326,22 @@ async fn security_administrator_manages_only_the_users_of_their_asl() {
         Some("NREPLA85T50H501Z".into()),
         Some("INVIO_OTP".into())
     )));
+    for azione in ["ABILITA_PROFILO", "DISABILITA_PROFILO"] {
+        assert!(righe.contains(&(
+            verdi.clone(),
+            azione.into(),
+            Some("NREPLA85T50H501Z".into()),
+            Some("VACCINAZIONI_SSO".into())
+        )));
+    }
+    assert_eq!(
+        count(
+            &s,
+            "SELECT count(*) AS n FROM utente_profilo p JOIN utente u ON u.id = p.utente_id \
+             WHERE u.codice_fiscale = 'NREPLA85T50H501Z' AND p.profilo = 'VACCINAZIONI_SSO'"
+        ),
+        0
+    );
     assert!(righe.contains(&(
         verdi.clone(),
         "SBLOCCA_UTENTE".into(),

@@ -25,6 +25,17 @@ await scenario(async (b) => {
   assert.match(await messaggi(page), /Utenza NREPLA85T50H501Z: abilitato il profilo «Sistema TS-Invio codice OTP»\./);
   assert.equal(await page.locator('#utente-NREPLA85T50H501Z').getByLabel('Sistema TS-Invio codice OTP').isChecked(), true);
 
+  // The SSO profile (issue 13), granted and removed like the others.
+  const SSO = 'Vaccinazioni anti SARS-CoV-2 — prenotazione e somministrazione';
+  await page.locator('#utente-NREPLA85T50H501Z').getByLabel(SSO).check();
+  await page.locator('#utente-NREPLA85T50H501Z').getByRole('button', { name: /Salva profili/ }).click();
+  assert.match(await messaggi(page), new RegExp(`Utenza NREPLA85T50H501Z: abilitato il profilo «${SSO}»\\.`));
+  assert.equal(await page.locator('#utente-NREPLA85T50H501Z').getByLabel(SSO).isChecked(), true);
+  await page.locator('#utente-NREPLA85T50H501Z').getByLabel(SSO).uncheck();
+  await page.locator('#utente-NREPLA85T50H501Z').getByRole('button', { name: /Salva profili/ }).click();
+  assert.match(await messaggi(page), new RegExp(`Utenza NREPLA85T50H501Z: disabilitato il profilo «${SSO}»\\.`));
+  assert.equal(await page.locator('#utente-NREPLA85T50H501Z').getByLabel('Sistema TS-Invio codice OTP').isChecked(), true);
+
   await page.locator('#utente-RSSMRA80A01H501U').getByRole('button', { name: /Sblocca/ }).click();
   assert.match(await messaggi(page), /Utenza RSSMRA80A01H501U sbloccata\./);
   assert.match(await page.locator('#utente-RSSMRA80A01H501U').innerText(), /Attiva/);
