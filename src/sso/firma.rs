@@ -19,6 +19,57 @@ pub const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 pub const ECDSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
 pub const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
 
+/// libxmlsec1's error callback (`xmlsec/errors.h`, not in the crate's bindings).
+type RichiamoErrori = Option<
+    unsafe extern "C" fn(
+        file: *const std::ffi::c_char,
+        line: std::ffi::c_int,
+        func: *const std::ffi::c_char,
+        error_object: *const std::ffi::c_char,
+        error_subject: *const std::ffi::c_char,
+        reason: std::ffi::c_int,
+        msg: *const std::ffi::c_char,
+    ),
+>;
+
+extern "C" {
+    fn xmlSecErrorsSetCallback(callback: RichiamoErrori);
+}
+
+/// libxmlsec1 reports each failed check (a wrong digest, a wrong signature: what any caller
+/// can send) on stderr by default; they go to the log at debug level instead, since the
+/// refusal itself is reported by the caller of [`verifica`].
+fn errori_nel_log() {
+    unsafe extern "C" fn al_log(
+        _file: *const std::ffi::c_char,
+        _line: std::ffi::c_int,
+        func: *const std::ffi::c_char,
+        _error_object: *const std::ffi::c_char,
+        _error_subject: *const std::ffi::c_char,
+        reason: std::ffi::c_int,
+        msg: *const std::ffi::c_char,
+    ) {
+        let testo = |p: *const std::ffi::c_char| {
+            if p.is_null() {
+                String::new()
+            } else {
+                // SAFETY: libxmlsec1 passes NUL-terminated strings valid for the call.
+                unsafe { std::ffi::CStr::from_ptr(p) }
+                    .to_string_lossy()
+                    .into_owned()
+            }
+        };
+        tracing::debug!(func = %testo(func), reason, msg = %testo(msg), "libxmlsec1");
+    }
+    static UNA_VOLTA: std::sync::Once = std::sync::Once::new();
+    // The crate initialises libxmlsec1 on first use; the callback is set after that, once.
+    UNA_VOLTA.call_once(|| {
+        let _ = xmlsec::XmlSecSignatureContext::new();
+        // SAFETY: a plain function pointer with the C signature libxmlsec1 declares.
+        unsafe { xmlSecErrorsSetCallback(Some(al_log)) }
+    });
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ErroreFirma {
     #[error("the key or certificate cannot be used: {0}")]
@@ -112,6 +163,7 @@ pub fn modello(id: &str, chiave: &ChiaveFirma) -> String {
 }
 
 fn analizza(xml: &[u8]) -> Result<Document, ErroreFirma> {
+    errori_nel_log();
     let parser = Parser::default();
     let opzioni = ParserOptions {
         no_net: true,
