@@ -100,13 +100,7 @@ async fn sp_initiated_redirect_sends_a_signed_response_after_the_choice() {
     assert!(!scelta.body.contains("value=\"030:002\""));
     assert!(!scelta.body.contains("value=\"300:\""));
     let csrf = sso::csrf(&scelta.body);
-    let invio = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("destinazione", "120:003")],
-            true,
-        )
-        .await;
+    let invio = nav.scegli(&csrf, "120:003").await;
     assert_eq!(invio.status, 200, "{}", invio.body);
     let csp = "form-action";
     assert!(invio.body.contains("/static/sso_invio.js"), "{csp}");
@@ -147,13 +141,7 @@ async fn sp_initiated_redirect_sends_a_signed_response_after_the_choice() {
     // The request is answered once: the same choice again is IdP-initiated (no InResponseTo).
     let di_nuovo = nav.get("/servizi/vaccinazioni").await;
     let csrf = sso::csrf(&di_nuovo.body);
-    let seconda = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("destinazione", "120:003")],
-            true,
-        )
-        .await;
+    let seconda = nav.scegli(&csrf, "120:003").await;
     assert!(!inviata(&seconda).xml.contains("InResponseTo"));
     assert_eq!(esiti(&a.s, "SSO_RICHIESTA"), ["OK"]);
     assert_eq!(esiti(&a.s, "SSO"), ["OK", "OK"]);
@@ -200,13 +188,7 @@ async fn the_login_runs_first_and_returns_to_the_flow() {
     assert_eq!(servizi.location.as_deref(), Some("/servizi/vaccinazioni"));
     let scelta = nav.get("/servizi/vaccinazioni").await;
     let csrf = sso::csrf(&scelta.body);
-    let invio = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("destinazione", "120:003")],
-            true,
-        )
-        .await;
+    let invio = nav.scegli(&csrf, "120:003").await;
     assert!(inviata(&invio).xml.contains("InResponseTo=\"_req-login\""));
     // The continue link worked once: another browser cannot take it.
     let mut altro = Navigatore::new(&a.s);
@@ -247,13 +229,7 @@ async fn http_post_binding_and_the_pn_with_a_virtual_region() {
     assert!(scelta.body.contains("value=\"300:\""));
     assert!(!scelta.body.contains("value=\"120:003\""));
     let csrf = sso::csrf(&scelta.body);
-    let invio = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("destinazione", "300:")],
-            true,
-        )
-        .await;
+    let invio = nav.scegli(&csrf, "300:").await;
     let r = inviata(&invio);
     assert_eq!(r.acs, a.pn.acs_url);
     firma::verifica(r.xml.as_bytes(), &[certificato_idp(&a.s)]).unwrap();
@@ -392,13 +368,7 @@ async fn operators_without_an_admissible_choice_see_why() {
     );
     assert!(p.body.contains("non ammette il tipo di operatore"));
     let csrf = sso::csrf(&p.body);
-    let rifiuto = costa
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("destinazione", "120:003")],
-            true,
-        )
-        .await;
+    let rifiuto = costa.scegli(&csrf, "120:003").await;
     assert_eq!(rifiuto.status, 400);
     // A nurse of Campania (not enrolled): her ASL is refused with the reason, 300 is offered.
     let mut marino = Navigatore::new(&a.s);
@@ -426,21 +396,9 @@ async fn a_smart_card_level_and_the_cancel_button() {
         scelta.body
     );
     let csrf = sso::csrf(&scelta.body);
-    let rifiuto = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("destinazione", "120:003")],
-            true,
-        )
-        .await;
+    let rifiuto = nav.scegli(&csrf, "120:003").await;
     assert_eq!(rifiuto.status, 400);
-    let annulla = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("annulla", "1")],
-            true,
-        )
-        .await;
+    let annulla = nav.annulla(&csrf).await;
     let r = inviata(&annulla);
     assert!(r.xml.contains("InResponseTo=\"_req-l2\""));
     assert!(r

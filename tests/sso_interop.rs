@@ -102,12 +102,7 @@ async fn flusso(s: &TestServer, nav: &mut Navigatore, url: &str, scelta: &str) -
     let pagina = nav.get(dopo.location.as_deref().unwrap()).await;
     let csrf = sso::csrf(&pagina.body);
     let _ = s;
-    nav.post(
-        "/servizi/vaccinazioni",
-        &[("csrf", &csrf), ("destinazione", scelta)],
-        true,
-    )
-    .await
+    nav.scegli(&csrf, scelta).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,13 +205,7 @@ async fn pysaml2_platforms_accept_the_responses_and_refuse_a_tampered_one() {
     // IdP-initiated to the PN (virtual region 300): accepted as unsolicited.
     let pagina = nav.get("/servizi/vaccinazioni").await;
     let csrf = sso::csrf(&pagina.body);
-    let invio = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("destinazione", "300:")],
-            true,
-        )
-        .await;
+    let invio = nav.scegli(&csrf, "300:").await;
     let r = inviata(&invio);
     assert_eq!(r.acs, pn.sp.acs_url);
     let v = verifica(&pn, &r.saml_response, None);
@@ -236,13 +225,7 @@ async fn pysaml2_platforms_accept_the_responses_and_refuse_a_tampered_one() {
     let invio = flusso(&s, &mut nav, req["url"].as_str().unwrap(), "030:002").await;
     assert_eq!(invio.status, 400);
     let csrf = sso::csrf(&invio.body);
-    let annulla = nav
-        .post(
-            "/servizi/vaccinazioni",
-            &[("csrf", &csrf), ("annulla", "1")],
-            true,
-        )
-        .await;
+    let annulla = nav.annulla(&csrf).await;
     let errore = inviata(&annulla).saml_response;
     let o = onelogin(&pn, &errore, Some(&id), 0);
     assert_eq!(o["ok"], false, "{o}");

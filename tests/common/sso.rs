@@ -83,6 +83,26 @@ impl Navigatore {
         self.send(req, body, cookie).await
     }
 
+    /// Posts the choice page's form for `destinazione` (`120:003`, `300:`).
+    pub async fn scegli(&mut self, csrf: &str, destinazione: &str) -> Pagina {
+        self.post(
+            "/servizi/vaccinazioni",
+            &[("csrf", csrf), ("destinazione", destinazione)],
+            true,
+        )
+        .await
+    }
+
+    /// Presses "Annulla e torna alla piattaforma" on the choice page.
+    pub async fn annulla(&mut self, csrf: &str) -> Pagina {
+        self.post(
+            "/servizi/vaccinazioni",
+            &[("csrf", csrf), ("annulla", "1")],
+            true,
+        )
+        .await
+    }
+
     /// Logs in with credentials (demo password).
     pub async fn login(&mut self, codice: &str) -> Pagina {
         let form = self.get("/accesso/credenziali").await;
