@@ -7,10 +7,10 @@
 mod common;
 
 use common::portale::scenario;
-use common::sso::{file_sp, iscrivi, python, FileSp, SpTest};
+use common::sso::{file_sp, iscrivi, FileSp, SpTest};
 use common::TestServer;
 use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use tsgate::domain::CodiceFiscale;
 use tsgate::pki::TipoCertificato;
 
@@ -33,16 +33,9 @@ impl Drop for SpInServizio {
 
 /// Starts the pysaml2 platform of `f` and registers its ACS in `f.sp` (before enrolment).
 fn servi(f: &mut FileSp, nome: &str) -> SpInServizio {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sso/sp.py");
-    let mut figlio = Command::new(python())
-        .arg(script)
-        .args(["servi", "--entity-id", &f.sp.entity_id, "--nome", nome])
-        .arg("--sign-cert")
-        .arg(&f.cert)
-        .arg("--sign-key")
-        .arg(&f.key)
-        .arg("--idp-metadata")
-        .arg(&f.metadata)
+    let mut figlio = f
+        .script("sp.py", "servi", true)
+        .args(["--nome", nome])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

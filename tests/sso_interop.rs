@@ -8,37 +8,17 @@
 mod common;
 
 use common::sso::{
-    self, certificato_idp, file_sp, inviata, iscrivi, python, FileSp, Navigatore, SpTest,
+    self, certificato_idp, file_sp, inviata, iscrivi, json_di, FileSp, Navigatore, SpTest,
 };
 use common::TestServer;
 use serde_json::Value;
-use std::path::Path;
 
 const BIANCHI: &str = "BNCNNA78D52H501J";
 
 fn sp_py(f: &FileSp, args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sso/sp.py");
-    let out = std::process::Command::new(python())
-        .arg(script)
-        .args(&args[..1])
-        .args(["--entity-id", &f.sp.entity_id, "--acs", &f.sp.acs_url])
-        .arg("--sign-cert")
-        .arg(&f.cert)
-        .arg("--sign-key")
-        .arg(&f.key)
-        .arg("--idp-metadata")
-        .arg(&f.metadata)
-        .args(&args[1..])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "sp.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or("");
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("sp.py printed {stdout}: {e}"))
+    let mut cmd = f.script("sp.py", args[0], true);
+    cmd.args(["--acs", &f.sp.acs_url]).args(&args[1..]);
+    json_di(cmd, "sp.py")
 }
 
 /// pysaml2's verdict on a base64 Response.
@@ -58,33 +38,15 @@ fn verifica(f: &FileSp, b64: &str, in_response_to: Option<&str>) -> Value {
 fn onelogin(f: &FileSp, b64: &str, in_response_to: Option<&str>, offset_secs: i64) -> Value {
     let file = f.dir.join("response-onelogin.b64");
     std::fs::write(&file, b64).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sso/onelogin.py");
-    let mut cmd = std::process::Command::new(python());
-    cmd.arg(script)
-        .args([
-            "verifica",
-            "--entity-id",
-            &f.sp.entity_id,
-            "--acs",
-            &f.sp.acs_url,
-        ])
-        .arg("--idp-metadata")
-        .arg(&f.metadata)
+    let mut cmd = f.script("onelogin.py", "verifica", false);
+    cmd.args(["--acs", &f.sp.acs_url])
         .arg("--response-file")
         .arg(&file)
         .args(["--now-offset-secs", &offset_secs.to_string()]);
     if let Some(id) = in_response_to {
         cmd.args(["--in-response-to", id]);
     }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "onelogin.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().last().unwrap_or("");
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("onelogin.py printed {stdout}: {e}"))
+    json_di(cmd, "onelogin.py")
 }
 
 /// The operator's browser follows pysaml2's AuthnRequest URL, chooses `scelta`; returns the

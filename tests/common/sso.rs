@@ -390,3 +390,39 @@ pub async fn file_sp(s: &TestServer, sp: SpTest) -> FileSp {
         dir,
     }
 }
+
+impl FileSp {
+    /// `python tests/sso/<script> <comando> --entity-id … --idp-metadata …`, plus the SP's
+    /// signing key and certificate when `con_chiave` (sp.py needs them, onelogin.py does not).
+    pub fn script(&self, script: &str, comando: &str, con_chiave: bool) -> std::process::Command {
+        let mut cmd = std::process::Command::new(python());
+        cmd.arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/sso")
+                .join(script),
+        )
+        .args([comando, "--entity-id", &self.sp.entity_id])
+        .arg("--idp-metadata")
+        .arg(&self.metadata);
+        if con_chiave {
+            cmd.arg("--sign-cert")
+                .arg(&self.cert)
+                .arg("--sign-key")
+                .arg(&self.key);
+        }
+        cmd
+    }
+}
+
+/// Runs a test script that prints one JSON line last; panics with its stderr when it fails.
+pub fn json_di(mut cmd: std::process::Command, nome: &str) -> serde_json::Value {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{nome}: {e}"));
+    assert!(
+        out.status.success(),
+        "{nome}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or("");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{nome} printed {stdout}: {e}"))
+}
