@@ -1,5 +1,5 @@
 //! The `tsgate` command line: serve, demo, migrate, purge, pki, notifiche, flusso, tscns, audit,
-//! sso.
+//! contratti, sso.
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -67,10 +67,28 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The published contracts (WSDL and XSD) for integrators.
+    Contratti {
+        #[command(subcommand)]
+        action: ContrattiAction,
+    },
     /// Operator SSO (tsgate as SAML identity provider of the regional platforms and the PN).
     Sso {
         #[command(subcommand)]
         action: SsoAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContrattiAction {
+    /// Write every WSDL and the schemas it imports into DIR, side by side with relative
+    /// schemaLocations, ready for wsdl2h, wsimport or SoapUI.
+    Esporta {
+        dir: PathBuf,
+        /// The base URL written in each soap:address (default: server.public_base_url, else
+        /// https://<server.soap_listen>).
+        #[arg(long)]
+        indirizzo: Option<String>,
     },
 }
 
@@ -296,6 +314,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Notifiche { action } => notifiche_cmd(&config, action),
         Command::Flusso { action } => flusso(&config, &runtime, action),
         Command::Tscns { action } => tscns(&config, action),
+        Command::Contratti {
+            action: ContrattiAction::Esporta { dir, indirizzo },
+        } => {
+            let base = indirizzo.unwrap_or_else(|| {
+                if config.server.public_base_url.is_empty() {
+                    format!("https://{}", config.server.soap_listen)
+                } else {
+                    config.server.public_base_url.clone()
+                }
+            });
+            let files = tsgate::soap::wsdl::esporta(tsgate::soap::operation::all(), &base, &dir)
+                .with_context(|| format!("writing {}", dir.display()))?;
+            for f in &files {
+                println!("{}", dir.join(f).display());
+            }
+            Ok(())
+        }
         Command::Sso {
             action: SsoAction::Piattaforme { action },
         } => piattaforme(&config, action),

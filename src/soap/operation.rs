@@ -129,3 +129,10 @@ pub fn by_path(path: &str) -> Option<&'static Operation> {
 
 /// Shared schemas, embedded in the binary.
 pub const TIPI_DATI_XSD: (&str, &str) = ("TipiDati.xsd", include_str!("../../xsd/TipiDati.xsd"));
+
+/// The schema of every fault's detail (`erroreGateway`), imported by every WSDL and served at
+/// every endpoint beside the operation's own schemas.
+pub const ERRORE_GATEWAY_XSD: (&str, &str) = (
+    "ErroreGateway.xsd",
+    include_str!("../../xsd/ErroreGateway.xsd"),
+);

@@ -1,6 +1,7 @@
 //! `GET <endpoint>?wsdl` and `?xsd=NAME`: the contracts as shipped, with the running server's
 //! address in `soap:address` and every `schemaLocation` pointing back to this endpoint.
 
+use super::operation::ERRORE_GATEWAY_XSD;
 use super::Operation;
 use regex::Regex;
 use std::collections::HashMap;
@@ -11,6 +12,44 @@ static ADDRESS: LazyLock<Regex> =
 static SCHEMA_LOCATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"schemaLocation="([A-Za-z0-9_.-]+\.xsd)""#).expect("static regex")
 });
+
+/// A WSDL's `soap:address` set to `endpoint`.
+fn with_address(wsdl: &str, endpoint: &str) -> String {
+    ADDRESS
+        .replace(
+            wsdl,
+            format!(r#"<soap:address location="{endpoint}"/>"#).as_str(),
+        )
+        .into_owned()
+}
+
+/// The bundle for integrators (`tsgate contratti esporta DIR`): every WSDL, its `soap:address`
+/// set to `base_url` + the endpoint's path, and every schema it imports, side by side in `dir`
+/// with the relative `schemaLocation`s as shipped — what `wsdl2h`, `wsimport` or SoapUI read
+/// from files, since they cannot present a client certificate when they fetch `?wsdl`.
+/// Returns the file names written, sorted.
+pub fn esporta(
+    operations: &[&'static Operation],
+    base_url: &str,
+    dir: &std::path::Path,
+) -> std::io::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let mut files = std::collections::BTreeMap::new();
+    for op in operations {
+        let endpoint = format!("{}{}", base_url.trim_end_matches('/'), op.path);
+        files.insert(
+            format!("{}.wsdl", op.name),
+            with_address(op.wsdl, &endpoint),
+        );
+        for (name, text) in op.schemas.iter().chain(&[ERRORE_GATEWAY_XSD]) {
+            files.insert((*name).to_owned(), (*text).to_owned());
+        }
+    }
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(files.into_keys().collect())
+}
 
 /// The documents of every operation, rewritten once for the server's base URL.
 pub struct Contracts {
@@ -30,12 +69,9 @@ impl Contracts {
                     })
                     .into_owned()
             };
-            let wsdl = ADDRESS.replace(
-                op.wsdl,
-                format!(r#"<soap:address location="{endpoint}"/>"#).as_str(),
-            );
+            let wsdl = with_address(op.wsdl, &endpoint);
             docs.insert(format!("{}?wsdl", op.path), locate(&wsdl));
-            for (name, text) in op.schemas {
+            for (name, text) in op.schemas.iter().chain(&[ERRORE_GATEWAY_XSD]) {
                 docs.insert(format!("{}?xsd={name}", op.path), locate(text));
             }
         }
