@@ -14,6 +14,26 @@ struct Plan {
     check: Option<String>,
     /// For complex values: the static that holds the content model.
     content: Option<String>,
+    /// For simple values: the `contracts::validate::Builtin` variant at the bottom of the type.
+    kind: Option<&'static str>,
+}
+
+/// The `whiteSpace` facet of a built-in (restrictions inherit it; the subset has no
+/// `xs:whiteSpace` of its own).
+fn whitespace(kind: &str) -> &'static str {
+    match kind {
+        "String" => "Preserve",
+        "NormalizedString" => "Replace",
+        _ => "Collapse",
+    }
+}
+
+/// Whether `contracts::validate::canonical` changes values of this built-in.
+fn has_canonical_form(kind: &str) -> bool {
+    !matches!(
+        kind,
+        "String" | "NormalizedString" | "Token" | "Base64Binary"
+    )
 }
 
 fn content_static(module: &str, rust_name: &str) -> String {
@@ -35,6 +55,7 @@ fn plan(
             rust: inner.rust_name.clone(),
             check: None,
             content: Some(content_static(module, &inner.rust_name)),
+            kind: None,
         },
         FieldType::InlineSimple(st) => {
             emit::simple(out, world, st, fns)?;
@@ -42,6 +63,7 @@ fn plan(
                 rust: "String".into(),
                 check: Some(format!("{}({{x}})", emit::validator(st))),
                 content: None,
+                kind: Some(world.primitive(st)?.0),
             }
         }
         FieldType::Named(t) => match world.resolve(t)? {
@@ -49,16 +71,19 @@ fn plan(
                 rust: "String".into(),
                 check: Some(format!("v::builtin(v::Builtin::{b}, {{x}})")),
                 content: None,
+                kind: Some(b),
             },
             Resolved::Simple { module, st } => Plan {
                 rust: "String".into(),
                 check: Some(format!("super::{module}::{}({{x}})", emit::validator(st))),
                 content: None,
+                kind: Some(world.primitive(st)?.0),
             },
             Resolved::Complex { module, ct } => Plan {
                 rust: format!("super::{module}::{}", ct.rust_name),
                 check: None,
                 content: Some(content_static(module, &ct.rust_name)),
+                kind: None,
             },
         },
     })
@@ -167,12 +192,15 @@ pub fn complex(
         c.fields.len()
     );
     for (f, p) in c.fields.iter().zip(&plans) {
-        let content = p
-            .content
-            .as_ref()
-            .map_or("super::Content::Simple".into(), |s| {
-                format!("super::Content::Complex(&{s})")
-            });
+        let content = match (&p.content, &p.check, p.kind) {
+            (Some(s), _, _) => format!("super::Content::Complex(&{s})"),
+            (None, Some(check), Some(kind)) => format!(
+                "super::Content::Simple(super::WhiteSpace::{}, |x: &str| {})",
+                whitespace(kind),
+                check.replace("{x}", "x")
+            ),
+            _ => return Err(format!("`{}/{}`: no content model", c.xml_name, f.name)),
+        };
         let max = f.max.map_or("u32::MAX".into(), |m| m.to_string());
         let _ = writeln!(out, "        super::Particle {{ ns: NAMESPACE, name: {:?}, min: {}, max: {max}, content: {content} }},", f.name, f.min);
     }
@@ -186,10 +214,42 @@ pub fn complex(
     for ((f, p), field) in c.fields.iter().zip(&plans).zip(&field_names) {
         validate_field(out, f, p, field);
     }
-    out.push_str("            Ok(())\n        }\n    }\n\n");
+    out.push_str("            Ok(())\n        }\n\n");
+    out.push_str("        fn normalize(&mut self) {\n");
+    for ((f, p), field) in c.fields.iter().zip(&plans).zip(&field_names) {
+        normalize_field(out, f, p, field);
+    }
+    out.push_str("        }\n    }\n\n");
     Ok(())
 }
 
+/// The canonical form of one field's values (simple) or of its children (complex).
+fn normalize_field(out: &mut String, f: &Field, p: &Plan, field: &str) {
+    // `x` is a `&mut` to one value.
+    let one = |x: &str| match p.kind {
+        Some(kind) => format!("v::canonical(v::Builtin::{kind}, {x});"),
+        None => format!("{x}.normalize();"),
+    };
+    if p.kind.is_some_and(|k| !has_canonical_form(k)) {
+        return;
+    }
+    let _ = match (f.min, f.max) {
+        (0, Some(1)) => writeln!(
+            out,
+            "            if let Some(x) = &mut self.{field} {{\n                {}\n            }}",
+            one("x")
+        ),
+        (_, Some(1)) if p.kind.is_some() => {
+            writeln!(out, "            {}", one(&format!("&mut self.{field}")))
+        }
+        (_, Some(1)) => writeln!(out, "            {}", one(&format!("self.{field}"))),
+        _ => writeln!(
+            out,
+            "            for x in &mut self.{field} {{\n                {}\n            }}",
+            one("x")
+        ),
+    };
+}
 /// The checks of one field: presence and occurrences, then each value (simple: its
 /// validator; complex: its own `validate`, with the path prefixed).
 fn validate_field(out: &mut String, f: &Field, p: &Plan, field: &str) {

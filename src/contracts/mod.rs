@@ -9,9 +9,14 @@
 //!
 //! Mapping: a required single element is a `T` (a required string that is empty counts as
 //! missing), `minOccurs="0"` an `Option<T>`, `maxOccurs` above 1 a `Vec<T>`. Every simple
-//! value (string, date, number, boolean, base64) is a `String` holding its lexical value, as
-//! the caller wrote it minus surrounding whitespace; `validate` checks it, and domain types
-//! parse it.
+//! value (string, date, number, boolean, base64) is a `String` holding its lexical value.
+//! `from_xml` judges each value as written (whitespace as the type's `whiteSpace` facet says,
+//! then lexical space and facets: see `shape`); `normalize` then puts each value in the
+//! canonical form the domain types parse: surrounding whitespace gone (also, for free text,
+//! where the schema keeps it), a date with a time zone reduced to its calendar date as
+//! written (`2028-01-31+01:00` and `2028-01-31Z` are 2028-01-31), integers without sign `+` or
+//! leading zeros, booleans as `true`/`false`. `validate` checks a value built in code (the
+//! responses) against the same facets.
 //!
 //! Encoding writes each namespace with a prefix made of the initials of its file name
 //! (`vafr:`, `td:`), declared on the root (or on the element where another schema's type
@@ -24,7 +29,7 @@
 mod shape;
 pub mod validate;
 
-pub use shape::{Content, Element, Particle};
+pub use shape::{Content, Element, Particle, Refusal, WhiteSpace};
 
 include!(concat!(env!("OUT_DIR"), "/contracts.rs"));
 
@@ -84,6 +89,9 @@ impl std::fmt::Display for FacetViolation {
 pub trait Validate: Element {
     /// Returns the first violation in document order.
     fn validate(&self) -> Result<(), FacetViolation>;
+
+    /// Puts every simple value in its canonical lexical form (see the module's doc).
+    fn normalize(&mut self);
 }
 
 /// Decodes a standalone element (the Body child handed on by the envelope scanner, with the
@@ -91,11 +99,14 @@ pub trait Validate: Element {
 ///
 /// The text is first checked against the type's content model: root name and namespace,
 /// child elements known, in order, within maxOccurs, required ones present; no stray text or
-/// attributes. Errors read `<path>: <problem>`; a missing element reads
-/// `<path> is a required field (...)`. Facets are not checked here: call `validate`.
-pub fn from_xml<T: yaserde::YaDeserialize + Element>(xml: &str) -> Result<T, String> {
+/// attributes; and each simple value as written against its type (`Refusal::Value`).
+/// Structural errors read `<path>: <problem>`; a missing element reads
+/// `<path> is a required field (...)`. The values decoded are then `normalize`d.
+pub fn from_xml<T: yaserde::YaDeserialize + Validate>(xml: &str) -> Result<T, Refusal> {
     shape::check(xml, T::element())?;
-    yaserde::de::from_str(xml).map_err(|e| e.to_string())
+    let mut value: T = yaserde::de::from_str(xml).map_err(|e| Refusal::Structure(e.to_string()))?;
+    value.normalize();
+    Ok(value)
 }
 
 /// Serializes an element without XML declaration or indentation, for embedding in a SOAP

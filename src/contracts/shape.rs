@@ -4,10 +4,18 @@
 //! repeated single elements, skips unknown elements and text, and does not compare the root's
 //! name (nor its namespace when it has none). This walk closes those gaps with the model the
 //! generator emits for each type, so that only XSD-valid structure reaches yaserde.
+//!
+//! It also judges every simple value on the text as written, which yaserde no longer has (it
+//! trims): the text with its character references resolved, its whitespace handled as the
+//! type's `whiteSpace` facet says (xs:string preserves, xs:normalizedString replaces, every
+//! other built-in collapses), then the type's lexical space and facets.
 
+use super::validate::Check;
+use super::{Facet, FacetViolation};
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
+use std::borrow::Cow;
 
 /// An element in a content model.
 #[derive(Debug)]
@@ -22,10 +30,75 @@ pub struct Particle {
 
 #[derive(Debug)]
 pub enum Content {
-    /// Text only.
-    Simple,
+    /// Text only: how its whitespace is handled, and the check of its type (lexical space
+    /// and facets).
+    Simple(WhiteSpace, fn(&str) -> Check),
     /// A sequence of child elements.
     Complex(&'static [Particle]),
+}
+
+/// The `whiteSpace` facet of a simple type (XSD 1.0 part 2, 4.3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhiteSpace {
+    /// xs:string and its restrictions: the value is the text as written.
+    Preserve,
+    /// xs:normalizedString: tab, CR and LF become spaces.
+    Replace,
+    /// Every other built-in: as Replace, then runs of spaces become one, and leading and
+    /// trailing ones go.
+    Collapse,
+}
+
+impl WhiteSpace {
+    pub fn apply<'a>(self, text: &'a str) -> Cow<'a, str> {
+        let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+        match self {
+            Self::Preserve => Cow::Borrowed(text),
+            Self::Replace if !text.contains(['\t', '\n', '\r']) => Cow::Borrowed(text),
+            Self::Replace => Cow::Owned(text.replace(['\t', '\n', '\r'], " ")),
+            Self::Collapse => {
+                let trimmed = text.trim_matches(ws);
+                if !trimmed.contains(['\t', '\n', '\r']) && !trimmed.contains("  ") {
+                    return Cow::Borrowed(trimmed);
+                }
+                Cow::Owned(
+                    trimmed
+                        .split(ws)
+                        .filter(|w| !w.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            }
+        }
+    }
+}
+
+/// Why `check` refused a text: its structure, or a simple value (with the value's path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Structure(String),
+    Value(FacetViolation),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Structure(s) => f.write_str(s),
+            Self::Value(v) => v.fmt(f),
+        }
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(s: String) -> Self {
+        Self::Structure(s)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(s: &str) -> Self {
+        Self::Structure(s.to_owned())
+    }
 }
 
 /// A generated type's element: name, namespace and content model.
@@ -43,7 +116,11 @@ struct Frame {
     path: String,
     name: &'static str,
     particles: &'static [Particle],
-    simple: bool,
+    /// For a simple element: its type's whitespace rule and check, and the text read so far.
+    simple: Option<(WhiteSpace, fn(&str) -> Check)>,
+    text: String,
+    /// minOccurs ≥ 1: an empty value is reported as missing.
+    required: bool,
     /// Index of the particle being filled and how many times it occurred.
     at: usize,
     count: u32,
@@ -131,10 +208,22 @@ fn expanded(ns: &str, name: &str) -> String {
     }
 }
 
-/// Closes an element: its required children must all have occurred.
-fn end(f: Frame, stack: &[Frame], done: &mut bool) -> Result<(), String> {
-    if !f.simple {
-        f.finish()?;
+/// Closes an element: its required children must all have occurred; its value, if simple,
+/// must be one its type allows.
+fn end(f: Frame, stack: &[Frame], done: &mut bool) -> Result<(), Refusal> {
+    match f.simple {
+        None => f.finish()?,
+        Some((ws, check)) => {
+            let value = ws.apply(&f.text);
+            check(&value).map_err(|(facet, detail)| {
+                let (facet, detail) = if value.is_empty() && f.required {
+                    (Facet::Required, "required element empty".to_owned())
+                } else {
+                    (facet, detail)
+                };
+                Refusal::Value(FacetViolation::new(f.label(), facet, detail))
+            })?
+        }
     }
     *done = stack.is_empty();
     Ok(())
@@ -149,7 +238,7 @@ fn namespace(r: ResolveResult<'_>) -> Result<String, String> {
 }
 
 /// Checks `xml` (one element) against `root`.
-pub fn check(xml: &str, root: &'static Particle) -> Result<(), String> {
+pub fn check(xml: &str, root: &'static Particle) -> Result<(), Refusal> {
     let mut reader = NsReader::from_str(xml);
     let mut stack: Vec<Frame> = Vec::new();
     let mut done = false;
@@ -170,10 +259,11 @@ pub fn check(xml: &str, root: &'static Particle) -> Result<(), String> {
                             "the root element is {}, expected {}",
                             expanded(&ns, name),
                             expanded(root.ns, root.name)
-                        ))
+                        )
+                        .into())
                     }
-                    Some(f) if f.simple => {
-                        return Err(format!("{}: unexpected child element {name}", f.label()))
+                    Some(f) if f.simple.is_some() => {
+                        return Err(format!("{}: unexpected child element {name}", f.label()).into())
                     }
                     Some(f) => f.accept(&ns, name)?,
                 };
@@ -196,18 +286,20 @@ pub fn check(xml: &str, root: &'static Particle) -> Result<(), String> {
                     // xsi:type and xsi:schemaLocation are tolerated; xsi:nil="true" is not (no
                     // element of ours is nillable), nor any other attribute.
                     if ans != XSI || nil {
-                        return Err(format!("{at}: attribute {} not allowed", a.key.0));
+                        return Err(format!("{at}: attribute {} not allowed", a.key.0).into());
                     }
                 }
                 let (particles, simple) = match p.content {
-                    Content::Simple => (&[][..], true),
-                    Content::Complex(c) => (c, false),
+                    Content::Simple(ws, check) => (&[][..], Some((ws, check))),
+                    Content::Complex(c) => (c, None),
                 };
                 let frame = Frame {
                     path,
                     name: p.name,
                     particles,
                     simple,
+                    text: String::new(),
+                    required: p.min > 0,
                     at: 0,
                     count: 0,
                 };
@@ -223,16 +315,32 @@ pub fn check(xml: &str, root: &'static Particle) -> Result<(), String> {
             }
             Event::Text(t) => {
                 let blank = t.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
-                match stack.last() {
-                    Some(f) if f.simple || blank => {}
-                    None if blank => {}
-                    Some(f) => return Err(format!("{}: text not allowed here", f.label())),
+                match stack.last_mut() {
+                    Some(f) if f.simple.is_some() => f.text.push_str(&t.xml10_content()),
+                    Some(_) | None if blank => {}
+                    Some(f) => return Err(format!("{}: text not allowed here", f.label()).into()),
                     None => return Err("text outside the root element".into()),
                 }
             }
-            Event::CData(_) | Event::GeneralRef(_) => match stack.last() {
-                Some(f) if f.simple => {}
-                Some(f) => return Err(format!("{}: text not allowed here", f.label())),
+            Event::CData(ref c) => match stack.last_mut() {
+                Some(f) if f.simple.is_some() => f.text.push_str(&c.xml10_content()),
+                Some(f) => return Err(format!("{}: text not allowed here", f.label()).into()),
+                None => return Err("text outside the root element".into()),
+            },
+            Event::GeneralRef(ref r) => match stack.last_mut() {
+                Some(f) if f.simple.is_some() => {
+                    let name: &str = r.as_ref();
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) => f.text.push(c),
+                        _ => match quick_xml::escape::resolve_predefined_entity(name) {
+                            Some(s) => f.text.push_str(s),
+                            None => {
+                                return Err(format!("{}: unknown entity &{name};", f.label()).into())
+                            }
+                        },
+                    }
+                }
+                Some(f) => return Err(format!("{}: text not allowed here", f.label()).into()),
                 None => return Err("text outside the root element".into()),
             },
             Event::DocType(_) => return Err("DOCTYPE not allowed".into()),

@@ -18,12 +18,13 @@ fn request(inner: &str) -> String {
 }
 
 fn decode(inner: &str) -> Result<Richiesta, String> {
-    from_xml(&request(inner))
+    from_xml(&request(inner)).map_err(|e| e.to_string())
 }
 
+/// The violation of a value as written (`from_xml`), or else of the decoded value.
 fn violation(inner: &str) -> (String, Facet) {
-    match decode(inner).map(|r| r.validate()) {
-        Ok(Err(v)) => (v.field, v.facet),
+    match from_xml::<Richiesta>(&request(inner)).map(|r| r.validate()) {
+        Err(Refusal::Value(v)) | Ok(Err(v)) => (v.field, v.facet),
         other => panic!("expected a violation for {inner}, got {other:?}"),
     }
 }
@@ -58,16 +59,25 @@ fn request_with_prefix_and_with_default_namespace() {
     assert_eq!(r.validate(), Ok(()));
     let d: Richiesta = from_xml(&format!(
         r#"<VerificaAssistitoFuoriRegioneRichiesta xmlns="{NAMESPACE}">
-             <codiceFiscale> RSSMRA85T10A562S </codiceFiscale><!-- c -->
+             <codiceFiscale>RSSMRA85T10A562S</codiceFiscale><!-- c -->
+             <dataScadenzaTessera>
+               2027-01-31+01:00 </dataScadenzaTessera>
              <regioneChiamante>030</regioneChiamante>
            </VerificaAssistitoFuoriRegioneRichiesta>"#
     ))
     .unwrap();
-    assert_eq!(d.codice_fiscale, "RSSMRA85T10A562S", "yaserde trims text");
+    assert_eq!(d.codice_fiscale, "RSSMRA85T10A562S");
+    // xs:date collapses whitespace; the time zone goes, the calendar date stays.
+    assert_eq!(d.data_scadenza_tessera.as_deref(), Some("2027-01-31"));
+    // xs:string keeps it: a padded codice fiscale is 18 characters long, as for any validator.
+    assert_eq!(
+        violation("<v:codiceFiscale> RSSMRA85T10A562S </v:codiceFiscale>"),
+        ("codiceFiscale".to_owned(), Facet::Length)
+    );
     assert_eq!(d.regione_chiamante.as_deref(), Some("030"));
-    // Text is unescaped; CDATA is text.
-    let e = decode("<v:codiceFiscale>A&amp;B<![CDATA[<c>]]></v:codiceFiscale>").unwrap();
-    assert_eq!(e.codice_fiscale, "A&B<c>");
+    // Character references are resolved and CDATA is text, before the facets judge the value.
+    let e = decode("<v:codiceFiscale>RSSMRA85T10A&#x35;6<![CDATA[2S]]></v:codiceFiscale>").unwrap();
+    assert_eq!(e.codice_fiscale, "RSSMRA85T10A562S");
 }
 
 #[test]
@@ -78,12 +88,14 @@ fn wrong_root_is_a_clear_error() {
         "<VerificaAssistitoFuoriRegioneRichiesta><codiceFiscale>X</codiceFiscale></VerificaAssistitoFuoriRegioneRichiesta>".to_owned(),
         format!(r#"<Altro xmlns="{NAMESPACE}"><codiceFiscale>X</codiceFiscale></Altro>"#),
     ] {
-        let err = from_xml::<Richiesta>(&xml).unwrap_err();
+        let err = from_xml::<Richiesta>(&xml).unwrap_err().to_string();
         assert!(err.starts_with("the root element is ") && err.ends_with(&expected), "{err}");
     }
-    let err = from_xml::<Richiesta>("<v:X/>").unwrap_err();
+    let err = from_xml::<Richiesta>("<v:X/>").unwrap_err().to_string();
     assert!(err.contains("undeclared namespace prefix `v`"), "{err}");
-    let err = from_xml::<Richiesta>(&format!("{}<x/>", request(CF))).unwrap_err();
+    let err = from_xml::<Richiesta>(&format!("{}<x/>", request(CF)))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("content after the root element"), "{err}");
 }
 
@@ -195,9 +207,14 @@ fn facets_of_the_request() {
             Facet::Lexical,
         ),
         (
-            "<v:dataScadenzaTessera>2027-01-31Z</v:dataScadenzaTessera>",
+            "<v:dataScadenzaTessera>2027-01-31+15:00</v:dataScadenzaTessera>",
             "dataScadenzaTessera",
             Facet::Lexical,
+        ),
+        (
+            "<v:dataScadenzaTessera>12027-01-31</v:dataScadenzaTessera>",
+            "dataScadenzaTessera",
+            Facet::Pattern,
         ),
         (
             "<v:regioneChiamante>3A0</v:regioneChiamante>",
@@ -314,20 +331,25 @@ fn nested_lists_check_occurrences_and_report_paths() {
         "{xml}"
     );
     assert_eq!(from_xml::<ListaMessaggiType>(&xml).unwrap(), ok);
-    let err = from_xml::<ListaMessaggiType>(&to_xml(&many).unwrap()).unwrap_err();
+    let err = from_xml::<ListaMessaggiType>(&to_xml(&many).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with("messaggio[100]: element") || err.contains("repeated or out of order"),
         "{err}"
     );
-    let err =
-        from_xml::<ListaMessaggiType>(&to_xml(&ListaMessaggiType::default()).unwrap()).unwrap_err();
+    let err = from_xml::<ListaMessaggiType>(&to_xml(&ListaMessaggiType::default()).unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(err.starts_with("messaggio is a required field"), "{err}");
     let missing = format!(
         r#"<listaMessaggiType xmlns="{}"><messaggio><codice>A</codice></messaggio></listaMessaggiType>"#,
         super::tipi_dati::NAMESPACE
     );
     assert_eq!(
-        from_xml::<ListaMessaggiType>(&missing).unwrap_err(),
+        from_xml::<ListaMessaggiType>(&missing)
+            .unwrap_err()
+            .to_string(),
         "messaggio[1]/descrizione is a required field (missing element)"
     );
 }

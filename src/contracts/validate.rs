@@ -3,7 +3,6 @@
 //! generated code adds the field path with `field`.
 
 use super::{Facet, FacetViolation};
-use chrono::{NaiveDate, NaiveTime};
 use std::cmp::Ordering;
 
 /// The outcome of checking one simple value.
@@ -105,7 +104,8 @@ pub fn range(
     max: Option<(&str, bool)>,
 ) -> Check {
     let cmp = |bound: &str| match kind {
-        Builtin::Date => Some(value.cmp(bound)), // YYYY-MM-DD compares as text
+        // YYYY-MM-DD compares as text, the calendar date as written (see `canonical`).
+        Builtin::Date => Some(split_zone(value).map_or(value, |(d, _)| d).cmp(bound)),
         _ => compare_decimals(value, bound),
     };
     let below = min.is_some_and(|(b, incl)| {
@@ -159,39 +159,81 @@ fn digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `YYYY-MM-DD`, a real date, without timezone (what the contracts use; XSD would also allow
-/// a timezone and longer years).
-fn is_date(s: &str) -> bool {
-    let p: Vec<&str> = s.split('-').collect();
-    p.len() == 3
-        && digits(p[0], 4)
-        && digits(p[1], 2)
-        && digits(p[2], 2)
-        && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+/// Splits a time-zone suffix (`Z`, `+hh:mm`, `-hh:mm`) off a date or time; `None` if the
+/// suffix is malformed or out of range (-14:00 to +14:00).
+fn split_zone(s: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = s.strip_suffix('Z') {
+        return Some((rest, "Z"));
+    }
+    let i = s.len().checked_sub(6)?;
+    let (body, tz) = s.split_at_checked(i)?;
+    match tz.as_bytes() {
+        [b'+' | b'-', _, _, b':', _, _] => {
+            let (h, m) = (&tz[1..3], &tz[4..6]);
+            let ok =
+                digits(h, 2) && digits(m, 2) && m < "60" && (h < "14" || (h, m) == ("14", "00"));
+            ok.then_some((body, tz))
+        }
+        _ => Some((s, "")),
+    }
 }
 
-/// `hh:mm:ss[.fff][Z|(+|-)hh:mm]`.
+/// XSD's `-?YYYY-MM-DD` (more than four year digits allowed, then without leading zeros; no
+/// year 0000), a real day of the proleptic Gregorian calendar; no time zone.
+fn is_plain_date(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let mut p = body.rsplitn(3, '-');
+    let (Some(d), Some(m), Some(y)) = (p.next(), p.next(), p.next()) else {
+        return false;
+    };
+    if !digits(d, 2) || !digits(m, 2) || y.len() < 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    if (y.len() > 4 && y.starts_with('0')) || y.bytes().all(|b| b == b'0') {
+        return false;
+    }
+    let (Ok(month), Ok(day)) = (m.parse::<u32>(), d.parse::<u32>()) else {
+        return false;
+    };
+    // Only the year modulo 400 matters (the tsgate schemas narrow dates to four-digit years;
+    // for negative years, XSD 1.0 and its implementations disagree on the leap rule anyway).
+    let y400 = y
+        .bytes()
+        .fold(0u32, |a, b| (a * 10 + u32::from(b - b'0')) % 400);
+    let leap = y400 % 4 == 0 && (y400 % 100 != 0 || y400 % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// xs:date: a date, optionally with a time zone.
+fn is_date(s: &str) -> bool {
+    split_zone(s).is_some_and(|(d, _)| is_plain_date(d))
+}
+
+/// `hh:mm:ss[.s+]`, or `24:00:00[.0+]` (the end of the day), optionally with a time zone.
 fn is_time(s: &str) -> bool {
-    let (clock, tz) = match s.find(['Z', '+', '-']) {
-        Some(i) => s.split_at(i),
-        None => (s, ""),
+    let Some((clock, _)) = split_zone(s) else {
+        return false;
     };
-    let tz_ok = match tz.as_bytes() {
-        [] | [b'Z'] => true,
-        [b'+' | b'-', ..] => {
-            let (h, m) = tz[1..].split_once(':').unwrap_or(("", ""));
-            digits(h, 2) && digits(m, 2) && (h, m) <= ("14", "00") && m < "60"
+    let (hms, frac) = match clock.split_once('.') {
+        Some((hms, frac)) if !frac.is_empty() && frac.bytes().all(|b| b.is_ascii_digit()) => {
+            (hms, frac)
         }
-        _ => false,
+        Some(_) => return false,
+        None => (clock, ""),
     };
-    let (hms, frac) = clock.split_once('.').unwrap_or((clock, "0"));
     let p: Vec<&str> = hms.split(':').collect();
-    tz_ok
-        && !frac.is_empty()
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && p.len() == 3
-        && p.iter().all(|x| digits(x, 2))
-        && NaiveTime::parse_from_str(hms, "%H:%M:%S").is_ok()
+    if p.len() != 3 || !p.iter().all(|x| digits(x, 2)) {
+        return false;
+    }
+    (p[0] < "24" && p[1] < "60" && p[2] < "60")
+        || (p == ["24", "00", "00"] && frac.bytes().all(|b| b == b'0'))
 }
 
 /// Integer lexical form: optional sign, digits.
@@ -240,8 +282,8 @@ pub fn builtin(kind: Builtin, value: &str) -> Check {
         Ok(())
     } else {
         let form = match kind {
-            Builtin::Date => " (YYYY-MM-DD)",
-            Builtin::DateTime => " (YYYY-MM-DDThh:mm:ss)",
+            Builtin::Date => " (YYYY-MM-DD, optionally with a time zone)",
+            Builtin::DateTime => " (YYYY-MM-DDThh:mm:ss, optionally with a time zone)",
             _ => "",
         };
         Err((
@@ -249,6 +291,44 @@ pub fn builtin(kind: Builtin, value: &str) -> Check {
             format!("not a valid xs:{}{form}", xs_name(kind)),
         ))
     }
+}
+
+/// The canonical form of a value `builtin(kind, ..)` accepted, for the domain types to parse:
+/// a date's calendar date as written, without its time zone (`2028-01-31+01:00` and
+/// `2028-01-31Z` are 2028-01-31: a date in a message is a day of the sender's calendar, not an
+/// instant); integers and decimals without `+` and leading zeros; booleans `true`/`false`.
+/// Other values are left as they are.
+pub fn canonical(kind: Builtin, value: &mut String) {
+    let canon = match kind {
+        Builtin::Date => match split_zone(value) {
+            Some((d, tz)) if !tz.is_empty() => d.to_owned(),
+            _ => return,
+        },
+        Builtin::Boolean => match value.as_str() {
+            "1" => "true".to_owned(),
+            "0" => "false".to_owned(),
+            _ => return,
+        },
+        Builtin::Integer
+        | Builtin::NonNegativeInteger
+        | Builtin::PositiveInteger
+        | Builtin::Long
+        | Builtin::Int
+        | Builtin::Short
+        | Builtin::Decimal => {
+            let Some((neg, int, frac)) = decimal_parts(value) else {
+                return;
+            };
+            let int = if int.is_empty() { "0" } else { int };
+            let sign = if neg { "-" } else { "" };
+            match (kind, frac) {
+                (Builtin::Decimal, f) if !f.is_empty() => format!("{sign}{int}.{f}"),
+                _ => format!("{sign}{int}"),
+            }
+        }
+        _ => return,
+    };
+    *value = canon;
 }
 
 fn xs_name(kind: Builtin) -> &'static str {
@@ -293,8 +373,23 @@ mod tests {
         lexical(Builtin::String, &["", "à\tb\n"], &["a\u{0}", "\u{FFFE}"]);
         lexical(
             Builtin::Date,
-            &["2024-02-29", "0001-01-01"],
-            &["2023-02-29", "2024-13-01", "24-01-01", "2024-01-01Z", ""],
+            &[
+                "2024-02-29",
+                "0001-01-01",
+                "2024-01-01Z",
+                "2028-01-31+01:00",
+                "2028-01-31-14:00",
+                "12024-02-29",
+                "-0044-03-15",
+            ],
+            &[
+                "2023-02-29",
+                "2024-13-01",
+                "24-01-01",
+                "2024-01-01+15:00",
+                "0000-01-01",
+                "",
+            ],
         );
         lexical(
             Builtin::DateTime,

@@ -2,23 +2,23 @@
 //! the XSD that yaserde does not check. Any failure is a TSG-0301 fault naming the field.
 
 use super::{Fault, FaultCode};
-use crate::contracts::{self, Facet, FacetViolation, Validate};
+use crate::contracts::{self, Facet, FacetViolation, Refusal, Validate};
 
-/// Decodes and validates a request element.
+/// Decodes and validates a request element: its structure and every value as written, then
+/// the values in canonical form (`contracts::from_xml`).
 pub fn decode<T: yaserde::YaDeserialize + Validate>(xml: &str) -> Result<T, Fault> {
-    let value: T = contracts::from_xml(xml).map_err(|e| {
-        tracing::debug!(error = %e, "body not decodable");
-        // yaserde refuses a missing required element as "<rust_field> is a required field ...".
-        let detail = match e.split_once(" is a required field") {
-            Some((field, _)) => format!("campo {}: obbligatorio e assente", xml_name(field)),
-            None => "struttura della richiesta non riconosciuta".to_owned(),
+    contracts::from_xml(xml).map_err(|e| {
+        tracing::debug!(error = %e, "body refused");
+        let detail = match e {
+            Refusal::Value(v) => describe(&v),
+            // A missing required element reads "<path> is a required field ...".
+            Refusal::Structure(e) => match e.split_once(" is a required field") {
+                Some((field, _)) => format!("campo {}: obbligatorio e assente", xml_name(field)),
+                None => "struttura della richiesta non riconosciuta".to_owned(),
+            },
         };
         Fault::with_detail(FaultCode::SchemaViolation, detail)
-    })?;
-    value
-        .validate()
-        .map_err(|v| Fault::with_detail(FaultCode::SchemaViolation, describe(&v)))?;
-    Ok(value)
+    })
 }
 
 /// Encodes a response element; a response that would break its own schema is an internal error.
@@ -76,7 +76,10 @@ pub fn describe(v: &FacetViolation) -> String {
         Facet::Pattern => "formato non valido",
         Facet::Enumeration => "valore non previsto",
         Facet::Range => "valore fuori dall'intervallo ammesso",
-        Facet::Lexical => "valore non valido per il tipo (le date nel formato AAAA-MM-GG)",
+        Facet::Lexical => {
+            "valore non valido per il tipo dello schema (date AAAA-MM-GG con fuso orario \
+             facoltativo, numeri interi, booleani true/false/1/0)"
+        }
     };
     format!("campo {}: {}", v.field, what)
 }
