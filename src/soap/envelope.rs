@@ -14,6 +14,7 @@ use quick_xml::escape::unescape;
 use quick_xml::events::{BytesDecl, BytesStart, Event};
 use quick_xml::name::{PrefixDeclaration, ResolveResult};
 use quick_xml::NsReader;
+use std::borrow::Cow;
 
 pub const SOAP11_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SOAP12_ENV: &str = "http://www.w3.org/2003/05/soap-envelope";
@@ -62,6 +63,10 @@ pub struct ScannedEnvelope {
 pub enum EnvelopeError {
     #[error("message is not UTF-8")]
     NotUtf8,
+    /// A UTF-16 message that cannot be read, or bytes that contradict the declared charset;
+    /// the detail (Italian) says which.
+    #[error("encoding: {0}")]
+    Encoding(String),
     #[error("DOCTYPE is not allowed")]
     Doctype,
     #[error("processing instructions are not allowed")]
@@ -140,7 +145,7 @@ fn scan_with(input: &[u8], limits: &XmlLimits, document: bool) -> Result<Scanner
     loop {
         let event = reader.read_event().map_err(malformed)?;
         match event {
-            Event::Decl(d) if first => check_decl(&d)?,
+            Event::Decl(d) if first => check_decl(&d, document)?,
             Event::Decl(_) => return Err(malformed("XML declaration not at the start")),
             Event::DocType(_) => return Err(EnvelopeError::Doctype),
             Event::PI(_) => return Err(EnvelopeError::ProcessingInstruction),
@@ -167,6 +172,93 @@ fn scan_with(input: &[u8], limits: &XmlLimits, document: bool) -> Result<Scanner
     Ok(s)
 }
 
+/// XML's `EncName`: `[A-Za-z] ([A-Za-z0-9._] | '-')*`.
+fn is_enc_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    b.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
+/// The charsets a SOAP message may travel in (WS-I Basic Profile 1.1, R1012).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charset {
+    Utf8,
+    /// `utf-16`: the byte order from the BOM (big-endian without one, RFC 2781).
+    Utf16,
+    Utf16Le,
+    Utf16Be,
+}
+
+impl Charset {
+    /// The charset named by a Content-Type `charset` parameter; `None` if not supported.
+    pub fn from_label(label: &str) -> Option<Self> {
+        let l = label.trim().trim_matches('"');
+        [
+            ("utf-8", Self::Utf8),
+            ("utf8", Self::Utf8),
+            ("utf-16", Self::Utf16),
+            ("utf-16le", Self::Utf16Le),
+            ("utf-16be", Self::Utf16Be),
+        ]
+        .into_iter()
+        .find(|(name, _)| l.eq_ignore_ascii_case(name))
+        .map(|(_, c)| c)
+    }
+}
+
+const BOM_LE: &[u8] = b"\xFF\xFE";
+const BOM_BE: &[u8] = b"\xFE\xFF";
+
+/// The message as UTF-8 bytes, for `scan`: the HTTP charset decides (the XML declaration's
+/// `encoding` is ignored, R1019); without one, a UTF-16 BOM says UTF-16, otherwise it is UTF-8.
+/// Bytes that contradict the charset (a UTF-16 BOM under `charset=utf-8`) and malformed
+/// UTF-16 (odd length, unpaired surrogates) are refused with a detail saying so.
+pub fn transcode(input: &[u8], charset: Option<Charset>) -> Result<Cow<'_, [u8]>, EnvelopeError> {
+    let utf16_bom = input.starts_with(BOM_LE) || input.starts_with(BOM_BE);
+    // Without charset nor BOM, XML 1.0 appendix F: `<` as a UTF-16 code unit.
+    let utf16_sniffed = charset.is_none() && matches!(input, [b'<', 0, ..] | [0, b'<', ..]);
+    let (little, body) = match charset {
+        None if !utf16_bom && !utf16_sniffed => return Ok(Cow::Borrowed(input)),
+        Some(Charset::Utf8) if !utf16_bom => return Ok(Cow::Borrowed(input)),
+        Some(Charset::Utf8) => {
+            return Err(EnvelopeError::Encoding(
+                "dichiarato charset=utf-8, ma il messaggio inizia con il BOM di UTF-16".into(),
+            ))
+        }
+        None | Some(Charset::Utf16) => match input {
+            [0xFF, 0xFE, rest @ ..] => (true, rest),
+            [0xFE, 0xFF, rest @ ..] => (false, rest),
+            // Without BOM: `<` tells the byte order, else big-endian as RFC 2781 says.
+            [b'<', 0, ..] => (true, input),
+            _ => (false, input),
+        },
+        Some(Charset::Utf16Le) => (true, input.strip_prefix(BOM_LE).unwrap_or(input)),
+        Some(Charset::Utf16Be) => (false, input.strip_prefix(BOM_BE).unwrap_or(input)),
+    };
+    if body.len() % 2 != 0 {
+        return Err(EnvelopeError::Encoding(
+            "UTF-16 non valido: numero dispari di byte".into(),
+        ));
+    }
+    let units = body.chunks_exact(2).map(|p| {
+        let pair = [p[0], p[1]];
+        if little {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            EnvelopeError::Encoding(format!(
+                "UTF-16 non valido: surrogato isolato {:04X}",
+                e.unpaired_surrogate()
+            ))
+        })?;
+    Ok(Cow::Owned(text.into_bytes()))
+}
+
 /// UTF-8 only: a UTF-8 BOM is skipped; other BOMs, UTF-16/32 without BOM (NUL bytes in the
 /// first four) and invalid UTF-8 are refused.
 fn decode(input: &[u8]) -> Result<&str, EnvelopeError> {
@@ -182,9 +274,12 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// A strict XML declaration: `version="1.0"`, then optionally `encoding` (UTF-8 only) and
-/// `standalone`, in that order (quick-xml itself accepts junk after the version).
-fn check_decl(d: &BytesDecl<'_>) -> Result<(), EnvelopeError> {
+/// A strict XML declaration: `version="1.0"`, then optionally `encoding` and `standalone`, in
+/// that order (quick-xml itself accepts junk after the version). In a SOAP message (the text
+/// already decoded by the HTTP charset, `transcode`) the `encoding` is ignored, as the Simple
+/// SOAP Binding Profile (R1019) asks, if it is a well-formed encoding name; in a `document`
+/// (SAML, metadata: bytes that libxml2 will decode by that declaration) it must be UTF-8.
+fn check_decl(d: &BytesDecl<'_>, document: bool) -> Result<(), EnvelopeError> {
     let bad = || malformed("invalid XML declaration");
     let tag = BytesStart::from_content(&**d, 3);
     if !attributes_separated(tag.attributes_raw()) {
@@ -204,9 +299,10 @@ fn check_decl(d: &BytesDecl<'_>) -> Result<(), EnvelopeError> {
             "version" if value != "1.0" => {
                 return Err(malformed(format!("XML version {value} is not supported")));
             }
-            "encoding" if !value.eq_ignore_ascii_case("utf-8") => {
+            "encoding" if document && !value.eq_ignore_ascii_case("utf-8") => {
                 return Err(EnvelopeError::NotUtf8)
             }
+            "encoding" if !is_enc_name(value) => return Err(bad()),
             "standalone" if !matches!(value, "yes" | "no") => return Err(bad()),
             _ => {}
         }

@@ -334,7 +334,7 @@ fn custom_limits_apply() {
 }
 
 #[test]
-fn encoding_is_utf8_only() {
+fn encodings_are_utf8_and_utf16() {
     let mut latin1 = env("<v:Req>X</v:Req>").into_bytes();
     if let Some(pos) = latin1.iter().position(|&b| b == b'X') {
         latin1[pos] = 0xE8; // 'è' in Latin-1
@@ -343,31 +343,84 @@ fn encoding_is_utf8_only() {
         scan(&latin1, &XmlLimits::default()),
         Err(EnvelopeError::NotUtf8)
     );
-    for enc in ["ISO-8859-1", "UTF-16", "windows-1252"] {
-        let input = format!("<?xml version=\"1.0\" encoding=\"{enc}\"?>{}", env(REQ));
-        assert_eq!(err(&input), EnvelopeError::NotUtf8, "{enc}");
-    }
-    for enc in ["UTF-8", "utf-8", "Utf-8"] {
+    // The declaration's encoding is ignored (R1019): the text was decoded by the HTTP charset.
+    for enc in ["ISO-8859-1", "UTF-16", "windows-1252", "UTF-8", "utf-8"] {
         ok(&format!(
             "<?xml version='1.0' encoding='{enc}' standalone='yes'?>{}",
             env(REQ)
         ));
     }
-    let utf16 = |bom: &[u8], le: bool| {
-        let mut v = bom.to_vec();
-        v.extend(env(REQ).encode_utf16().flat_map(|u| {
-            if le {
-                u.to_le_bytes()
-            } else {
-                u.to_be_bytes()
-            }
-        }));
-        scan(&v, &XmlLimits::default())
+    assert!(matches!(
+        err(&format!(
+            "<?xml version=\"1.0\" encoding=\"8bit\"?>{}",
+            env(REQ)
+        )),
+        EnvelopeError::Malformed(_)
+    ));
+    // A SAML document is handed to libxml2 as bytes: there the declaration must say UTF-8.
+    let saml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>";
+    assert_eq!(
+        scan_document(saml.as_bytes(), &XmlLimits::default()),
+        Err(EnvelopeError::NotUtf8)
+    );
+    let text = format!("<?xml version=\"1.0\" encoding=\"UTF-16\"?>{}", env(REQ));
+    let utf16 =
+        |bom: &[u8], le: bool| {
+            let mut v = bom.to_vec();
+            v.extend(text.encode_utf16().flat_map(|u| {
+                if le {
+                    u.to_le_bytes()
+                } else {
+                    u.to_be_bytes()
+                }
+            }));
+            v
+        };
+    let read = |bytes: &[u8], charset| {
+        transcode(bytes, charset)
+            .and_then(|t| scan(&t, &XmlLimits::default()).map(|s| s.body_local))
     };
-    assert_eq!(utf16(&[0xFF, 0xFE], true), Err(EnvelopeError::NotUtf8));
-    assert_eq!(utf16(&[0xFE, 0xFF], false), Err(EnvelopeError::NotUtf8));
-    assert_eq!(utf16(&[], true), Err(EnvelopeError::NotUtf8));
-    assert_eq!(utf16(&[], false), Err(EnvelopeError::NotUtf8));
+    for (bom, le, charsets) in [
+        (
+            &[0xFF, 0xFE][..],
+            true,
+            &[None, Some(Charset::Utf16), Some(Charset::Utf16Le)][..],
+        ),
+        (
+            &[0xFE, 0xFF][..],
+            false,
+            &[None, Some(Charset::Utf16), Some(Charset::Utf16Be)][..],
+        ),
+        (
+            &[][..],
+            true,
+            &[None, Some(Charset::Utf16), Some(Charset::Utf16Le)][..],
+        ),
+        (
+            &[][..],
+            false,
+            &[None, Some(Charset::Utf16), Some(Charset::Utf16Be)][..],
+        ),
+    ] {
+        for &c in charsets {
+            assert_eq!(
+                read(&utf16(bom, le), c).as_deref(),
+                Ok("Req"),
+                "{bom:?} {le} {c:?}"
+            );
+        }
+    }
+    assert!(matches!(
+        read(&utf16(&[0xFF, 0xFE], true), Some(Charset::Utf8)),
+        Err(EnvelopeError::Encoding(_))
+    ));
+    let mut odd = utf16(&[0xFF, 0xFE], true);
+    odd.push(b'x');
+    assert!(matches!(read(&odd, None), Err(EnvelopeError::Encoding(_))));
+    let lone = [0xFF, 0xFE, b'<', 0, 0x00, 0xD8, b'a', 0];
+    assert!(matches!(read(&lone, None), Err(EnvelopeError::Encoding(_))));
+    assert_eq!(Charset::from_label("\"UTF-16\""), Some(Charset::Utf16));
+    assert_eq!(Charset::from_label("iso-8859-1"), None);
     for decl in [
         "<?xml version=\"1.1\"?>",
         "<?xml?>",

@@ -68,7 +68,7 @@ fault_codes! {
     UnsupportedContentType = "TSG-0203", Client, 500, "Content-Type non supportato: è richiesto text/xml";
     MethodNotAllowed = "TSG-0204", Client, 500, "Metodo HTTP non consentito: è richiesto POST";
     Malformed = "TSG-0210", Client, 500, "Messaggio XML non ben formato";
-    NotUtf8 = "TSG-0211", Client, 500, "Codifica del messaggio non supportata: è richiesto UTF-8";
+    NotUtf8 = "TSG-0211", Client, 500, "Codifica del messaggio non supportata: sono ammessi UTF-8 e UTF-16";
     Doctype = "TSG-0212", Client, 500, "Dichiarazioni DOCTYPE ed entità non sono ammesse";
     ProcessingInstruction = "TSG-0213", Client, 500, "Istruzioni di elaborazione XML non ammesse";
     EntityReference = "TSG-0214", Client, 500, "Riferimenti a entità non ammessi";

@@ -177,11 +177,12 @@ where
         return Err(refuse(FaultCode::MethodNotAllowed));
     }
     entitle(state, ex, &caller, op.name, op.callers)?;
-    check_content_type(&req).map_err(refuse)?;
+    let charset = check_content_type(&req).map_err(|f| (f, LogFields::default()))?;
     check_soap_action(&req, op).map_err(refuse)?;
 
     let body = read_body(state, req).await.map_err(refuse)?;
-    let scanned = envelope::scan(&body, &state.xml_limits)
+    let scanned = envelope::transcode(&body, charset)
+        .and_then(|text| envelope::scan(&text, &state.xml_limits))
         .map_err(|e| (envelope_fault(&e), LogFields::default()))?;
     if let Some((ns, name)) = scanned.must_understand.first() {
         let what = format!("{{{}}}{}", ns.as_deref().unwrap_or(""), name);
@@ -421,8 +422,9 @@ fn respond(status: StatusCode, body: String, rate: Option<RateDecision>) -> Resp
     resp
 }
 
-/// SOAP 1.1 travels as text/xml; SOAP 1.2's application/soap+xml is a version mismatch.
-fn check_content_type<B>(req: &Request<B>) -> Result<(), FaultCode> {
+/// SOAP 1.1 travels as text/xml; SOAP 1.2's application/soap+xml is a version mismatch. The
+/// charset, when given, must be UTF-8 or UTF-16 (R1012).
+fn check_content_type<B>(req: &Request<B>) -> Result<Option<envelope::Charset>, Fault> {
     let value = req
         .headers()
         .get(CONTENT_TYPE)
@@ -431,21 +433,25 @@ fn check_content_type<B>(req: &Request<B>) -> Result<(), FaultCode> {
     let mut parts = value.split(';').map(str::trim);
     let mime = parts.next().unwrap_or("").to_ascii_lowercase();
     if mime == "application/soap+xml" {
-        return Err(FaultCode::VersionMismatch);
+        return Err(Fault::new(FaultCode::VersionMismatch));
     }
     if mime != "text/xml" {
-        return Err(FaultCode::UnsupportedContentType);
+        return Err(Fault::new(FaultCode::UnsupportedContentType));
     }
+    let mut charset = None;
     for param in parts {
         if let Some((k, v)) = param.split_once('=') {
-            if k.trim().eq_ignore_ascii_case("charset")
-                && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
-            {
-                return Err(FaultCode::NotUtf8);
+            if k.trim().eq_ignore_ascii_case("charset") {
+                charset = Some(envelope::Charset::from_label(v).ok_or_else(|| {
+                    Fault::with_detail(
+                        FaultCode::NotUtf8,
+                        format!("charset={} non supportato", v.trim().trim_matches('"')),
+                    )
+                })?);
             }
         }
     }
-    Ok(())
+    Ok(charset)
 }
 
 /// The SOAPAction header must name the operation (quoted or not).
@@ -538,6 +544,9 @@ where
 fn envelope_fault(e: &EnvelopeError) -> Fault {
     let code = match e {
         EnvelopeError::NotUtf8 => FaultCode::NotUtf8,
+        EnvelopeError::Encoding(detail) => {
+            return Fault::with_detail(FaultCode::NotUtf8, detail.clone())
+        }
         EnvelopeError::Doctype => FaultCode::Doctype,
         EnvelopeError::ProcessingInstruction => FaultCode::ProcessingInstruction,
         EnvelopeError::EntityReference => FaultCode::EntityReference,
