@@ -110,6 +110,9 @@ pub trait Element {
 
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
+/// How a simple element's text is judged: its whitespace rule and its type's check.
+type SimpleValue = (WhiteSpace, fn(&str) -> Check);
+
 /// An element being read: where it is in its parent's sequence.
 struct Frame {
     /// Path below the root ("" for the root itself).
@@ -117,7 +120,7 @@ struct Frame {
     name: &'static str,
     particles: &'static [Particle],
     /// For a simple element: its type's whitespace rule and check, and the text read so far.
-    simple: Option<(WhiteSpace, fn(&str) -> Check)>,
+    simple: Option<SimpleValue>,
     text: String,
     /// minOccurs ≥ 1: an empty value is reported as missing.
     required: bool,
