@@ -7,6 +7,7 @@ pub mod client;
 pub mod db;
 pub mod portale;
 pub mod sso;
+pub mod stack;
 
 use std::path::PathBuf;
 use std::sync::Arc;
