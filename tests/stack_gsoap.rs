@@ -13,79 +13,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-fn sorgenti() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/stacks/gsoap")
+/// The client: built by `tests/stacks/gsoap/build.sh`, rebuilt when the installed gSOAP
+/// changes (its version is in the header).
+fn compilato() -> Compilato<'static> {
+    Compilato {
+        stack: "gsoap",
+        sources: &["build.sh", "typemap.dat", "client.cpp"],
+        toolchain: std::fs::read("/usr/include/stdsoap2.h").unwrap_or_default(),
+        env: &[],
+        done: "client",
+    }
 }
 
-/// The cache key: the bundle's files (the server's address, which changes every run, replaced),
-/// the client's sources and the installed gSOAP.
-fn chiave(bundle: &Path, base_url: &str) -> String {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(bundle)
-        .expect("bundle")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    let mut h = openssl::sha::Sha256::new();
-    for f in &files {
-        let text = std::fs::read_to_string(f).expect("bundle file");
-        h.update(f.file_name().expect("name").as_encoded_bytes());
-        h.update(text.replace(base_url, "BASE_URL").as_bytes());
-    }
-    for name in ["build.sh", "typemap.dat", "client.cpp"] {
-        h.update(name.as_bytes());
-        h.update(&std::fs::read(sorgenti().join(name)).expect("gsoap source"));
-    }
-    // The installed gSOAP (its version is in the header): an upgrade rebuilds.
-    h.update(&std::fs::read("/usr/include/stdsoap2.h").unwrap_or_default());
-    h.finish()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The client built from this bundle: from the cache, or built now (into a temporary directory
-/// renamed into place, so a concurrent run never sees half a build).
 fn client(bundle: &Path, base_url: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("gsoap");
-    let dir = root.join(chiave(bundle, base_url));
-    let exe = dir.join("client");
-    if exe.exists() {
-        eprintln!("gsoap: cached client {}", exe.display());
-        return exe;
-    }
-    std::fs::create_dir_all(&root).expect("gsoap cache dir");
-    let tmp = root.join(format!(
-        "{}.tmp-{}",
-        dir.file_name().expect("key").to_string_lossy(),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let t = Instant::now();
-    let out = Command::new("bash")
-        .arg(sorgenti().join("build.sh"))
-        .arg(&tmp)
-        .arg(bundle)
-        .output()
-        .expect("run build.sh");
-    assert!(
-        out.status.success(),
-        "gSOAP build failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("gsoap: client built in {:.1?}", t.elapsed());
-    if std::fs::rename(&tmp, &dir).is_err() {
-        // Another run put the same build in place first.
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    assert!(exe.exists(), "{} missing after the build", exe.display());
-    exe
-}
-
-fn text<'a>(v: &'a Value, path: &str) -> &'a str {
-    v.pointer(path)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{path} in {v}"))
+    compilato().client(bundle, base_url).join("client")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,7 +35,7 @@ async fn gsoap_client_calls_every_operation() {
     let a = Ambiente::prepara(&s, "gsoap");
     let env: Value =
         serde_json::from_slice(&std::fs::read(&a.file).expect("ambiente.json")).expect("json");
-    let base = text(&env, "/base_url").to_owned();
+    let base = testo(&env, "/base_url").to_owned();
     let exe = tokio::task::spawn_blocking({
         let (bundle, base) = (a.dir.join("contratti"), base.clone());
         move || client(&bundle, &base)
@@ -103,11 +44,11 @@ async fn gsoap_client_calls_every_operation() {
     .expect("build task");
 
     let mut cmd = Command::new(exe);
-    cmd.arg(&base).arg(text(&env, "/ca"));
+    cmd.arg(&base).arg(testo(&env, "/ca"));
     for op in env["operations"].as_array().expect("operations") {
-        let caller = text(op, "/caller");
-        let pem = text(&env["callers"][caller], "/pem");
-        cmd.arg(format!("{}={pem}", text(op, "/name")));
+        let caller = testo(op, "/caller");
+        let pem = testo(&env["callers"][caller], "/pem");
+        cmd.arg(format!("{}={pem}", testo(op, "/name")));
     }
     let t = Instant::now();
     let v = a.esegui(cmd).await;
@@ -117,7 +58,7 @@ async fn gsoap_client_calls_every_operation() {
     // xs:date elements of the valid requests).
     let date = v["date_sul_filo"].as_object().expect("date_sul_filo");
     assert_eq!(
-        text(
+        testo(
             &v,
             "/date_sul_filo/VerificaAssistitoFuoriRegione.dataScadenzaTessera"
         ),
@@ -169,11 +110,11 @@ async fn gsoap_client_calls_every_operation() {
 
     // The typed answers, as gSOAP read them.
     assert_eq!(
-        text(&v, "/valid/VerificaAssistitoFuoriRegione/regioneAssistenza"),
+        testo(&v, "/valid/VerificaAssistitoFuoriRegione/regioneAssistenza"),
         "120"
     );
     assert_eq!(
-        text(
+        testo(
             &v,
             "/valid/VerificaAssistitoFuoriRegione/identificativoCluster"
         ),
@@ -192,11 +133,11 @@ async fn gsoap_client_calls_every_operation() {
     );
     for (op, _, _) in OPERAZIONI {
         assert_eq!(
-            text(&v, &format!("/valid/{op}/identificativoTransazione")).len(),
+            testo(&v, &format!("/valid/{op}/identificativoTransazione")).len(),
             36
         );
         assert_eq!(
-            text(&v, &format!("/faults/{op}/identificativoTransazione")).len(),
+            testo(&v, &format!("/faults/{op}/identificativoTransazione")).len(),
             36
         );
     }

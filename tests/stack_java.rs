@@ -17,90 +17,33 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-fn sorgenti() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/stacks/java")
-}
-
 const JDK: &str = "/usr/lib/jvm/java-17-openjdk-amd64";
 
-/// The cache key: the bundle's files (the server's address, which changes every run, replaced),
-/// the client's sources, the JDK's release and the JAX-WS jars (size and time).
-fn chiave(bundle: &Path, base_url: &str) -> String {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(bundle)
-        .expect("bundle")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    let mut h = openssl::sha::Sha256::new();
-    for f in &files {
-        let text = std::fs::read_to_string(f).expect("bundle file");
-        h.update(f.file_name().expect("name").as_encoded_bytes());
-        h.update(text.replace(base_url, "BASE_URL").as_bytes());
-    }
-    for name in ["build.sh", "run.sh", "Client.java"] {
-        h.update(name.as_bytes());
-        h.update(&std::fs::read(sorgenti().join(name)).expect("java source"));
-    }
-    h.update(&std::fs::read(format!("{JDK}/release")).unwrap_or_default());
+/// The client: built by `tests/stacks/java/build.sh` (its `classpath` file names the JDK and
+/// the jars, not the directory, so the build can move), rebuilt when the JDK's release or the
+/// JAX-WS jars change.
+fn compilato() -> Compilato<'static> {
+    let mut toolchain = std::fs::read(format!("{JDK}/release")).unwrap_or_default();
     for jar in ["jaxws-rt.jar", "jaxws-tools.jar", "jaxb-runtime.jar"] {
         if let Ok(m) = std::fs::metadata(Path::new("/usr/share/java").join(jar)) {
-            h.update(format!("{jar} {} {:?}", m.len(), m.modified().ok()).as_bytes());
+            toolchain.extend(format!("{jar} {} {:?}", m.len(), m.modified().ok()).as_bytes());
         }
     }
-    h.finish()[..12]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Compilato {
+        stack: "java",
+        sources: &["build.sh", "run.sh", "Client.java"],
+        toolchain,
+        env: &[("JAVA_HOME", JDK)],
+        done: "classpath",
+    }
 }
 
-/// The client built from this bundle: from the cache, or built now (into a temporary directory
-/// renamed into place, so a concurrent run never sees half a build).
 fn client(bundle: &Path, base_url: &str) -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("java");
-    let dir = root.join(chiave(bundle, base_url));
-    if dir.join("classpath").exists() {
-        eprintln!("java: cached client {}", dir.display());
-        return dir;
-    }
-    std::fs::create_dir_all(&root).expect("java cache dir");
-    let tmp = root.join(format!(
-        "{}.tmp-{}",
-        dir.file_name().expect("key").to_string_lossy(),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let t = Instant::now();
-    let out = Command::new("bash")
-        .arg(sorgenti().join("build.sh"))
-        .arg(&tmp)
-        .arg(bundle)
-        .env("JAVA_HOME", JDK)
-        .output()
-        .expect("run build.sh");
-    assert!(
-        out.status.success(),
-        "JAX-WS build failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!("java: client built in {:.1?}", t.elapsed());
-    // The classpath file names the JDK and the jars, not the directory: it can move.
-    if std::fs::rename(&tmp, &dir).is_err() {
-        // Another run put the same build in place first.
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    assert!(
-        dir.join("classpath").exists(),
-        "{} missing after the build",
-        dir.display()
-    );
-    dir
+    compilato().client(bundle, base_url)
 }
 
-fn text<'a>(v: &'a Value, path: &str) -> &'a str {
-    v.pointer(path)
-        .and_then(Value::as_str)
-        .unwrap_or_else(|| panic!("{path} in {v}"))
+fn sorgenti() -> PathBuf {
+    compilato().sorgenti()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -109,7 +52,7 @@ async fn jaxws_client_calls_every_operation() {
     let a = Ambiente::prepara(&s, "java");
     let env: Value =
         serde_json::from_slice(&std::fs::read(&a.file).expect("ambiente.json")).expect("json");
-    let base = text(&env, "/base_url").to_owned();
+    let base = testo(&env, "/base_url").to_owned();
     let built = tokio::task::spawn_blocking({
         let (bundle, base) = (a.dir.join("contratti"), base.clone());
         move || client(&bundle, &base)
@@ -122,7 +65,7 @@ async fn jaxws_client_calls_every_operation() {
     let t = Instant::now();
     let v = a.esegui(cmd).await;
     eprintln!("java: client ran in {:.1?}", t.elapsed());
-    eprintln!("java: {}", text(&v, "/stack"));
+    eprintln!("java: {}", testo(&v, "/stack"));
 
     // Inbound validation, checked on canned answers first: the RI's SchemaValidationFeature
     // refuses a body breaking a length, a pattern, a required element, an unknown element and
@@ -147,16 +90,16 @@ async fn jaxws_client_calls_every_operation() {
 
     // What an XMLGregorianCalendar made from a GregorianCalendar puts on the wire for an
     // xs:date: the date and the zone's offset (Europe/Rome: +01:00, +02:00 in summer time).
-    assert_eq!(text(&v, "/time_zone"), "Europe/Rome");
+    assert_eq!(testo(&v, "/time_zone"), "Europe/Rome");
     assert_eq!(
-        text(
+        testo(
             &v,
             "/date_sul_filo/VerificaAssistitoFuoriRegione/dataScadenzaTessera"
         ),
         "2028-01-31+01:00"
     );
     assert_eq!(
-        text(&v, "/date_sul_filo/AttivazioneTSCNS/dataInizioValidita"),
+        testo(&v, "/date_sul_filo/AttivazioneTSCNS/dataInizioValidita"),
         "2024-07-01+02:00"
     );
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -212,7 +155,7 @@ async fn jaxws_client_calls_every_operation() {
         "Integer"
     );
     assert_eq!(
-        text(&v, "/valid/VerificaAssistitoFuoriRegione/regioneAssistenza"),
+        testo(&v, "/valid/VerificaAssistitoFuoriRegione/regioneAssistenza"),
         "120"
     );
     let lista =
@@ -252,7 +195,7 @@ async fn jaxws_client_calls_every_operation() {
         ("TrasmissioneSomministrazione", "dose"),
         ("VerificaSomministrazioni", "codiceFiscale"),
     ] {
-        let d = text(&v, &format!("/faults/{op}/descrizione"));
+        let d = testo(&v, &format!("/faults/{op}/descrizione"));
         assert!(d.contains(&format!("campo {campo}")), "{op}: {d}");
     }
 
@@ -260,7 +203,7 @@ async fn jaxws_client_calls_every_operation() {
     let log = access_log(&s.db);
     for (op, _, chiamante) in OPERAZIONI {
         for kind in ["valid", "faults"] {
-            let id = text(&v, &format!("/{kind}/{op}/identificativoTransazione"));
+            let id = testo(&v, &format!("/{kind}/{op}/identificativoTransazione"));
             let row = log
                 .iter()
                 .find(|r| r.transazione == id)
@@ -276,7 +219,7 @@ async fn jaxws_client_calls_every_operation() {
             }
         }
         assert_eq!(
-            text(&v, &format!("/faults/{op}/faultcode")),
+            testo(&v, &format!("/faults/{op}/faultcode")),
             "{http://schemas.xmlsoap.org/soap/envelope/}Client"
         );
     }

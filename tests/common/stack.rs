@@ -26,7 +26,9 @@
 
 use super::*;
 use serde_json::{json, Value};
+use std::path::Path;
 use std::process::Command;
+use std::time::Instant;
 
 /// The operations in the order the clients call them, and the caller of each.
 pub const OPERAZIONI: &[(&str, &str, &str)] = &[
@@ -240,5 +242,99 @@ fn nel_registro(s: &TestServer, stack: &str, v: &Value) {
             v["faults"][op]["codice"].as_str(),
             "{stack}: {op}: {row:?}"
         );
+    }
+}
+
+/// The text at `path` (a JSON pointer) of a stack's output.
+pub fn testo<'a>(v: &'a Value, path: &str) -> &'a str {
+    v.pointer(path)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{path} in {v}"))
+}
+
+/// A stack whose client is compiled from the bundle (gSOAP, JAX-WS): `tests/stacks/<stack>/
+/// build.sh OUTDIR BUNDLE` makes it, and the result is kept under the target dir, keyed by the
+/// bundle's files (the server's address, which changes every run, left out), the client's
+/// `sources`, and `toolchain` (what identifies the installed tools), so that it is rebuilt
+/// only when one of them changes.
+pub struct Compilato<'a> {
+    pub stack: &'a str,
+    pub sources: &'a [&'a str],
+    pub toolchain: Vec<u8>,
+    pub env: &'a [(&'a str, &'a str)],
+    /// A file the build leaves last in OUTDIR: its presence means the build is complete.
+    pub done: &'a str,
+}
+
+impl Compilato<'_> {
+    pub fn sorgenti(&self) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/stacks/{}", self.stack))
+    }
+
+    fn chiave(&self, bundle: &Path, base_url: &str) -> String {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(bundle)
+            .expect("bundle")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        let mut h = openssl::sha::Sha256::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).expect("bundle file");
+            h.update(f.file_name().expect("name").as_encoded_bytes());
+            h.update(text.replace(base_url, "BASE_URL").as_bytes());
+        }
+        for name in self.sources {
+            h.update(name.as_bytes());
+            h.update(&std::fs::read(self.sorgenti().join(name)).expect("client source"));
+        }
+        h.update(&self.toolchain);
+        h.finish()[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The directory of the client built from this bundle: from the cache, or built now (into
+    /// a temporary directory renamed into place, so a concurrent run never sees half a build).
+    pub fn client(&self, bundle: &Path, base_url: &str) -> PathBuf {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(self.stack);
+        let dir = root.join(self.chiave(bundle, base_url));
+        if dir.join(self.done).exists() {
+            eprintln!("{}: cached client {}", self.stack, dir.display());
+            return dir;
+        }
+        std::fs::create_dir_all(&root).expect("client cache dir");
+        let tmp = root.join(format!(
+            "{}.tmp-{}",
+            dir.file_name().expect("key").to_string_lossy(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let t = Instant::now();
+        let out = Command::new("bash")
+            .arg(self.sorgenti().join("build.sh"))
+            .arg(&tmp)
+            .arg(bundle)
+            .envs(self.env.iter().copied())
+            .output()
+            .expect("run build.sh");
+        assert!(
+            out.status.success(),
+            "{} build failed:\n{}\n{}",
+            self.stack,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("{}: client built in {:.1?}", self.stack, t.elapsed());
+        if std::fs::rename(&tmp, &dir).is_err() {
+            // Another run put the same build in place first.
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        assert!(
+            dir.join(self.done).exists(),
+            "{} missing after the build",
+            dir.join(self.done).display()
+        );
+        dir
     }
 }
