@@ -13,6 +13,8 @@
 //! TSGATE_BENCH_SECONDS (default 10) and TSGATE_BENCH_CONNECTIONS (default 32) tune the run;
 //! the database server is TSGATE_TEST_DATABASE_URL (default the local PostgreSQL). The client
 //! runs in the same process and shares the two cores with the server and PostgreSQL.
+//! TSGATE_BENCH_AGGREGATI=confronto alternates rounds with and without the trigger that keeps
+//! the monitoring aggregates (TSGATE_BENCH_ROUNDS, default 6) and prints what they cost.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -133,7 +135,7 @@ async fn run() {
             ("dose", "1"),
         ]))
     };
-    let body = std::sync::Arc::new(body);
+    let body: Body = std::sync::Arc::new(body);
 
     // Warm-up: connections, pool, caches (and, for the bookings, the first insert).
     let mut conns = Vec::new();
@@ -149,65 +151,64 @@ async fn run() {
         );
         conns.push(c);
     }
-    let warm_rows = access_log_count(&server);
-
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (w, mut c) in conns.into_iter().enumerate() {
-        let (body, path, action) = (body.clone(), path.clone(), action.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
-            let mut errors = 0u64;
-            let mut n = 1;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                match c.soap(&path, &action, body(w, n)).await {
-                    Ok(r) if r.status == 200 && r.body.contains(">00<") => {
-                        latencies.push(t.elapsed().as_micros() as u32)
-                    }
-                    _ => errors += 1,
-                }
-                n += 1;
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await.expect("worker");
-        all.extend(l);
-        errors += e;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_unstable();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
+    // TSGATE_BENCH_AGGREGATI=confronto: rounds with and without the monitoring trigger, in
+    // turn (with, without, with, without…), on the same connections, to measure what keeping the
+    // aggregates costs; otherwise one round as deployed (with it).
+    let confronto = std::env::var("TSGATE_BENCH_AGGREGATI").is_ok_and(|v| v == "confronto");
+    let rounds: Vec<bool> = if confronto {
+        (0..env_or("TSGATE_BENCH_ROUNDS", 6))
+            .map(|i| i % 2 == 0)
+            .collect()
+    } else {
+        vec![true]
     };
-    let logged = access_log_count(&server) - warm_rows;
     println!(
-        "soap_load: {operation} over mTLS, {connections} keep-alive connections, {seconds} s, \
+        "soap_load: {operation} over mTLS, {connections} keep-alive connections, {seconds} s a round, \
          registry of {registry_size} assistiti"
     );
-    println!("  requests ok     {}", all.len());
-    println!("  errors          {errors}");
-    println!(
-        "  throughput      {:.0} requests/s",
-        all.len() as f64 / elapsed
-    );
-    println!("  latency p50     {:.2} ms", pct(0.50) as f64 / 1000.0);
-    println!("  latency p99     {:.2} ms", pct(0.99) as f64 / 1000.0);
-    println!(
-        "  latency max     {:.2} ms",
-        all.last().copied().unwrap_or(0) as f64 / 1000.0
-    );
-    println!(
-        "  rows committed  {logged} (every answered request has its row: {})",
-        logged as usize == all.len()
-    );
+    let mut per_modo: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for con_aggregati in rounds {
+        set_trigger(&server, con_aggregati);
+        let warm_rows = access_log_count(&server);
+        let (back, mut all, errors, elapsed) =
+            round(conns, seconds, body.clone(), &path, &action).await;
+        conns = back;
+        all.sort_unstable();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
+        let logged = access_log_count(&server) - warm_rows;
+        let rate = all.len() as f64 / elapsed;
+        per_modo[usize::from(con_aggregati)].push(rate);
+        println!(
+            "  round {} monitoring aggregates",
+            if con_aggregati { "with   " } else { "without" }
+        );
+        println!("    requests ok     {}", all.len());
+        println!("    errors          {errors}");
+        println!("    throughput      {rate:.0} requests/s");
+        println!("    latency p50     {:.2} ms", pct(0.50) as f64 / 1000.0);
+        println!("    latency p99     {:.2} ms", pct(0.99) as f64 / 1000.0);
+        println!(
+            "    latency max     {:.2} ms",
+            all.last().copied().unwrap_or(0) as f64 / 1000.0
+        );
+        println!(
+            "    rows committed  {logged} (every answered request has its row: {})",
+            logged as usize == all.len()
+        );
+    }
+    set_trigger(&server, true);
+    if confronto {
+        let media = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let (con, senza) = (media(&per_modo[1]), media(&per_modo[0]));
+        println!(
+            "  aggregates cost  {:.1} % of the throughput (mean {con:.0} with, {senza:.0} without)",
+            (senza - con) * 100.0 / senza
+        );
+    }
     let metrics = server.state().metrics.render();
     if let Some(line) = metrics
         .lines()
@@ -234,6 +235,64 @@ async fn run() {
         }
     }
     server.stop().await;
+}
+
+/// Enables or disables the trigger that keeps the monitoring aggregates.
+fn set_trigger(server: &TestServer, on: bool) {
+    use diesel::connection::SimpleConnection;
+    let verb = if on { "ENABLE" } else { "DISABLE" };
+    server
+        .db
+        .connection()
+        .batch_execute(&format!(
+            "ALTER TABLE access_log {verb} TRIGGER access_log_monitoraggio"
+        ))
+        .expect("trigger");
+}
+
+type Body = std::sync::Arc<dyn Fn(usize, u64) -> bytes::Bytes + Send + Sync>;
+
+/// One timed round on `conns`: every connection sends requests until the deadline. Returns
+/// the connections, the latencies (µs) of the answers 00, the errors and the seconds taken.
+async fn round(
+    conns: Vec<common::client::Conn>,
+    seconds: u64,
+    body: Body,
+    path: &str,
+    action: &str,
+) -> (Vec<common::client::Conn>, Vec<u32>, u64, f64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (w, mut c) in conns.into_iter().enumerate() {
+        let (body, path, action) = (body.clone(), path.to_owned(), action.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
+            let mut errors = 0u64;
+            let mut n = 1;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match c.soap(&path, &action, body(w, n)).await {
+                    Ok(r) if r.status == 200 && r.body.contains(">00<") => {
+                        latencies.push(t.elapsed().as_micros() as u32)
+                    }
+                    _ => errors += 1,
+                }
+                n += 1;
+            }
+            (c, latencies, errors)
+        }));
+    }
+    let mut back = Vec::new();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (c, l, e) = t.await.expect("worker");
+        back.push(c);
+        all.extend(l);
+        errors += e;
+    }
+    (back, all, errors, started.elapsed().as_secs_f64())
 }
 
 /// Valid codici fiscali of the demo registry, one per connection where there are enough.

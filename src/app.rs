@@ -260,6 +260,18 @@ fn background_tasks(
                 Err(e) => tracing::warn!(error = %e, "multiple-booking notices retention not run"),
             }
             let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                crate::monitoraggio::aggregati::purge(
+                    &mut c,
+                    s.config.monitoraggio.retention_months,
+                )
+                .map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "expired monitoring aggregates deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "monitoring aggregates retention not run"),
+            }
+            let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
                 crate::portal::purge(&mut c, &s.config.portal, months).map_err(|e| e.to_string())
             });
             if let Err(e) = result {
@@ -282,6 +294,25 @@ fn background_tasks(
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "TS-CNS revocation notices retention not run"),
+            }
+        }),
+        every(cfg.monitoraggio.intervallo_secs, "monitoraggio", |s| {
+            let result = s.pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+                crate::monitoraggio::lavoro_periodico(&mut c, &s.config.monitoraggio)
+                    .map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(stato) => {
+                    s.metrics.monitoring_ran(chrono::Utc::now().timestamp());
+                    s.metrics.set_misuse_flags(stato.totale());
+                    for (tipo, n) in stato.per_tipo {
+                        s.metrics.set_misuse_flags_by_kind(tipo, n);
+                    }
+                }
+                Err(e) => {
+                    s.metrics.monitoring_error();
+                    tracing::warn!(error = %e, "monitoring aggregates not merged or flags not evaluated");
+                }
             }
         }),
         every(cfg.notifiche.controllo_secs, "notifiche", |s| {

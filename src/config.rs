@@ -24,6 +24,7 @@ pub struct Config {
     pub portal: PortalConfig,
     pub otp: OtpConfig,
     pub sso: SsoConfig,
+    pub monitoraggio: MonitoraggioConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -244,6 +245,46 @@ impl Default for PortalConfig {
             sessione_inattiva_secs: 900,
             sessione_massima_secs: 28_800,
             otp_invii_ora: 30,
+        }
+    }
+}
+
+/// The monitoring reports and the misuse analysis (decree annex A 7.4, 7.7).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitoraggioConfig {
+    /// Months the aggregates are kept (longer than the access log they summarise).
+    pub retention_months: u32,
+    /// How often the background job merges the aggregates' deltas, refreshes the patients per
+    /// region and evaluates the misuse flags, in seconds.
+    pub intervallo_secs: u64,
+    /// Misuse: calls of a region per day, per 1,000 patients of the region, above which the day
+    /// is flagged.
+    pub soglia_giornaliera_per_mille: f64,
+    /// The same per week.
+    pub soglia_settimanale_per_mille: f64,
+    /// Misuse: a day (week) whose calls exceed this many times the region's median of the
+    /// preceding days (weeks) is flagged, even under the threshold.
+    pub fattore_mediana: f64,
+    /// How many preceding days make the trailing median (weeks: this ÷ 7, at least 4).
+    pub finestra_mediana_giorni: u32,
+    /// Days and weeks with fewer calls than this are never flagged against the median.
+    pub minimo_chiamate: i64,
+    /// Groups shown in a report before the rest is summed as "Altri".
+    pub top: usize,
+}
+
+impl Default for MonitoraggioConfig {
+    fn default() -> Self {
+        Self {
+            retention_months: 60,
+            intervallo_secs: 300,
+            soglia_giornaliera_per_mille: 50.0,
+            soglia_settimanale_per_mille: 250.0,
+            fattore_mediana: 3.0,
+            finestra_mediana_giorni: 28,
+            minimo_chiamate: 100,
+            top: 10,
         }
     }
 }
@@ -577,8 +618,50 @@ impl Config {
             }
         }
         if self.access_log.batch_max > 5_000 {
-            // 11 columns a row: PostgreSQL takes at most 65,535 parameters a statement.
+            // 12 columns a row: PostgreSQL takes at most 65,535 parameters a statement.
             return Err(invalid("access_log.batch_max", "at most 5000 rows a batch"));
+        }
+        let m = &self.monitoraggio;
+        let positive_m = [
+            (
+                "monitoraggio.retention_months",
+                u64::from(m.retention_months),
+            ),
+            ("monitoraggio.intervallo_secs", m.intervallo_secs),
+            (
+                "monitoraggio.finestra_mediana_giorni",
+                u64::from(m.finestra_mediana_giorni),
+            ),
+            ("monitoraggio.top", m.top as u64),
+        ];
+        for (name, value) in positive_m {
+            if value == 0 {
+                return Err(invalid(name, "must be greater than zero"));
+            }
+        }
+        for (name, value) in [
+            (
+                "monitoraggio.soglia_giornaliera_per_mille",
+                m.soglia_giornaliera_per_mille,
+            ),
+            (
+                "monitoraggio.soglia_settimanale_per_mille",
+                m.soglia_settimanale_per_mille,
+            ),
+            ("monitoraggio.fattore_mediana", m.fattore_mediana),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(invalid(name, "must be a number greater than zero"));
+            }
+        }
+        if m.top > 50 {
+            return Err(invalid("monitoraggio.top", "at most 50 groups"));
+        }
+        if m.retention_months < self.access_log.retention_months {
+            return Err(invalid(
+                "monitoraggio.retention_months",
+                "the aggregates must be kept at least as long as the access log",
+            ));
         }
         if self.access_log.retention_months < 12 {
             return Err(invalid(

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod flussi;
 pub mod metrics;
+pub mod monitoraggio;
 pub mod net;
 pub mod otp;
 pub mod pki;

@@ -1,5 +1,5 @@
 //! The `tsgate` command line: serve, demo, migrate, purge, pki, notifiche, flusso, tscns, audit,
-//! contratti, sso.
+//! contratti, sso, report.
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -40,7 +40,8 @@ enum Command {
     /// Apply the pending database migrations.
     Migrate,
     /// Drop the access-log partitions older than access_log.retention_months, and delete the
-    /// notice files, their logs and the acknowledged revocation notices older than that.
+    /// notice files, their logs and the acknowledged revocation notices older than that; and the
+    /// monitoring aggregates older than monitoraggio.retention_months.
     Purge,
     /// Manage client certificates of the gateway CA.
     Pki {
@@ -76,6 +77,12 @@ enum Command {
     Sso {
         #[command(subcommand)]
         action: SsoAction,
+    },
+    /// Monitoring reports (decree annex A 7.4): traffic, vaccination data, misuse; and the
+    /// rebuild of their aggregates from the access log.
+    Report {
+        #[command(subcommand)]
+        action: tsgate::monitoraggio::cli::ReportAction,
     },
 }
 
@@ -294,6 +301,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let dropped =
                 tsgate::audit::retention::purge(&mut conn, config.access_log.retention_months)?;
             println!("{} partition(s) dropped {:?}", dropped.len(), dropped);
+            let aggregati = tsgate::monitoraggio::aggregati::purge(
+                &mut conn,
+                config.monitoraggio.retention_months,
+            )?;
+            println!("{aggregati} monitoring aggregate row(s) older than monitoraggio.retention_months deleted");
             let purged = notifiche::purge(&mut conn, config.access_log.retention_months)?;
             println!(
                 "{} multiple-booking file(s) and {} transmission record(s) deleted",
@@ -334,6 +346,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sso {
             action: SsoAction::Piattaforme { action },
         } => piattaforme(&config, action),
+        Command::Report { action } => {
+            let (mut conn, _pg) = connect_one(&config)?;
+            tsgate::monitoraggio::cli::esegui(&mut conn, &config.monitoraggio, action)
+        }
         Command::Audit {
             action: AuditAction::Verify,
         } => {

@@ -5,7 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
-use diesel::RunQueryDsl;
+use diesel::{QueryableByName, RunQueryDsl};
 use http_body_util::Full;
 use std::time::Duration;
 use tsgate::demo::CallerSpec;
@@ -505,6 +505,31 @@ async fn insert_change_and_cancel_across_two_files() {
                 "2026-12-15".into(),
                 tx2
             ),
+        ]
+    );
+    // The monitoring counts every write of both files under the bulk channel, by region of
+    // booking and kind, in the transactions that applied them.
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Conteggio {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        chiave: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let conteggi: Vec<Conteggio> = diesel::sql_query(
+        "SELECT concat_ws(' ', canale, regione, operazione) AS chiave, sum(numero)::int8 AS n \
+         FROM mon_vaccinazioni WHERE tipo = 'PRENOTAZIONE' GROUP BY 1 ORDER BY 1",
+    )
+    .load(&mut s.db.connection())
+    .expect("monitoring counts");
+    let conteggi: Vec<(&str, i64)> = conteggi.iter().map(|c| (c.chiave.as_str(), c.n)).collect();
+    assert_eq!(
+        conteggi,
+        vec![
+            ("FLUSSO 030 INSERIMENTO", 1),
+            ("FLUSSO 030 VARIAZIONE", 1),
+            ("FLUSSO 120 CANCELLAZIONE", 1),
+            ("FLUSSO 120 INSERIMENTO", 2),
         ]
     );
     s.stop().await;

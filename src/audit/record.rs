@@ -33,6 +33,9 @@ pub struct AccessRecord {
     pub codice_fiscale: Option<String>,
     pub numero_tessera: Option<String>,
     pub data_scadenza_tessera: Option<NaiveDate>,
+    /// How long the request took until its answer was ready, in ms (the monitoring's latency;
+    /// not one of the decree's fields, and no personal data).
+    pub durata_ms: Option<i32>,
 }
 
 /// Inserts `record` on `conn`, inside the caller's transaction: for handlers whose business
@@ -75,6 +78,13 @@ impl AccessRecord {
             codice_fiscale: fields.codice_fiscale,
             numero_tessera: fields.numero_tessera,
             data_scadenza_tessera: fields.data_scadenza_tessera,
+            durata_ms: None,
         }
+    }
+
+    /// The row with the request's duration until now (`started`: when it arrived).
+    pub fn durata_da(mut self, started: std::time::Instant) -> Self {
+        self.durata_ms = Some(i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX));
+        self
     }
 }

@@ -84,6 +84,7 @@ diesel::table! {
         codice_fiscale -> Nullable<Text>,
         numero_tessera -> Nullable<Text>,
         data_scadenza_tessera -> Nullable<Date>,
+        durata_ms -> Nullable<Int4>,
     }
 }
 

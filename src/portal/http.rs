@@ -80,7 +80,8 @@ pub fn campi(s: &str) -> HashMap<String, String> {
     out
 }
 
-fn decodifica(s: &str) -> String {
+/// A percent-encoded query or form value, `+` as a space.
+pub fn decodifica(s: &str) -> String {
     let piu = s.replace('+', " ");
     percent_encoding::percent_decode_str(&piu)
         .decode_utf8_lossy()

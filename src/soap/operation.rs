@@ -19,6 +19,8 @@ pub struct RequestCtx {
     /// When the request arrived and where from: the access-log row's own fields.
     pub ts: DateTime<Utc>,
     pub peer_ip: IpAddr,
+    /// When the request arrived, on the monotonic clock (the row's duration).
+    pub started: std::time::Instant,
 }
 
 impl RequestCtx {
@@ -34,6 +36,7 @@ impl RequestCtx {
             Ok(esito),
             fields,
         )
+        .durata_da(self.started)
     }
 }
 

@@ -208,6 +208,7 @@ where
         operation: op.name,
         ts: ex.ts,
         peer_ip: conn.peer_ip,
+        started: ex.started,
     };
     let handler = op.handler;
     let body_xml = scanned.body_xml;
@@ -262,6 +263,7 @@ where
         operation: op,
         ts: ex.ts,
         peer_ip: conn.peer_ip,
+        started: ex.started,
     };
     flussi::http::serve(state, &ctx, req)
         .await
@@ -368,13 +370,20 @@ async fn finish(
             conn.peer_ip,
             outcome_code,
             log,
-        );
+        )
+        .durata_da(ex.started);
         state.access_log.commit(record).await
     };
     drop(permit);
     state
         .metrics
         .request(op_name.unwrap_or("-"), esito_label, ex.started.elapsed());
+    // By caller: registered callers only (an unknown certificate is "-"), a bounded label set.
+    state.metrics.call(
+        conn.caller.as_ref().map_or("", |c| c.nome.as_str()),
+        op_name.unwrap_or("-"),
+        esito_label,
+    );
     match committed {
         Ok(()) => respond(status, xml, ex.rate),
         Err(e) => {

@@ -266,6 +266,8 @@ fn applica(conn: &mut PgConnection, f: &Flusso) -> anyhow::Result<()> {
         r#"
 SET LOCAL statement_timeout = 0;
 SET LOCAL work_mem = '256MB';
+-- The monitoring counts this file's writes under the bulk channel (mon_vaccinazioni).
+SET LOCAL tsgate.canale = 'FLUSSO';
 -- The bookings the file names are locked first (in id order, counted rather than sent back), so
 -- a web-service change or cancel, which reads the booking FOR UPDATE, waits for this file.
 SELECT count(*) FROM (

@@ -1,0 +1,711 @@
+//! Misuse analysis (decree annex A 7.4: calls "proportionate to the number of patients of the
+//! calling region", checked per calling region and per source IP). For each calling region, its
+//! calls per day and per week per 1,000 of its patients, against a threshold and against the
+//! region's own trailing median (a sudden jump is flagged even under the threshold); for each
+//! client IP, its share of its caller's calls and whether the caller had ever used it before.
+
+use super::modello::{Cella, Grafico, Report, Serie, Sezione, Tabella, TipoGrafico};
+use super::richiesta::{codifica, Ambito, Granularita, Richiesta};
+use super::{mediana, nomi_regioni, quota};
+use crate::config::MonitoraggioConfig;
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Nullable, Text};
+use std::collections::{BTreeMap, HashMap};
+
+/// The kinds of flag, as the metrics and the exports name them.
+pub const SOGLIA_GIORNALIERA: &str = "soglia_giornaliera";
+pub const SOGLIA_SETTIMANALE: &str = "soglia_settimanale";
+pub const MEDIANA: &str = "mediana";
+pub const IP_NUOVO: &str = "ip_nuovo";
+
+/// One flag and the numbers behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segnalazione {
+    pub tipo: &'static str,
+    /// The region (code) or the caller it is about.
+    pub regione: String,
+    pub chiamante: Option<String>,
+    pub ip: Option<String>,
+    /// The day, or the first day of the week.
+    pub da: NaiveDate,
+    pub a: NaiveDate,
+    pub chiamate: i64,
+    pub assistiti: Option<i64>,
+    /// Calls per 1,000 patients (regions) — or the IP's share of its caller's calls (%).
+    pub valore: Option<f64>,
+    pub soglia: Option<f64>,
+    pub mediana: Option<f64>,
+    /// What the numbers say, in Italian.
+    pub motivo: String,
+}
+
+impl Segnalazione {
+    /// The traffic view behind the flag: the region's callers by hour that day (by day that
+    /// week), or the caller's IPs.
+    pub fn href(&self) -> String {
+        let g = if self.da == self.a { "ora" } else { "giorno" };
+        let base = format!(
+            "/servizi/monitoraggio/traffico?da={}&a={}&granularita={g}",
+            self.da.format("%Y-%m-%d"),
+            self.a.format("%Y-%m-%d")
+        );
+        match (&self.chiamante, &self.ip) {
+            (Some(c), Some(ip)) => format!(
+                "{base}&per=operazione&chiamante={}&ip={}",
+                codifica(c),
+                codifica(ip)
+            ),
+            _ => format!("{base}&per=chiamante&regione={}", codifica(&self.regione)),
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Conteggio {
+    #[diesel(sql_type = Text)]
+    regione: String,
+    #[diesel(sql_type = Date)]
+    giorno: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    chiamate: i64,
+}
+
+#[derive(QueryableByName)]
+struct Assistiti {
+    #[diesel(sql_type = Text)]
+    regione: String,
+    #[diesel(sql_type = BigInt)]
+    assistiti: i64,
+}
+
+#[derive(QueryableByName)]
+struct UsoIp {
+    #[diesel(sql_type = Text)]
+    chiamante: String,
+    #[diesel(sql_type = Text)]
+    regione: String,
+    #[diesel(sql_type = Text)]
+    ip: String,
+    #[diesel(sql_type = BigInt)]
+    nel_periodo: i64,
+    /// The first call from this IP (of this caller) ever recorded.
+    #[diesel(sql_type = Nullable<Date>)]
+    primo: Option<NaiveDate>,
+}
+
+impl UsoIp {
+    fn nuovo(&self, da: NaiveDate) -> bool {
+        self.primo.is_some_and(|p| p >= da)
+    }
+}
+
+/// Calls per region and period start of `grana` in [da, a] (regions only: national callers
+/// have no patients to be proportionate to).
+fn conteggi(
+    conn: &mut PgConnection,
+    grana: Granularita,
+    da: NaiveDate,
+    a: NaiveDate,
+    regione: Option<&str>,
+    operazione: Option<&str>,
+) -> QueryResult<HashMap<String, BTreeMap<NaiveDate, i64>>> {
+    let righe: Vec<Conteggio> = diesel::sql_query(
+        "SELECT regione, (periodo AT TIME ZONE 'Europe/Rome')::date AS giorno, \
+                sum(chiamate)::int8 AS chiamate \
+         FROM mon_traffico \
+         WHERE grana = $1 \
+           AND periodo >= ($2::date::timestamp AT TIME ZONE 'Europe/Rome') \
+           AND periodo < (($3::date + 1)::timestamp AT TIME ZONE 'Europe/Rome') \
+           AND regione <> '' AND ($4::text IS NULL OR regione = $4) \
+           AND ($5::text IS NULL OR operazione = $5) \
+         GROUP BY 1, 2",
+    )
+    .bind::<Text, _>(grana.as_str())
+    .bind::<Date, _>(da)
+    .bind::<Date, _>(a)
+    .bind::<Nullable<Text>, _>(regione)
+    .bind::<Nullable<Text>, _>(operazione)
+    .load(conn)?;
+    let mut out: HashMap<String, BTreeMap<NaiveDate, i64>> = HashMap::new();
+    for r in righe {
+        *out.entry(r.regione)
+            .or_default()
+            .entry(r.giorno)
+            .or_default() += r.chiamate;
+    }
+    Ok(out)
+}
+
+/// Patients per region: the snapshot the monitoring job keeps (`mon_assistiti`), counted now
+/// when there is none yet.
+pub fn assistiti(conn: &mut PgConnection) -> QueryResult<HashMap<String, i64>> {
+    let mut righe: Vec<Assistiti> =
+        diesel::sql_query("SELECT regione, assistiti FROM mon_assistiti").load(conn)?;
+    if righe.is_empty() {
+        righe = diesel::sql_query(
+            "SELECT regione_assistenza AS regione, count(*)::int8 AS assistiti \
+             FROM assistito GROUP BY 1",
+        )
+        .load(conn)?;
+    }
+    Ok(righe
+        .into_iter()
+        .map(|r| (r.regione, r.assistiti))
+        .collect())
+}
+
+fn per_mille(chiamate: i64, assistiti: i64) -> Option<f64> {
+    (assistiti > 0).then(|| chiamate as f64 * 1000.0 / assistiti as f64)
+}
+
+/// The days (or weeks, `passo` 7) from `da` to `a`.
+fn giorni(da: NaiveDate, a: NaiveDate, passo: i64) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    let mut d = da;
+    while d <= a {
+        out.push(d);
+        d += Duration::days(passo);
+    }
+    out
+}
+
+/// The analysis of one series (days or weeks) of every region.
+struct Analisi<'a> {
+    cfg: &'a MonitoraggioConfig,
+    assistiti: &'a HashMap<String, i64>,
+    regioni: &'a HashMap<String, String>,
+}
+
+impl Analisi<'_> {
+    fn nome(&self, r: &str) -> String {
+        self.regioni.get(r).cloned().unwrap_or_else(|| r.to_owned())
+    }
+
+    /// Flags of `serie` (calls per period start) for the periods of `periodi`, against
+    /// `soglia` per mille and the median of the `finestra` periods before each.
+    #[allow(clippy::too_many_arguments)]
+    fn segnala(
+        &self,
+        regione: &str,
+        serie: &BTreeMap<NaiveDate, i64>,
+        periodi: &[NaiveDate],
+        passo: i64,
+        finestra: i64,
+        soglia: f64,
+        tipo_soglia: &'static str,
+        out: &mut Vec<Segnalazione>,
+    ) {
+        let assistiti = self.assistiti.get(regione).copied().unwrap_or(0);
+        let unita = if passo == 1 { "giorno" } else { "settimana" };
+        for &p in periodi {
+            let c = serie.get(&p).copied().unwrap_or(0);
+            if c == 0 {
+                continue;
+            }
+            let fine = p + Duration::days(passo - 1);
+            let base = Segnalazione {
+                tipo: tipo_soglia,
+                regione: regione.to_owned(),
+                chiamante: None,
+                ip: None,
+                da: p,
+                a: fine,
+                chiamate: c,
+                assistiti: Some(assistiti),
+                valore: per_mille(c, assistiti),
+                soglia: Some(soglia),
+                mediana: None,
+                motivo: String::new(),
+            };
+            match base.valore {
+                Some(v) if v > soglia => out.push(Segnalazione {
+                    motivo: format!(
+                        "{}: {} chiamate nel {unita} per {} assistiti = {:.1} ogni 1.000, oltre la soglia di {:.1}.",
+                        self.nome(regione),
+                        super::modello::migliaia(c),
+                        super::modello::migliaia(assistiti),
+                        v,
+                        soglia
+                    ),
+                    ..base.clone()
+                }),
+                None if c >= self.cfg.minimo_chiamate => out.push(Segnalazione {
+                    motivo: format!(
+                        "{}: {} chiamate nel {unita} e nessun assistito registrato per la regione.",
+                        self.nome(regione),
+                        super::modello::migliaia(c)
+                    ),
+                    ..base.clone()
+                }),
+                _ => {}
+            }
+            let precedenti: Vec<i64> = (1..=finestra)
+                .map(|k| {
+                    serie
+                        .get(&(p - Duration::days(k * passo)))
+                        .copied()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let m = mediana(&precedenti);
+            if c >= self.cfg.minimo_chiamate && c as f64 > self.cfg.fattore_mediana * m {
+                out.push(Segnalazione {
+                    tipo: MEDIANA,
+                    mediana: Some(m),
+                    soglia: Some(self.cfg.fattore_mediana),
+                    valore: Some(if m > 0.0 { c as f64 / m } else { f64::INFINITY }),
+                    motivo: format!(
+                        "{}: {} chiamate nel {unita}, {} la mediana dei {finestra} periodi precedenti ({:.1}).",
+                        self.nome(regione),
+                        super::modello::migliaia(c),
+                        if m > 0.0 {
+                            format!("{:.1} volte", c as f64 / m)
+                        } else {
+                            "a fronte di zero come".to_owned()
+                        },
+                        m
+                    ),
+                    ..base
+                });
+            }
+        }
+    }
+}
+
+/// The IPs used in the period by the callers in scope, with their first use ever.
+fn usi_ip(conn: &mut PgConnection, r: &Richiesta) -> QueryResult<Vec<UsoIp>> {
+    diesel::sql_query(
+        "SELECT t.chiamante, t.regione, host(t.ip_client) AS ip, sum(t.chiamate)::int8 AS nel_periodo, \
+                (m.primo_uso AT TIME ZONE 'Europe/Rome')::date AS primo \
+         FROM mon_traffico_ip t \
+         LEFT JOIN mon_ip m ON m.chiamante = t.chiamante AND m.ip_client = t.ip_client \
+         WHERE t.grana = 'giorno' \
+           AND t.periodo >= ($1::date::timestamp AT TIME ZONE 'Europe/Rome') \
+           AND t.periodo < (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Rome') \
+           AND t.chiamante <> '' AND t.chiamante NOT LIKE 'sha256:%' \
+           AND ($3::text IS NULL OR t.regione = $3) \
+           AND ($4::text IS NULL OR t.operazione = $4) \
+         GROUP BY 1, 2, 3, m.primo_uso",
+    )
+    .bind::<Date, _>(r.da)
+    .bind::<Date, _>(r.a)
+    .bind::<Nullable<Text>, _>(r.filtro.regione.as_deref())
+    .bind::<Nullable<Text>, _>(r.filtro.operazione.as_deref())
+    .load(conn)
+}
+
+/// Everything `analizza` finds, for the report and for the metrics.
+pub struct Esame {
+    pub segnalazioni: Vec<Segnalazione>,
+    giornaliere: HashMap<String, BTreeMap<NaiveDate, i64>>,
+    settimanali: HashMap<String, BTreeMap<NaiveDate, i64>>,
+    assistiti: HashMap<String, i64>,
+    ip: Vec<UsoIp>,
+    regioni: HashMap<String, String>,
+}
+
+/// The flags of the days and weeks of `r` (the request within its scope).
+pub fn analizza(
+    conn: &mut PgConnection,
+    cfg: &MonitoraggioConfig,
+    r: &Richiesta,
+) -> QueryResult<Esame> {
+    let regione = r.filtro.regione.as_deref();
+    let operazione = r.filtro.operazione.as_deref();
+    let finestra_g = i64::from(cfg.finestra_mediana_giorni);
+    let finestra_s = (finestra_g / 7).max(4);
+    let giornaliere = conteggi(
+        conn,
+        Granularita::Giorno,
+        r.da - Duration::days(finestra_g),
+        r.a,
+        regione,
+        operazione,
+    )?;
+    let lunedi = Granularita::Settimana.inizio(r.da);
+    let settimanali = conteggi(
+        conn,
+        Granularita::Settimana,
+        lunedi - Duration::days(7 * finestra_s),
+        Granularita::Settimana.fine(r.a),
+        regione,
+        operazione,
+    )?;
+    let assistiti = assistiti(conn)?;
+    let regioni = nomi_regioni(conn)?;
+    let ip = usi_ip(conn, r)?;
+
+    let mut segnalazioni = Vec::new();
+    {
+        let analisi = Analisi {
+            cfg,
+            assistiti: &assistiti,
+            regioni: &regioni,
+        };
+        let mut codici: Vec<&String> = giornaliere.keys().chain(settimanali.keys()).collect();
+        codici.sort();
+        codici.dedup();
+        let giorni_periodo = giorni(r.da, r.a, 1);
+        let settimane = giorni(lunedi, r.a, 7);
+        let vuota = BTreeMap::new();
+        for reg in codici {
+            analisi.segnala(
+                reg,
+                giornaliere.get(reg).unwrap_or(&vuota),
+                &giorni_periodo,
+                1,
+                finestra_g,
+                cfg.soglia_giornaliera_per_mille,
+                SOGLIA_GIORNALIERA,
+                &mut segnalazioni,
+            );
+            analisi.segnala(
+                reg,
+                settimanali.get(reg).unwrap_or(&vuota),
+                &settimane,
+                7,
+                finestra_s,
+                cfg.soglia_settimanale_per_mille,
+                SOGLIA_SETTIMANALE,
+                &mut segnalazioni,
+            );
+        }
+    }
+    let mut per_chiamante: HashMap<&str, i64> = HashMap::new();
+    for u in &ip {
+        *per_chiamante.entry(u.chiamante.as_str()).or_default() += u.nel_periodo;
+    }
+    for u in &ip {
+        if u.nel_periodo > 0 && u.nuovo(r.da) {
+            let primo = u.primo.unwrap_or(r.da);
+            let totale = per_chiamante
+                .get(u.chiamante.as_str())
+                .copied()
+                .unwrap_or(0);
+            segnalazioni.push(Segnalazione {
+                tipo: IP_NUOVO,
+                regione: u.regione.clone(),
+                chiamante: Some(u.chiamante.clone()),
+                ip: Some(u.ip.clone()),
+                da: primo,
+                a: r.a,
+                chiamate: u.nel_periodo,
+                assistiti: None,
+                valore: Some(quota(u.nel_periodo, totale)),
+                soglia: None,
+                mediana: None,
+                motivo: format!(
+                    "{}: IP {} mai usato prima del periodo; primo uso il {}, {} chiamate ({:.1}% di quelle del chiamante).",
+                    u.chiamante,
+                    u.ip,
+                    primo.format("%d/%m/%Y"),
+                    super::modello::migliaia(u.nel_periodo),
+                    quota(u.nel_periodo, totale)
+                ),
+            });
+        }
+    }
+    segnalazioni.sort_by(|a, b| {
+        (a.da, a.tipo, &a.regione, &a.chiamante, &a.ip).cmp(&(
+            b.da,
+            b.tipo,
+            &b.regione,
+            &b.chiamante,
+            &b.ip,
+        ))
+    });
+    Ok(Esame {
+        segnalazioni,
+        giornaliere,
+        settimanali,
+        assistiti,
+        ip,
+        regioni,
+    })
+}
+
+fn tipo_testo(t: &str) -> &'static str {
+    match t {
+        SOGLIA_GIORNALIERA => "Soglia giornaliera superata",
+        SOGLIA_SETTIMANALE => "Soglia settimanale superata",
+        MEDIANA => "Salto rispetto alla mediana",
+        _ => "IP nuovo",
+    }
+}
+
+pub fn report(
+    conn: &mut PgConnection,
+    cfg: &MonitoraggioConfig,
+    ambito: &Ambito,
+    r: &Richiesta,
+) -> QueryResult<Report> {
+    let mut r = r.clone();
+    if let Some(reg) = &ambito.regione {
+        r.filtro.regione = Some(reg.clone());
+    }
+    // Misuse is judged per day and per week, whatever the granularity asked.
+    r.granularita = Granularita::Giorno;
+    let e = analizza(conn, cfg, &r)?;
+    let nome = |c: &str| e.regioni.get(c).cloned().unwrap_or_else(|| c.to_owned());
+    let giorni_periodo = giorni(r.da, r.a, 1);
+
+    // Regions: per mille per day, the regions with the highest peak drawn.
+    let mut codici: Vec<&String> = e.giornaliere.keys().collect();
+    codici.sort();
+    struct Riassunto {
+        codice: String,
+        chiamate: i64,
+        picco_g: Option<f64>,
+        picco_s: Option<f64>,
+        segnalazioni: usize,
+    }
+    let lunedi = Granularita::Settimana.inizio(r.da);
+    let riassunti: Vec<Riassunto> = codici
+        .iter()
+        .map(|c| {
+            let a = e.assistiti.get(*c).copied().unwrap_or(0);
+            let g = &e.giornaliere[*c];
+            let chiamate: i64 = g.range(r.da..=r.a).map(|(_, n)| n).sum();
+            let picco_g = g
+                .range(r.da..=r.a)
+                .filter_map(|(_, &n)| per_mille(n, a))
+                .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+            let picco_s = e.settimanali.get(*c).and_then(|s| {
+                s.range(lunedi..=r.a)
+                    .filter_map(|(_, &n)| per_mille(n, a))
+                    .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+            });
+            Riassunto {
+                codice: (*c).clone(),
+                chiamate,
+                picco_g,
+                picco_s,
+                segnalazioni: e
+                    .segnalazioni
+                    .iter()
+                    .filter(|s| &s.regione == *c && s.chiamante.is_none())
+                    .count(),
+            }
+        })
+        .filter(|x| x.chiamate > 0)
+        .collect();
+    let mut disegnate: Vec<&Riassunto> = riassunti.iter().collect();
+    disegnate.sort_by(|a, b| {
+        b.picco_g
+            .unwrap_or(f64::INFINITY)
+            .total_cmp(&a.picco_g.unwrap_or(f64::INFINITY))
+            .then_with(|| a.codice.cmp(&b.codice))
+    });
+    disegnate.truncate(cfg.top.min(8));
+    let serie = disegnate
+        .iter()
+        .map(|x| {
+            let a = e.assistiti.get(&x.codice).copied().unwrap_or(0);
+            let g = &e.giornaliere[&x.codice];
+            Serie {
+                nome: nome(&x.codice),
+                valori: giorni_periodo
+                    .iter()
+                    .map(|d| per_mille(g.get(d).copied().unwrap_or(0), a).unwrap_or(f64::NAN))
+                    .collect(),
+            }
+        })
+        .collect();
+    let sezione_regioni = Sezione {
+        id: "regioni",
+        titolo: "Chiamate delle regioni in rapporto agli assistiti".into(),
+        grafico: Some(Grafico {
+            tipo: TipoGrafico::Linee,
+            titolo: format!(
+                "Chiamate giornaliere ogni 1.000 assistiti della regione chiamante, {}",
+                r.periodo_testo()
+            ),
+            asse_x: "Giorno".into(),
+            asse_y: "Chiamate ogni 1.000 assistiti".into(),
+            etichette: giorni_periodo
+                .iter()
+                .map(|d| d.format("%d/%m/%Y").to_string())
+                .collect(),
+            serie,
+            soglia: Some((
+                cfg.soglia_giornaliera_per_mille,
+                format!("soglia {:.1}", cfg.soglia_giornaliera_per_mille),
+            )),
+        }),
+        tabella: Tabella {
+            intestazione: vec![
+                "Regione chiamante".into(),
+                "Assistiti".into(),
+                "Chiamate nel periodo".into(),
+                "Massimo giornaliero ‰".into(),
+                "Massimo settimanale ‰".into(),
+                "Segnalazioni".into(),
+            ],
+            righe: riassunti
+                .iter()
+                .map(|x| {
+                    let dec =
+                        |v: Option<f64>| v.map_or(Cella::testo("—"), |v| Cella::decimale(v, 2));
+                    vec![
+                        Cella::testo(nome(&x.codice)),
+                        Cella::Intero(e.assistiti.get(&x.codice).copied().unwrap_or(0)),
+                        Cella::Intero(x.chiamate),
+                        dec(x.picco_g),
+                        dec(x.picco_s),
+                        Cella::Intero(x.segnalazioni as i64),
+                    ]
+                })
+                .collect(),
+        },
+    };
+
+    let dec = |v: Option<f64>, cifre| match v {
+        Some(v) if v.is_finite() => Cella::decimale(v, cifre),
+        Some(_) => Cella::testo("∞"),
+        None => Cella::testo(""),
+    };
+    let sezione_segnalazioni = Sezione {
+        id: "segnalazioni",
+        titolo: format!("Segnalazioni ({})", e.segnalazioni.len()),
+        grafico: None,
+        tabella: Tabella {
+            intestazione: vec![
+                "Tipo".into(),
+                "Regione".into(),
+                "Chiamante".into(),
+                "IP client".into(),
+                "Dal".into(),
+                "Al".into(),
+                "Chiamate".into(),
+                "Assistiti".into(),
+                "Valore".into(),
+                "Soglia".into(),
+                "Mediana".into(),
+                "Evidenza".into(),
+            ],
+            righe: e
+                .segnalazioni
+                .iter()
+                .map(|s| {
+                    vec![
+                        Cella::testo(tipo_testo(s.tipo)),
+                        Cella::testo(if s.regione.is_empty() {
+                            "Nazionale".to_owned()
+                        } else {
+                            nome(&s.regione)
+                        }),
+                        Cella::testo(s.chiamante.clone().unwrap_or_default()),
+                        Cella::testo(s.ip.clone().unwrap_or_default()),
+                        Cella::testo(s.da.format("%d/%m/%Y").to_string()),
+                        Cella::testo(s.a.format("%d/%m/%Y").to_string()),
+                        Cella::Intero(s.chiamate),
+                        s.assistiti.map_or(Cella::testo(""), Cella::Intero),
+                        dec(s.valore, 2),
+                        dec(s.soglia, 1),
+                        dec(s.mediana, 1),
+                        Cella::Link {
+                            testo: s.motivo.clone(),
+                            href: s.href(),
+                        },
+                    ]
+                })
+                .collect(),
+        },
+    };
+
+    // Client IPs: the share of their caller's calls, the new ones marked.
+    let mut per_chiamante: HashMap<&str, i64> = HashMap::new();
+    for u in &e.ip {
+        *per_chiamante.entry(u.chiamante.as_str()).or_default() += u.nel_periodo;
+    }
+    let mut ip: Vec<&UsoIp> = e.ip.iter().filter(|u| u.nel_periodo > 0).collect();
+    ip.sort_by(|a, b| {
+        b.nel_periodo
+            .cmp(&a.nel_periodo)
+            .then_with(|| (&a.chiamante, &a.ip).cmp(&(&b.chiamante, &b.ip)))
+    });
+    let quota_di = |u: &UsoIp| {
+        quota(
+            u.nel_periodo,
+            per_chiamante
+                .get(u.chiamante.as_str())
+                .copied()
+                .unwrap_or(0),
+        )
+    };
+    let disegnati: Vec<&&UsoIp> = ip.iter().take(cfg.top).collect();
+    let sezione_ip = Sezione {
+        id: "ip",
+        titolo: "IP client: quota delle chiamate del proprio chiamante".into(),
+        grafico: Some(Grafico {
+            tipo: TipoGrafico::Barre,
+            titolo: format!(
+                "Quota delle chiamate del chiamante per IP client (i {} con più chiamate), {}",
+                disegnati.len(),
+                r.periodo_testo()
+            ),
+            asse_x: "IP client (chiamante)".into(),
+            asse_y: "Quota %".into(),
+            etichette: disegnati
+                .iter()
+                .map(|u| format!("{} ({})", u.ip, u.chiamante))
+                .collect(),
+            serie: vec![Serie {
+                nome: "Quota %".into(),
+                valori: disegnati.iter().map(|u| quota_di(u)).collect(),
+            }],
+            soglia: None,
+        }),
+        tabella: Tabella {
+            intestazione: vec![
+                "IP client".into(),
+                "Chiamante".into(),
+                "Regione".into(),
+                "Chiamate nel periodo".into(),
+                "Quota del chiamante %".into(),
+                "Primo uso".into(),
+                "Nuovo".into(),
+            ],
+            righe: ip
+                .iter()
+                .map(|u| {
+                    vec![
+                        Cella::testo(u.ip.clone()),
+                        Cella::testo(u.chiamante.clone()),
+                        Cella::testo(if u.regione.is_empty() {
+                            "Nazionale".to_owned()
+                        } else {
+                            nome(&u.regione)
+                        }),
+                        Cella::Intero(u.nel_periodo),
+                        Cella::decimale(quota_di(u), 1),
+                        Cella::testo(
+                            u.primo
+                                .map(|d| d.format("%d/%m/%Y").to_string())
+                                .unwrap_or_default(),
+                        ),
+                        Cella::testo(if u.nuovo(r.da) { "sì" } else { "no" }),
+                    ]
+                })
+                .collect(),
+        },
+    };
+    Ok(Report {
+        tipo: "anomalie",
+        titolo: format!("Usi impropri: segnalazioni {}", r.periodo_testo()),
+        da: r.da.format("%Y-%m-%d").to_string(),
+        a: r.a.format("%Y-%m-%d").to_string(),
+        periodo: r.periodo_testo(),
+        note: vec![format!(
+            "Soglie: {:.1} chiamate al giorno e {:.1} alla settimana ogni 1.000 assistiti; salto: oltre {:.1} volte la mediana dei {} giorni (delle {} settimane) precedenti, da {} chiamate; IP nuovo: mai usato prima dal chiamante.",
+            cfg.soglia_giornaliera_per_mille,
+            cfg.soglia_settimanale_per_mille,
+            cfg.fattore_mediana,
+            cfg.finestra_mediana_giorni,
+            (cfg.finestra_mediana_giorni / 7).max(4),
+            cfg.minimo_chiamate,
+        )],
+        sezioni: vec![sezione_regioni, sezione_segnalazioni, sezione_ip],
+    })
+}
