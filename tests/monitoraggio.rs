@@ -345,6 +345,15 @@ async fn each_report_gives_the_numbers_of_a_known_workload() {
     );
     assert_eq!(serie.righe[6].last().unwrap().italiano(), "27", "today");
     assert_eq!(serie.righe[5].last().unwrap().italiano(), "35", "yesterday");
+    let andamento: Vec<String> = r.sezioni[2].tabella.righe[6]
+        .iter()
+        .map(|c| c.italiano())
+        .collect();
+    assert_eq!(
+        andamento[1..],
+        ["27", "0", "7", "25,9", "10,0", "10"],
+        "today's outcomes and latency"
+    );
 
     // By IP (the IP aggregate), filtered by esito; by error code.
     let r = monitoraggio::report(

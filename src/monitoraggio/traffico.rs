@@ -309,6 +309,74 @@ pub fn report(
         },
     };
 
+    // Per period over every group: outcomes and latency (the on-call engineer's view).
+    let mut per_periodo = vec![Somma::default(); periodi.len()];
+    for riga in &righe {
+        if let Some(&p) = indice.get(&riga.periodo) {
+            per_periodo[p].aggiungi(riga);
+        }
+    }
+    let sezione_andamento = Sezione {
+        id: "andamento",
+        titolo: format!("Esiti e latenza per {unita}"),
+        grafico: Some(Grafico {
+            tipo: TipoGrafico::Linee,
+            titolo: format!("Latenza media e massima (ms), {}", r.periodo_testo()),
+            asse_x: format!("Periodo ({unita})"),
+            asse_y: "Millisecondi".into(),
+            etichette: periodi.iter().map(|p| p.etichetta.clone()).collect(),
+            serie: vec![
+                Serie {
+                    nome: "Latenza media".into(),
+                    valori: per_periodo
+                        .iter()
+                        .map(|s| if s.chiamate > 0 { s.media() } else { f64::NAN })
+                        .collect(),
+                },
+                Serie {
+                    nome: "Latenza massima".into(),
+                    valori: per_periodo
+                        .iter()
+                        .map(|s| {
+                            if s.chiamate > 0 {
+                                f64::from(s.durata_max)
+                            } else {
+                                f64::NAN
+                            }
+                        })
+                        .collect(),
+                },
+            ],
+            soglia: None,
+        }),
+        tabella: Tabella {
+            intestazione: vec![
+                "Periodo".into(),
+                "Chiamate".into(),
+                "Esito negativo".into(),
+                "Rifiutate".into(),
+                "Rifiutate %".into(),
+                "Latenza media ms".into(),
+                "Latenza massima ms".into(),
+            ],
+            righe: periodi
+                .iter()
+                .zip(&per_periodo)
+                .map(|(p, s)| {
+                    vec![
+                        Cella::testo(p.etichetta.clone()),
+                        Cella::Intero(s.chiamate),
+                        Cella::Intero(s.negative),
+                        Cella::Intero(s.rifiutate),
+                        Cella::decimale(quota(s.rifiutate, s.chiamate), 1),
+                        Cella::decimale(s.media(), 1),
+                        Cella::Intero(i64::from(s.durata_max)),
+                    ]
+                })
+                .collect(),
+        },
+    };
+
     let mut note = vec![format!(
         "Dati aggregati {} (tabella {}), ora italiana.",
         r.granularita.aggettivo(),
@@ -355,6 +423,6 @@ pub fn report(
         a: r.a.format("%Y-%m-%d").to_string(),
         periodo: r.periodo_testo(),
         note,
-        sezioni: vec![sezione_serie, sezione_distr],
+        sezioni: vec![sezione_serie, sezione_distr, sezione_andamento],
     })
 }
