@@ -272,7 +272,7 @@ impl Metrics {
     }
 
     /// The misuse flags of one kind (`soglia_giornaliera`, `soglia_settimanale`, `mediana`,
-    /// `ip_nuovo`, `quota_ip`) open in the current day and week.
+    /// `ip_nuovo`) open in the current day and week.
     pub fn set_misuse_flags_by_kind(&self, kind: &str, n: i64) {
         self.misuse_flags_by_kind
             .get_or_create(&KindLabels {
