@@ -534,7 +534,9 @@ fn print_demo_help(config: &Config, base_url: &str) {
          Metrics: http://{admin}/metrics\n\
          Operators' portal: https://{portal}/ (demo operators in fixtures/demo_operatori.toml, e.g.\n  \
          RSSMRA80A01H501U / Demo.Tsgate1; security administrator VRDLCU70M10H501X / Demo.Tsgate1);\n  \
-         CNS smart cards to import in the browser: {pki}/cns/clients/<codice fiscale>.p12 (password demo).\n\
+         CNS smart cards to import in the browser: {pki}/cns/clients/<codice fiscale>.p12 (password demo).\n  \
+         Monitoraggio servizi (traffic, vaccination data, misuse): CNTFBA76L03H501N / Demo.Tsgate1 (MEF,\n  \
+         every region), RCCMRT83P62H501G / Demo.Tsgate1 (region 120 only); CLI: tsgate report --help.\n\
          Operator SSO (SAML IdP): metadata https://{portal}/sso/metadata; log in as BNCNNA78D52H501J /\n  \
          Demo.Tsgate1 and open \"Vaccinazioni anti SARS-CoV-2\" (demo platforms: tsgate sso piattaforme\n  \
          elenco). A demo platform that shows what it received (pysaml2, in the venv of scripts/test):\n  \

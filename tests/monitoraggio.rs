@@ -556,7 +556,7 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
         .expect("the day's jump");
     assert_eq!((salto.chiamate, salto.mediana), (400, Some(20.0)));
     assert!(
-        salto.motivo.contains("20,0 volte") || salto.motivo.contains("20.0 volte"),
+        salto.motivo.contains("20,0 volte") && salto.motivo.contains("(20,0)"),
         "{}",
         salto.motivo
     );

@@ -178,11 +178,13 @@ pub fn ricostruisci(
         .unwrap_or(da);
     match inizio {
         Some(i) if primo >= i => {}
-        _ => return Err(ErroreAggregati::Periodo(format!(
+        _ => {
+            return Err(ErroreAggregati::Periodo(format!(
             "the access log does not cover {primo} (the first day of the week and month of --da; \
                  log kept from {}): rebuilding would delete aggregates it cannot recount",
             inizio.map_or("nowhere".to_owned(), |d| d.to_string())
-        ))),
+        )))
+        }
     }
     con_lock(conn, |conn| {
         conn.build_transaction()

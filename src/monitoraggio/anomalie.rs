@@ -155,6 +155,11 @@ pub fn assistiti(conn: &mut PgConnection) -> QueryResult<HashMap<String, i64>> {
         .collect())
 }
 
+/// `12.5` → `12,5`, as the flags' texts write numbers.
+fn dec1(v: f64) -> String {
+    Cella::decimale(v, 1).italiano()
+}
+
 fn per_mille(chiamate: i64, assistiti: i64) -> Option<f64> {
     (assistiti > 0).then(|| chiamate as f64 * 1000.0 / assistiti as f64)
 }
@@ -221,12 +226,12 @@ impl Analisi<'_> {
             match base.valore {
                 Some(v) if v > soglia => out.push(Segnalazione {
                     motivo: format!(
-                        "{}: {} chiamate nel {unita} per {} assistiti = {:.1} ogni 1.000, oltre la soglia di {:.1}.",
+                        "{}: {} chiamate nel {unita} per {} assistiti = {} ogni 1.000, oltre la soglia di {}.",
                         self.nome(regione),
                         super::modello::migliaia(c),
                         super::modello::migliaia(assistiti),
-                        v,
-                        soglia
+                        dec1(v),
+                        dec1(soglia)
                     ),
                     ..base.clone()
                 }),
@@ -256,15 +261,15 @@ impl Analisi<'_> {
                     soglia: Some(self.cfg.fattore_mediana),
                     valore: Some(if m > 0.0 { c as f64 / m } else { f64::INFINITY }),
                     motivo: format!(
-                        "{}: {} chiamate nel {unita}, {} la mediana dei {finestra} periodi precedenti ({:.1}).",
+                        "{}: {} chiamate nel {unita}, {} la mediana dei {finestra} periodi precedenti ({}).",
                         self.nome(regione),
                         super::modello::migliaia(c),
                         if m > 0.0 {
-                            format!("{:.1} volte", c as f64 / m)
+                            format!("{} volte", dec1(c as f64 / m))
                         } else {
                             "a fronte di zero come".to_owned()
                         },
-                        m
+                        dec1(m)
                     ),
                     ..base
                 });
@@ -396,12 +401,12 @@ pub fn analizza(
                 soglia: None,
                 mediana: None,
                 motivo: format!(
-                    "{}: IP {} mai usato prima del periodo; primo uso il {}, {} chiamate ({:.1}% di quelle del chiamante).",
+                    "{}: IP {} mai usato prima del periodo; primo uso il {}, {} chiamate ({}% di quelle del chiamante).",
                     u.chiamante,
                     u.ip,
                     primo.format("%d/%m/%Y"),
                     super::modello::migliaia(u.nel_periodo),
-                    quota(u.nel_periodo, totale)
+                    dec1(quota(u.nel_periodo, totale))
                 ),
             });
         }
@@ -530,7 +535,7 @@ pub fn report(
             serie,
             soglia: Some((
                 cfg.soglia_giornaliera_per_mille,
-                format!("soglia {:.1}", cfg.soglia_giornaliera_per_mille),
+                format!("soglia {}", dec1(cfg.soglia_giornaliera_per_mille)),
             )),
         }),
         tabella: Tabella {
@@ -698,10 +703,10 @@ pub fn report(
         a: r.a.format("%Y-%m-%d").to_string(),
         periodo: r.periodo_testo(),
         note: vec![format!(
-            "Soglie: {:.1} chiamate al giorno e {:.1} alla settimana ogni 1.000 assistiti; salto: oltre {:.1} volte la mediana dei {} giorni (delle {} settimane) precedenti, da {} chiamate; IP nuovo: mai usato prima dal chiamante.",
-            cfg.soglia_giornaliera_per_mille,
-            cfg.soglia_settimanale_per_mille,
-            cfg.fattore_mediana,
+            "Soglie: {} chiamate al giorno e {} alla settimana ogni 1.000 assistiti; salto: oltre {} volte la mediana dei {} giorni (delle {} settimane) precedenti, da {} chiamate; IP nuovo: mai usato prima dal chiamante.",
+            dec1(cfg.soglia_giornaliera_per_mille),
+            dec1(cfg.soglia_settimanale_per_mille),
+            dec1(cfg.fattore_mediana),
             cfg.finestra_mediana_giorni,
             (cfg.finestra_mediana_giorni / 7).max(4),
             cfg.minimo_chiamate,

@@ -8,6 +8,7 @@ pub mod file;
 pub mod http;
 pub mod invio_otp;
 pub mod login;
+pub mod monitoraggio;
 pub mod operatori;
 pub mod pagine;
 pub mod password;
@@ -49,6 +50,8 @@ pub struct Portale {
     pub idp: Option<Arc<crate::sso::Idp>>,
     /// Requests of the portal working on the database at once (half the pool, at least one).
     pub lavori: Arc<tokio::sync::Semaphore>,
+    /// The monitoring reports' settings (`[monitoraggio]`: groups shown, misuse thresholds).
+    pub monitoraggio: crate::config::MonitoraggioConfig,
 }
 
 impl Portale {
@@ -87,6 +90,7 @@ impl Portale {
             lavori: Arc::new(tokio::sync::Semaphore::new(
                 usize::try_from(pool_size / 2).unwrap_or(1).max(1),
             )),
+            monitoraggio: config.monitoraggio.clone(),
         })
     }
 }

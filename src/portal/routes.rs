@@ -4,7 +4,10 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::{cns, file, invio_otp, login, profilo, servizi, sso, stampa, utenze, ErrorePortale};
+use super::{
+    cns, file, invio_otp, login, monitoraggio, profilo, servizi, sso, stampa, utenze, ErrorePortale,
+};
+use crate::monitoraggio::TipoReport;
 use ::http::{Method, StatusCode};
 
 pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
@@ -45,6 +48,16 @@ pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         (&Method::GET, file::PERCORSO) => file::elenco(ctx),
         // Downloads: /servizi/file/{notifiche|revoche}/{id}, parsed by the page itself.
         (&Method::GET, p) if file::e_download(p) => file::scarica(ctx, p),
+        (&Method::GET, monitoraggio::PERCORSO) => monitoraggio::indice(ctx),
+        (&Method::GET, "/servizi/monitoraggio/traffico") => {
+            monitoraggio::pagina(ctx, TipoReport::Traffico)
+        }
+        (&Method::GET, "/servizi/monitoraggio/vaccinazioni") => {
+            monitoraggio::pagina(ctx, TipoReport::Vaccinazioni)
+        }
+        (&Method::GET, "/servizi/monitoraggio/anomalie") => {
+            monitoraggio::pagina(ctx, TipoReport::Anomalie)
+        }
         _ => ctx.rifiuto(
             StatusCode::NOT_FOUND,
             "Pagina non trovata",

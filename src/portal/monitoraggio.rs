@@ -1,0 +1,774 @@
+//! "Monitoraggio servizi": the monitoring reports (`crate::monitoraggio`) as pages — a chart
+//! drawn on the server (SVG, no script) above a table of the same numbers — and as CSV, JSON
+//! and SVG exports of exactly what a page shows. MEF staff (type AMMINISTRAZIONE, no region)
+//! see every region, a region's staff only their own: a request naming another region is
+//! refused, never narrowed. Every view and export writes its section 2.5 row.
+
+use super::contesto::Contesto;
+use super::http::{self, Risposta};
+use super::pagine::{self, Cornice};
+use super::ErrorePortale;
+use crate::monitoraggio::{
+    self, esporta, Ambito, Cella, Dimensione, Granularita, Report, Richiesta, Sezione, TipoReport,
+};
+use ::http::StatusCode;
+use askama::Template;
+use std::collections::HashMap;
+
+/// The profile that opens the pages.
+pub const PROFILO: &str = "MONITORAGGIO_SERVIZI";
+/// The index; the views live under it (`PERCORSO/traffico`, …).
+pub const PERCORSO: &str = "/servizi/monitoraggio";
+const TITOLO: &str = "Monitoraggio servizi";
+const OP_INDICE: &str = "MONITORAGGIO";
+/// The size of an exported chart, in pixels.
+const LARGHEZZA_SVG: u32 = 960;
+const ALTEZZA_SVG: u32 = 420;
+/// The longest `dettaglio` of a section 2.5 row written here, in characters.
+const DETTAGLIO_MAX: usize = 200;
+
+/// The section 2.5 operation of a view.
+pub fn operazione(t: TipoReport) -> &'static str {
+    match t {
+        TipoReport::Traffico => "MONITORAGGIO_TRAFFICO",
+        TipoReport::Vaccinazioni => "MONITORAGGIO_VACCINAZIONI",
+        TipoReport::Anomalie => "MONITORAGGIO_ANOMALIE",
+    }
+}
+
+/// The path of a view.
+pub fn percorso(t: TipoReport) -> String {
+    format!("{PERCORSO}/{}", t.as_str())
+}
+
+/// What a view is asked to answer with (`formato`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Formato {
+    Html,
+    Csv,
+    Json,
+    Svg,
+}
+
+impl Formato {
+    fn parse(s: Option<&str>) -> Result<Formato, String> {
+        match s.map(str::trim).filter(|s| !s.is_empty()) {
+            None | Some("html") => Ok(Formato::Html),
+            Some("csv") => Ok(Formato::Csv),
+            Some("json") => Ok(Formato::Json),
+            Some("svg") => Ok(Formato::Svg),
+            Some(f) => Err(format!(
+                "formato: «{f}» non valido (html, csv, json o svg)."
+            )),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Formato::Html => "html",
+            Formato::Csv => "csv",
+            Formato::Json => "json",
+            Formato::Svg => "svg",
+        }
+    }
+}
+
+/// Who is asking and whose figures they may see.
+struct Monitor {
+    cf: String,
+    ambito: Ambito,
+    /// "120 - Lazio" for a region's staff.
+    regione: Option<String>,
+}
+
+/// The operator's scope, or the refusal page (403) after its section 2.5 row
+/// (`NON_ABILITATO`): without the profile, or neither MEF staff nor a region's.
+fn abilitato(
+    ctx: &mut Contesto<'_>,
+    operazione: &str,
+) -> Result<Result<Monitor, Risposta>, ErrorePortale> {
+    let op = match ctx.operatore()? {
+        Ok(op) => op,
+        Err(r) => return Ok(Err(r)),
+    };
+    let u = op.utente;
+    if !super::repo::ha_profilo(ctx.conn, u.id, PROFILO)? {
+        return ctx
+            .non_abilitato(
+                &u.codice_fiscale,
+                operazione,
+                Some("profilo MONITORAGGIO_SERVIZI assente"),
+            )
+            .map(Err);
+    }
+    let ambito = match (u.tipo.as_str(), u.codice_regione.as_deref()) {
+        (_, Some(r)) => Ambito::regione(r),
+        ("AMMINISTRAZIONE", None) => Ambito::nazionale(),
+        _ => {
+            return ctx
+                .non_abilitato(&u.codice_fiscale, operazione, Some("utenza senza regione"))
+                .map(Err)
+        }
+    };
+    let regione = match &ambito.regione {
+        Some(r) => {
+            let (nome, _) = super::servizi::denominazioni(ctx.conn, Some(r), None)?;
+            Some(nome.map_or_else(|| r.clone(), |n| format!("{r} - {n}")))
+        }
+        None => None,
+    };
+    Ok(Ok(Monitor {
+        cf: u.codice_fiscale,
+        ambito,
+        regione,
+    }))
+}
+
+fn ambito_testo(m: &Monitor) -> String {
+    match &m.regione {
+        Some(r) => format!("Dati della sola regione {r}."),
+        None => "Dati di tutte le regioni e dei chiamanti nazionali.".into(),
+    }
+}
+
+/// `s` cut to `DETTAGLIO_MAX` characters.
+fn tronca(s: &str) -> String {
+    s.chars().take(DETTAGLIO_MAX).collect()
+}
+
+/// The `dettaglio` of a view's row: the format, the section of an export, the request.
+fn dettaglio(formato: Formato, sezione: Option<&str>, r: &Richiesta) -> String {
+    let mut d = format!("formato={}", formato.as_str());
+    if let Some(s) = sezione {
+        d.push_str(&format!(" sezione={s}"));
+    }
+    d.push_str(&format!(
+        " da={} a={} granularita={} per={}",
+        r.da.format("%Y-%m-%d"),
+        r.a.format("%Y-%m-%d"),
+        r.granularita.as_str(),
+        r.per.as_str()
+    ));
+    let f = &r.filtro;
+    let ip = f.ip.map(|i| i.to_string());
+    for (k, v) in [
+        ("regione", f.regione.as_deref()),
+        ("operazione", f.operazione.as_deref()),
+        ("chiamante", f.chiamante.as_deref()),
+        ("ip", ip.as_deref()),
+        ("esito", f.esito.as_deref()),
+    ] {
+        if let Some(v) = v {
+            d.push_str(&format!(" {k}={v}"));
+        }
+    }
+    tronca(&d)
+}
+
+/// One view of the index.
+pub struct Voce {
+    pub titolo: &'static str,
+    pub href: String,
+    pub descrizione: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "monitoraggio_indice.html")]
+pub struct Indice {
+    pub c: Cornice,
+    pub ambito: String,
+    pub voci: Vec<Voce>,
+}
+
+/// GET /servizi/monitoraggio: the three views, one line each.
+pub fn indice(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+    let m = match abilitato(ctx, OP_INDICE)? {
+        Ok(m) => m,
+        Err(r) => return Ok(r),
+    };
+    let d = match &m.ambito.regione {
+        Some(r) => format!("ambito=regione {r}"),
+        None => "ambito=nazionale".to_owned(),
+    };
+    ctx.registra(Some(&m.cf), OP_INDICE, "OK", Some(&d))?;
+    let voci = vec![
+        Voce {
+            titolo: TipoReport::Traffico.titolo(),
+            href: percorso(TipoReport::Traffico),
+            descrizione: "Chiamate ai servizi per periodo, per operazione, regione, chiamante, \
+                          IP client, esito o codice errore, con le latenze.",
+        },
+        Voce {
+            titolo: TipoReport::Vaccinazioni.titolo(),
+            href: percorso(TipoReport::Vaccinazioni),
+            descrizione: "Prenotazioni e somministrazioni trasmesse per periodo e per regione, \
+                          via web service e con flusso massivo.",
+        },
+        Voce {
+            titolo: TipoReport::Anomalie.titolo(),
+            href: percorso(TipoReport::Anomalie),
+            descrizione: "Chiamate in rapporto agli assistiti della regione chiamante, salti \
+                          rispetto alla mediana e IP client mai usati prima.",
+        },
+    ];
+    let c = ctx.cornice(Cornice::new(TITOLO, &[("Servizi On Line", "/servizi")]))?;
+    ctx.pagina(
+        StatusCode::OK,
+        &Indice {
+            c,
+            ambito: ambito_testo(&m),
+            voci,
+        },
+    )
+}
+
+/// An option of a select: value, label, selected.
+pub type Scelta = (&'static str, &'static str, bool);
+
+/// The request form, filled with what was asked (or with the defaults it was given).
+pub struct Modulo {
+    pub azione: String,
+    pub da: String,
+    pub a: String,
+    pub granularita: Vec<Scelta>,
+    /// Empty when the view has a single grouping.
+    pub per: Vec<Scelta>,
+    /// The traffic's own filters (operation, caller, IP, esito); the misuse view has the
+    /// operation only.
+    pub operazione: Option<String>,
+    pub chiamante: Option<String>,
+    pub ip: Option<String>,
+    pub esito: Option<String>,
+    pub regione: String,
+    /// A region's staff: their region, shown and sent but not editable.
+    pub regione_fissa: Option<String>,
+}
+
+fn etichetta_granularita(g: Granularita) -> &'static str {
+    match g {
+        Granularita::Ora => "Oraria",
+        Granularita::Giorno => "Giornaliera",
+        Granularita::Settimana => "Settimanale",
+        Granularita::Mese => "Mensile",
+    }
+}
+
+impl Modulo {
+    /// The form of view `tipo` with the values `valore` gives (a query as sent, or a request).
+    fn new(tipo: TipoReport, m: &Monitor, valore: &dyn Fn(&str) -> Option<String>) -> Modulo {
+        let v = |k: &str| valore(k).unwrap_or_default();
+        let granularita_scelta = v("granularita");
+        let granularita = match tipo {
+            // Misuse is judged per day and per week, whatever the granularity.
+            TipoReport::Anomalie => Vec::new(),
+            _ => Granularita::TUTTE
+                .into_iter()
+                .filter(|g| !(tipo == TipoReport::Vaccinazioni && *g == Granularita::Ora))
+                .map(|g| {
+                    let scelta = if granularita_scelta.is_empty() {
+                        g == Granularita::Giorno
+                    } else {
+                        granularita_scelta == g.as_str()
+                    };
+                    (g.as_str(), etichetta_granularita(g), scelta)
+                })
+                .collect(),
+        };
+        let per_scelto = v("per");
+        let per = match tipo {
+            TipoReport::Traffico => Dimensione::TUTTE
+                .into_iter()
+                .map(|d| {
+                    let scelta = if per_scelto.is_empty() {
+                        d == Dimensione::Operazione
+                    } else {
+                        per_scelto == d.as_str()
+                    };
+                    (d.as_str(), d.intestazione(), scelta)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let traffico = tipo == TipoReport::Traffico;
+        Modulo {
+            azione: percorso(tipo),
+            da: v("da"),
+            a: v("a"),
+            granularita,
+            per,
+            operazione: (tipo != TipoReport::Vaccinazioni).then(|| v("operazione")),
+            chiamante: traffico.then(|| v("chiamante")),
+            ip: traffico.then(|| v("ip")),
+            esito: traffico.then(|| v("esito")),
+            regione: m.ambito.regione.clone().unwrap_or_else(|| v("regione")),
+            regione_fissa: m.regione.clone(),
+        }
+    }
+
+    fn da_query(tipo: TipoReport, m: &Monitor, q: &HashMap<String, String>) -> Modulo {
+        Modulo::new(tipo, m, &|k| q.get(k).map(|s| s.trim().to_owned()))
+    }
+
+    fn da_richiesta(m: &Monitor, r: &Richiesta) -> Modulo {
+        let f = &r.filtro;
+        Modulo::new(r.tipo, m, &|k| match k {
+            "da" => Some(r.da.format("%Y-%m-%d").to_string()),
+            "a" => Some(r.a.format("%Y-%m-%d").to_string()),
+            "granularita" => Some(r.granularita.as_str().to_owned()),
+            "per" => Some(r.per.as_str().to_owned()),
+            "operazione" => f.operazione.clone(),
+            "regione" => f.regione.clone(),
+            "chiamante" => f.chiamante.clone(),
+            "ip" => f.ip.map(|i| i.to_string()),
+            "esito" => f.esito.clone(),
+            _ => None,
+        })
+    }
+}
+
+/// A cell as the page writes it.
+pub struct VistaCella {
+    pub testo: String,
+    pub numerica: bool,
+    /// A long text (a flag's evidence): given room, so that its row stays readable.
+    pub lunga: bool,
+    pub href: Option<String>,
+}
+
+/// Texts longer than this get a wider column.
+const TESTO_LUNGO: usize = 40;
+
+/// A section as the page shows it: its chart inline, its exports, its table.
+pub struct VistaSezione {
+    pub id: &'static str,
+    pub titolo: String,
+    /// The `<svg>` element of the chart (from `grafico::svg`, which escapes its texts).
+    pub svg: Option<String>,
+    pub href_csv: String,
+    pub href_svg: Option<String>,
+    pub intestazione: Vec<String>,
+    pub righe: Vec<Vec<VistaCella>>,
+}
+
+impl VistaSezione {
+    /// Whether `riga` is the total row (shown apart).
+    pub fn totale(&self, riga: &[VistaCella]) -> bool {
+        riga.first().is_some_and(|c| c.testo == "Totale")
+    }
+}
+
+/// A report as the page shows it.
+pub struct VistaReport {
+    pub titolo: String,
+    pub note: Vec<String>,
+    pub precedente: String,
+    pub successivo: String,
+    pub href_json: String,
+    pub sezioni: Vec<VistaSezione>,
+}
+
+#[derive(Template)]
+#[template(path = "monitoraggio.html")]
+pub struct Pagina {
+    pub c: Cornice,
+    pub ambito: String,
+    pub modulo: Modulo,
+    /// None when the request was refused (the message is at the top).
+    pub report: Option<VistaReport>,
+}
+
+/// The `<svg>` element of a standalone SVG document, to put inside a page (an XML
+/// declaration or a doctype before it is dropped).
+fn svg_in_linea(documento: &str) -> String {
+    match documento.find("<svg") {
+        Some(i) => documento[i..].to_owned(),
+        None => String::new(),
+    }
+}
+
+fn svg_di(s: &Sezione) -> Option<String> {
+    s.grafico
+        .as_ref()
+        .map(|g| monitoraggio::grafico::svg(g, LARGHEZZA_SVG, ALTEZZA_SVG))
+}
+
+fn vista(report: &Report, r: &Richiesta) -> VistaReport {
+    let base = percorso(r.tipo);
+    let query = r.query();
+    let sezioni = report
+        .sezioni
+        .iter()
+        .map(|s| VistaSezione {
+            id: s.id,
+            titolo: s.titolo.clone(),
+            svg: svg_di(s).map(|d| svg_in_linea(&d)),
+            href_csv: format!("{base}?{query}&formato=csv&sezione={}", s.id),
+            href_svg: s
+                .grafico
+                .as_ref()
+                .map(|_| format!("{base}?{query}&formato=svg&sezione={}", s.id)),
+            intestazione: s.tabella.intestazione.clone(),
+            righe: s
+                .tabella
+                .righe
+                .iter()
+                .map(|riga| {
+                    riga.iter()
+                        .map(|c: &Cella| {
+                            let testo = c.italiano();
+                            VistaCella {
+                                lunga: !c.numerica() && testo.chars().count() > TESTO_LUNGO,
+                                numerica: c.numerica(),
+                                href: c.href().map(str::to_owned),
+                                testo,
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect();
+    VistaReport {
+        titolo: report.titolo.clone(),
+        note: report.note.clone(),
+        precedente: format!("{base}?{}", r.spostata(-1).query()),
+        successivo: format!("{base}?{}", r.spostata(1).query()),
+        href_json: format!("{base}?{query}&formato=json"),
+        sezioni,
+    }
+}
+
+fn cornice_vista(tipo: TipoReport) -> Cornice {
+    Cornice::new(
+        tipo.titolo(),
+        &[("Servizi On Line", "/servizi"), (TITOLO, PERCORSO)],
+    )
+}
+
+/// A request that cannot be answered as asked: its row (`RICHIESTA_NON_VALIDA`) and the
+/// view's page with the form as sent and `messaggio` at the top.
+fn non_valida(
+    ctx: &mut Contesto<'_>,
+    tipo: TipoReport,
+    m: &Monitor,
+    stato: StatusCode,
+    messaggio: String,
+) -> Result<Risposta, ErrorePortale> {
+    ctx.registra(
+        Some(&m.cf),
+        operazione(tipo),
+        "RICHIESTA_NON_VALIDA",
+        Some(&tronca(&messaggio)),
+    )?;
+    let modulo = Modulo::da_query(tipo, m, &ctx.req.query);
+    let c = ctx.cornice(cornice_vista(tipo).errore(messaggio))?;
+    ctx.pagina(
+        stato,
+        &Pagina {
+            c,
+            ambito: ambito_testo(m),
+            modulo,
+            report: None,
+        },
+    )
+}
+
+/// GET /servizi/monitoraggio/{traffico|vaccinazioni|anomalie}: the report as a page, or one
+/// of its exports (`formato=csv|json|svg`, `sezione=<id>` for CSV and SVG).
+pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Risposta, ErrorePortale> {
+    let op = operazione(tipo);
+    let m = match abilitato(ctx, op)? {
+        Ok(m) => m,
+        Err(r) => return Ok(r),
+    };
+    let formato = match Formato::parse(ctx.req.query.get("formato").map(String::as_str)) {
+        Ok(f) => f,
+        Err(e) => return non_valida(ctx, tipo, &m, StatusCode::BAD_REQUEST, e),
+    };
+    let oggi = crate::domain::tempo::data_roma(ctx.ora);
+    let richiesta = match Richiesta::da_coppie(tipo, &ctx.req.query, oggi) {
+        Ok(r) => r,
+        Err(e) => return non_valida(ctx, tipo, &m, StatusCode::BAD_REQUEST, e),
+    };
+    // Another region's figures: refused whatever the format, never silently narrowed.
+    let richiesta = match m.ambito.applica(&richiesta) {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.registra(Some(&m.cf), op, "NON_ABILITATO", Some(&tronca(&e)))?;
+            let c = ctx.cornice(Cornice::new(
+                "Dati non consultabili",
+                &[("Servizi On Line", "/servizi"), (TITOLO, PERCORSO)],
+            ))?;
+            return ctx.pagina(
+                StatusCode::FORBIDDEN,
+                &pagine::Errore {
+                    c,
+                    paragrafi: vec![e, ambito_testo(&m)],
+                    ritorno: ("Torna a Monitoraggio servizi".into(), PERCORSO.into()),
+                },
+            );
+        }
+    };
+    let report = monitoraggio::report(ctx.conn, &ctx.portale.monitoraggio, &m.ambito, &richiesta)?;
+    let nome = |sezione: Option<&str>, estensione: &str| match sezione {
+        Some(s) => format!(
+            "tsgate-{}-{s}-{}-{}.{estensione}",
+            report.tipo, report.da, report.a
+        ),
+        None => format!(
+            "tsgate-{}-{}-{}.{estensione}",
+            report.tipo, report.da, report.a
+        ),
+    };
+    match formato {
+        Formato::Html => {
+            ctx.registra(
+                Some(&m.cf),
+                op,
+                "OK",
+                Some(&dettaglio(formato, None, &richiesta)),
+            )?;
+            let modulo = Modulo::da_richiesta(&m, &richiesta);
+            let report = vista(&report, &richiesta);
+            let c = ctx.cornice(cornice_vista(tipo))?;
+            ctx.pagina(
+                StatusCode::OK,
+                &Pagina {
+                    c,
+                    ambito: ambito_testo(&m),
+                    modulo,
+                    report: Some(report),
+                },
+            )
+        }
+        Formato::Json => {
+            ctx.registra(
+                Some(&m.cf),
+                op,
+                "OK",
+                Some(&dettaglio(formato, None, &richiesta)),
+            )?;
+            Ok(http::allegato(
+                "application/json",
+                &nome(None, "json"),
+                esporta::json(&report).into_bytes(),
+            ))
+        }
+        Formato::Csv | Formato::Svg => {
+            let chiesta = ctx
+                .req
+                .query
+                .get("sezione")
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty());
+            let sezione = match chiesta {
+                None => report.sezioni.first(),
+                Some(id) => report.sezioni.iter().find(|s| s.id == id),
+            };
+            let Some(sezione) = sezione else {
+                let ids: Vec<&str> = report.sezioni.iter().map(|s| s.id).collect();
+                let e = format!(
+                    "sezione: «{}» non esiste in questo report ({}).",
+                    chiesta.unwrap_or(""),
+                    ids.join(", ")
+                );
+                return non_valida(ctx, tipo, &m, StatusCode::BAD_REQUEST, e);
+            };
+            let d = dettaglio(formato, Some(sezione.id), &richiesta);
+            if formato == Formato::Csv {
+                ctx.registra(Some(&m.cf), op, "OK", Some(&d))?;
+                return Ok(http::allegato(
+                    "text/csv; charset=utf-8",
+                    &nome(Some(sezione.id), "csv"),
+                    esporta::csv(sezione).into_bytes(),
+                ));
+            }
+            let Some(svg) = svg_di(sezione) else {
+                ctx.registra(Some(&m.cf), op, "GRAFICO_ASSENTE", Some(&d))?;
+                let c = ctx.cornice(Cornice::new(
+                    "Grafico non disponibile",
+                    &[("Servizi On Line", "/servizi"), (TITOLO, PERCORSO)],
+                ))?;
+                return ctx.pagina(
+                    StatusCode::NOT_FOUND,
+                    &pagine::Errore {
+                        c,
+                        paragrafi: vec![format!(
+                            "La sezione «{}» non ha un grafico: se ne può scaricare la tabella in CSV.",
+                            sezione.titolo
+                        )],
+                        ritorno: (format!("Torna a {}", tipo.titolo()), percorso(tipo)),
+                    },
+                );
+            };
+            ctx.registra(Some(&m.cf), op, "OK", Some(&d))?;
+            Ok(http::allegato(
+                "image/svg+xml",
+                &nome(Some(sezione.id), "svg"),
+                svg.into_bytes(),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitoraggio::{Filtro, Grafico, Serie, Tabella, TipoGrafico};
+    use chrono::NaiveDate;
+
+    fn richiesta() -> Richiesta {
+        Richiesta::new(
+            TipoReport::Traffico,
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            Granularita::Giorno,
+            Dimensione::Regione,
+            Filtro {
+                regione: Some("120".into()),
+                ..Filtro::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn monitor(regione: Option<&str>) -> Monitor {
+        Monitor {
+            cf: "CNTFBA76L03H501N".into(),
+            ambito: regione.map_or_else(Ambito::nazionale, Ambito::regione),
+            regione: regione.map(|r| format!("{r} - Lazio")),
+        }
+    }
+
+    #[test]
+    fn the_log_detail_says_what_was_shown() {
+        let r = richiesta();
+        assert_eq!(
+            dettaglio(Formato::Csv, Some("serie"), &r),
+            "formato=csv sezione=serie da=2026-11-01 a=2026-11-30 granularita=giorno per=regione regione=120"
+        );
+        let mut lunga = r.clone();
+        lunga.filtro.chiamante = Some("x".repeat(100));
+        lunga.filtro.operazione = Some("y".repeat(100));
+        assert_eq!(
+            dettaglio(Formato::Html, None, &lunga).chars().count(),
+            DETTAGLIO_MAX
+        );
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(Formato::parse(None), Ok(Formato::Html));
+        assert_eq!(Formato::parse(Some("")), Ok(Formato::Html));
+        assert_eq!(Formato::parse(Some("csv")), Ok(Formato::Csv));
+        assert_eq!(Formato::parse(Some("svg")), Ok(Formato::Svg));
+        assert!(Formato::parse(Some("xlsx")).unwrap_err().contains("xlsx"));
+    }
+
+    #[test]
+    fn an_svg_document_is_inlined_from_its_root() {
+        assert_eq!(
+            svg_in_linea("<?xml version=\"1.0\"?>\n<svg xmlns=\"x\"></svg>"),
+            "<svg xmlns=\"x\"></svg>"
+        );
+        assert_eq!(svg_in_linea("nessun grafico"), "");
+    }
+
+    fn report() -> Report {
+        Report {
+            tipo: "traffico",
+            titolo: "Chiamate per regione chiamante".into(),
+            da: "2026-11-01".into(),
+            a: "2026-11-30".into(),
+            periodo: "dal 01/11/2026 al 30/11/2026".into(),
+            note: vec!["Nota <prima>".into()],
+            sezioni: vec![
+                Sezione {
+                    id: "distribuzione",
+                    titolo: "Distribuzione".into(),
+                    grafico: Some(Grafico {
+                        tipo: TipoGrafico::Barre,
+                        titolo: "Chiamate".into(),
+                        asse_x: "Regione".into(),
+                        asse_y: "Chiamate".into(),
+                        etichette: vec!["120 - Lazio".into()],
+                        serie: vec![Serie {
+                            nome: "Chiamate".into(),
+                            valori: vec![1234.0],
+                        }],
+                        soglia: None,
+                    }),
+                    tabella: Tabella {
+                        intestazione: vec!["Regione".into(), "Chiamate".into(), "Evidenza".into()],
+                        righe: vec![
+                            vec![
+                                Cella::testo("120 - Lazio"),
+                                Cella::Intero(1234),
+                                Cella::Link {
+                                    testo: "vedi".into(),
+                                    href: "/servizi/monitoraggio/traffico?da=2026-11-01&per=ip"
+                                        .into(),
+                                },
+                            ],
+                            vec![
+                                Cella::testo("Totale"),
+                                Cella::Intero(1234),
+                                Cella::testo(""),
+                            ],
+                        ],
+                    },
+                },
+                Sezione {
+                    id: "vuota",
+                    titolo: "Vuota".into(),
+                    grafico: None,
+                    tabella: Tabella {
+                        intestazione: vec!["A".into()],
+                        righe: Vec::new(),
+                    },
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn the_page_has_the_chart_the_table_and_the_links() {
+        let r = richiesta();
+        let m = monitor(Some("120"));
+        let html = Pagina {
+            c: cornice_vista(TipoReport::Traffico),
+            ambito: ambito_testo(&m),
+            modulo: Modulo::da_richiesta(&m, &r),
+            report: Some(vista(&report(), &r)),
+        }
+        .render()
+        .unwrap();
+        assert!(
+            html.contains("<span aria-current=\"page\">Traffico</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<a href=\"/servizi/monitoraggio\">Monitoraggio servizi</a>"));
+        assert!(html.contains("<section id=\"sez-distribuzione\""));
+        assert!(html.contains("<svg"));
+        assert!(html.contains("<td class=\"numero\">1.234</td>"), "{html}");
+        assert!(
+            html.contains(
+                "<a href=\"/servizi/monitoraggio/traffico?da=2026-11-01&#38;per=ip\">vedi</a>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("Nota &#60;prima&#62;"));
+        assert!(html.contains("Periodo precedente"));
+        assert!(html.contains("da=2026-10-02&#38;a=2026-10-31"), "{html}");
+        assert!(html.contains("formato=csv&#38;sezione=distribuzione"));
+        assert!(html.contains("formato=svg&#38;sezione=distribuzione"));
+        assert!(!html.contains("formato=svg&#38;sezione=vuota"));
+        assert!(html.contains("Nessun dato nel periodo"));
+        // The region's staff: the region is shown and sent, not editable.
+        assert!(
+            html.contains("name=\"regione\" type=\"text\" value=\"120\" readonly"),
+            "{html}"
+        );
+        assert!(!html.contains("style="));
+    }
+}
