@@ -143,6 +143,67 @@ struct RegioneNome {
     denominazione: String,
 }
 
+/// A time series: the numbers of one line per series over the periods.
+pub struct SerieTemporale<'a> {
+    pub periodi: &'a [Periodo],
+    /// The table's column of each series, and its line's name in the chart (the same, except
+    /// that the table says how many groups «Altri» sums).
+    pub colonne: &'a [String],
+    pub linee: &'a [String],
+    pub valori: &'a [Vec<i64>],
+}
+
+/// The section of a time series (`id` `serie`): a line chart, and a table of periods × series
+/// with a total column.
+pub fn sezione_serie(
+    titolo: String,
+    grafico_titolo: String,
+    unita: &str,
+    asse_y: &str,
+    s: SerieTemporale<'_>,
+) -> Sezione {
+    let mut intestazione = vec!["Periodo".to_owned()];
+    intestazione.extend(s.colonne.iter().cloned());
+    intestazione.push("Totale".into());
+    let righe = s
+        .periodi
+        .iter()
+        .enumerate()
+        .map(|(p, periodo)| {
+            let mut riga = vec![Cella::testo(periodo.etichetta.clone())];
+            let valori = s.valori.iter().map(|v| v.get(p).copied().unwrap_or(0));
+            riga.extend(valori.clone().map(Cella::Intero));
+            riga.push(Cella::Intero(valori.sum()));
+            riga
+        })
+        .collect();
+    Sezione {
+        id: "serie",
+        titolo,
+        grafico: Some(Grafico {
+            tipo: TipoGrafico::Linee,
+            titolo: grafico_titolo,
+            asse_x: format!("Periodo ({unita})"),
+            asse_y: asse_y.into(),
+            etichette: s.periodi.iter().map(|p| p.etichetta.clone()).collect(),
+            serie: s
+                .linee
+                .iter()
+                .zip(s.valori)
+                .map(|(n, v)| Serie {
+                    nome: n.clone(),
+                    valori: v.iter().map(|&x| x as f64).collect(),
+                })
+                .collect(),
+            soglia: None,
+        }),
+        tabella: Tabella {
+            intestazione,
+            righe,
+        },
+    }
+}
+
 /// Region codes to "120 - Lazio".
 pub fn nomi_regioni(conn: &mut PgConnection) -> QueryResult<HashMap<String, String>> {
     let righe: Vec<RegioneNome> =

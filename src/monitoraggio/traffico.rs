@@ -4,7 +4,7 @@
 
 use super::modello::{Cella, Grafico, Report, Serie, Sezione, Tabella, TipoGrafico};
 use super::richiesta::{Dimensione, Granularita, Richiesta};
-use super::{nomi_regioni, periodi, primi, quota, ALTRI};
+use super::{nomi_regioni, periodi, primi, quota, sezione_serie, SerieTemporale, ALTRI};
 use crate::config::MonitoraggioConfig;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -204,47 +204,18 @@ pub fn report(
     );
 
     // The time series: one line per group, a table of periods × groups.
-    let mut intestazione = vec!["Periodo".to_owned()];
-    intestazione.extend(nomi.iter().cloned());
-    intestazione.push("Totale".into());
-    let righe_serie: Vec<Vec<Cella>> = periodi
-        .iter()
-        .enumerate()
-        .map(|(p, periodo)| {
-            let mut riga = vec![Cella::testo(periodo.etichetta.clone())];
-            let mut tot = 0;
-            for s in &serie {
-                riga.push(Cella::Intero(s[p]));
-                tot += s[p];
-            }
-            riga.push(Cella::Intero(tot));
-            riga
-        })
-        .collect();
-    let sezione_serie = Sezione {
-        id: "serie",
-        titolo: format!("{cosa} per {unita}"),
-        grafico: Some(Grafico {
-            tipo: TipoGrafico::Linee,
-            titolo: titolo.clone(),
-            asse_x: format!("Periodo ({unita})"),
-            asse_y: "Chiamate".into(),
-            etichette: periodi.iter().map(|p| p.etichetta.clone()).collect(),
-            serie: nomi_serie
-                .iter()
-                .zip(&serie)
-                .map(|(n, v)| Serie {
-                    nome: n.clone(),
-                    valori: v.iter().map(|&x| x as f64).collect(),
-                })
-                .collect(),
-            soglia: None,
-        }),
-        tabella: Tabella {
-            intestazione,
-            righe: righe_serie,
+    let sezione_serie = sezione_serie(
+        format!("{cosa} per {unita}"),
+        titolo.clone(),
+        unita,
+        "Chiamate",
+        SerieTemporale {
+            periodi: &periodi,
+            colonne: &nomi,
+            linee: &nomi_serie,
+            valori: &serie,
         },
-    };
+    );
 
     // The distribution over the whole period: counts, outcomes and mean latency per group.
     let mut righe_distr: Vec<Vec<Cella>> = nomi

@@ -3,7 +3,7 @@
 
 use super::modello::{Cella, Grafico, Report, Serie, Sezione, Tabella, TipoGrafico};
 use super::richiesta::{Granularita, Richiesta};
-use super::{nomi_regioni, periodi, primi, ALTRI};
+use super::{nomi_regioni, periodi, primi, sezione_serie, SerieTemporale, ALTRI};
 use crate::config::MonitoraggioConfig;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -101,43 +101,19 @@ pub fn report(
         r.periodo_testo()
     );
 
-    let mut intestazione = vec!["Periodo".to_owned()];
-    intestazione.extend(MISURE.iter().map(|m| m.2.to_owned()));
-    intestazione.push("Totale".into());
-    let righe_serie = periodi
-        .iter()
-        .enumerate()
-        .map(|(p, periodo)| {
-            let mut riga = vec![Cella::testo(periodo.etichetta.clone())];
-            riga.extend(serie.iter().map(|s| Cella::Intero(s[p])));
-            riga.push(Cella::Intero(serie.iter().map(|s| s[p]).sum()));
-            riga
-        })
-        .collect();
-    let sezione_serie = Sezione {
-        id: "serie",
-        titolo: format!("Trasmissioni per {unita}"),
-        grafico: Some(Grafico {
-            tipo: TipoGrafico::Linee,
-            titolo: titolo.clone(),
-            asse_x: format!("Periodo ({unita})"),
-            asse_y: "Record trasmessi".into(),
-            etichette: periodi.iter().map(|p| p.etichetta.clone()).collect(),
-            serie: MISURE
-                .iter()
-                .zip(&serie)
-                .map(|(m, v)| Serie {
-                    nome: m.2.into(),
-                    valori: v.iter().map(|&x| x as f64).collect(),
-                })
-                .collect(),
-            soglia: None,
-        }),
-        tabella: Tabella {
-            intestazione,
-            righe: righe_serie,
+    let misure: Vec<String> = MISURE.iter().map(|m| m.2.to_owned()).collect();
+    let sezione_serie = sezione_serie(
+        format!("Trasmissioni per {unita}"),
+        titolo.clone(),
+        unita,
+        "Record trasmessi",
+        SerieTemporale {
+            periodi: &periodi,
+            colonne: &misure,
+            linee: &misure,
+            valori: &serie,
         },
-    };
+    );
 
     // By region: the first `top`, the rest summed.
     let (primi, resto) = primi(&totali, cfg.top);
