@@ -654,6 +654,12 @@ impl Config {
                 return Err(invalid(name, "must be a number greater than zero"));
             }
         }
+        if m.finestra_mediana_giorni > 366 {
+            return Err(invalid(
+                "monitoraggio.finestra_mediana_giorni",
+                "at most 366 days",
+            ));
+        }
         if m.top > 50 {
             return Err(invalid("monitoraggio.top", "at most 50 groups"));
         }

@@ -462,7 +462,7 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
     let s = TestServer::start().await;
     let mut c = s.db.connection();
     diesel::sql_query(
-        "INSERT INTO mon_assistiti (regione, assistiti) VALUES ('120', 10000), ('030', 10000)",
+        "INSERT INTO mon_assistiti (regione, assistiti) VALUES ('120', 10000), ('030', 10000), ('050', 1000000)",
     )
     .execute(&mut c)
     .unwrap();
@@ -524,6 +524,18 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
         None,
     );
 
+    // Region 050's caller starts today: no history to judge a jump by, no earlier IP to make
+    // its first one news.
+    righe_log(
+        &mut c,
+        400,
+        oggi_ts,
+        "VerificaAssistitoFuoriRegione",
+        "regione-veneto",
+        "127.0.0.77",
+        Some("00"),
+        None,
+    );
     let cfg = MonitoraggioConfig::default();
     let oggi = tsgate::domain::tempo::oggi_roma();
     let d = oggi.format("%Y-%m-%d").to_string();
@@ -544,6 +556,10 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
     assert!(
         !tipi.iter().any(|t| t.1 == "030"),
         "normal traffic is not flagged: {tipi:?}"
+    );
+    assert!(
+        !tipi.iter().any(|t| t.1 == "050"),
+        "a caller without history is not flagged: {tipi:?}"
     );
     assert!(
         !tipi.iter().any(|t| t.0 == anomalie::SOGLIA_GIORNALIERA),
@@ -701,4 +717,39 @@ async fn the_cli_prints_the_portal_numbers() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("granularita"));
     s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_transmitted_writes_are_counted() {
+    let db = TestDb::new().await;
+    let mut c = db.connection();
+    diesel::sql_query(
+        "INSERT INTO somministrazione (codice_fiscale, dose, regione_somministrazione, codice_regione, \
+             codice_aic, data_somministrazione, deroga_sequenza, identificativo_transazione) \
+         VALUES ('RSSMRA60C15F205L', 2, '030', '030', '049269018', CURRENT_DATE, TRUE, gen_random_uuid())",
+    )
+    .execute(&mut c)
+    .unwrap();
+    // What the service does to the next dose when dose n-1 arrives: bookkeeping, not a
+    // transmission (the row's transaction stays).
+    diesel::sql_query("UPDATE somministrazione SET deroga_sequenza = FALSE")
+        .execute(&mut c)
+        .unwrap();
+    // A transmitted change sets the row's transaction.
+    diesel::sql_query(
+        "UPDATE somministrazione SET data_somministrazione = CURRENT_DATE - 1, \
+         identificativo_transazione = gen_random_uuid()",
+    )
+    .execute(&mut c)
+    .unwrap();
+    let n = |op: &str| {
+        count(
+            &db,
+            &format!(
+                "SELECT coalesce(sum(numero), 0)::int8 AS n FROM mon_vaccinazioni \
+                 WHERE tipo = 'SOMMINISTRAZIONE' AND regione = '030' AND operazione = '{op}'"
+            ),
+        )
+    };
+    assert_eq!((n("INSERIMENTO"), n("VARIAZIONE")), (1, 1));
 }

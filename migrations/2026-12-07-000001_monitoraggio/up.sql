@@ -51,7 +51,8 @@ CREATE INDEX mon_traffico_ip_da_compattare_idx ON mon_traffico_ip (grana, period
 
 -- When each caller first called from each client IP (the misuse analysis's "IP never seen
 -- before"). Written by the same trigger with ON CONFLICT DO NOTHING: an IP already known costs
--- an index probe and takes no lock.
+-- an index probe and takes no row lock (two transactions bringing the same new IP at once: the
+-- second waits for the first).
 CREATE TABLE mon_ip (
     chiamante   TEXT        NOT NULL,
     ip_client   INET        NOT NULL,
@@ -64,7 +65,7 @@ CREATE TABLE mon_ip (
 CREATE FUNCTION mon_periodo(grana TEXT, ts TIMESTAMPTZ) RETURNS TIMESTAMPTZ
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE grana
-        WHEN 'ora' THEN date_trunc('hour', ts)
+        WHEN 'ora' THEN date_trunc('hour', ts, 'UTC')
         WHEN 'giorno' THEN date_trunc('day', ts, 'Europe/Rome')
         WHEN 'settimana' THEN date_trunc('week', ts, 'Europe/Rome')
         ELSE date_trunc('month', ts, 'Europe/Rome')
@@ -173,45 +174,56 @@ CREATE TABLE mon_vaccinazioni (
 CREATE INDEX mon_vaccinazioni_giorno_idx ON mon_vaccinazioni (giorno);
 CREATE INDEX mon_vaccinazioni_da_compattare_idx ON mon_vaccinazioni (giorno) WHERE NOT compattata;
 
+-- TG_ARGV[0]: the kind (PRENOTAZIONE, SOMMINISTRAZIONE); TG_ARGV[1]: its region column.
 CREATE FUNCTION mon_vaccinazioni_conta() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 DECLARE
     giorno DATE := (now() AT TIME ZONE 'Europe/Rome')::DATE;
     canale TEXT := CASE current_setting('tsgate.canale', TRUE) WHEN 'FLUSSO' THEN 'FLUSSO' ELSE 'WS' END;
-    tipo TEXT := CASE TG_TABLE_NAME WHEN 'prenotazione' THEN 'PRENOTAZIONE' ELSE 'SOMMINISTRAZIONE' END;
-    op TEXT := CASE TG_OP WHEN 'INSERT' THEN 'INSERIMENTO' WHEN 'UPDATE' THEN 'VARIAZIONE' ELSE 'CANCELLAZIONE' END;
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF TG_TABLE_NAME = 'prenotazione' THEN
-            INSERT INTO mon_vaccinazioni (giorno, tipo, regione, canale, operazione, numero)
-            SELECT giorno, tipo, regione_prenotazione, canale, op, count(*) FROM vecchie GROUP BY 3;
-        ELSE
-            INSERT INTO mon_vaccinazioni (giorno, tipo, regione, canale, operazione, numero)
-            SELECT giorno, tipo, regione_somministrazione, canale, op, count(*) FROM vecchie GROUP BY 3;
-        END IF;
-    ELSIF TG_TABLE_NAME = 'prenotazione' THEN
-        INSERT INTO mon_vaccinazioni (giorno, tipo, regione, canale, operazione, numero)
-        SELECT giorno, tipo, regione_prenotazione, canale, op, count(*) FROM nuove GROUP BY 3;
+    IF TG_OP = 'INSERT' THEN
+        EXECUTE format('INSERT INTO mon_vaccinazioni (giorno, tipo, regione, canale, operazione, numero)
+                        SELECT $1, $2, %I, $3, ''INSERIMENTO'', count(*) FROM nuove GROUP BY 3',
+                       TG_ARGV[1])
+            USING giorno, TG_ARGV[0], canale;
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- A transmitted change sets the row's transaction; an update that keeps it (bookkeeping,
+        -- such as the sequence exception of the next dose) is not a transmission.
+        EXECUTE format('INSERT INTO mon_vaccinazioni (giorno, tipo, regione, canale, operazione, numero)
+                        SELECT $1, $2, n.%I, $3, ''VARIAZIONE'', count(*)
+                        FROM nuove n JOIN vecchie o ON o.id = n.id
+                        WHERE o.identificativo_transazione IS DISTINCT FROM n.identificativo_transazione
+                        GROUP BY 3',
+                       TG_ARGV[1])
+            USING giorno, TG_ARGV[0], canale;
     ELSE
-        INSERT INTO mon_vaccinazioni (giorno, tipo, regione, canale, operazione, numero)
-        SELECT giorno, tipo, regione_somministrazione, canale, op, count(*) FROM nuove GROUP BY 3;
+        EXECUTE format('INSERT INTO mon_vaccinazioni (giorno, tipo, regione, canale, operazione, numero)
+                        SELECT $1, $2, %I, $3, ''CANCELLAZIONE'', count(*) FROM vecchie GROUP BY 3',
+                       TG_ARGV[1])
+            USING giorno, TG_ARGV[0], canale;
     END IF;
     RETURN NULL;
 END;
 $$;
 
 CREATE TRIGGER prenotazione_monitoraggio_ins AFTER INSERT ON prenotazione
-    REFERENCING NEW TABLE AS nuove FOR EACH STATEMENT EXECUTE FUNCTION mon_vaccinazioni_conta();
+    REFERENCING NEW TABLE AS nuove FOR EACH STATEMENT
+    EXECUTE FUNCTION mon_vaccinazioni_conta('PRENOTAZIONE', 'regione_prenotazione');
 CREATE TRIGGER prenotazione_monitoraggio_upd AFTER UPDATE ON prenotazione
-    REFERENCING NEW TABLE AS nuove FOR EACH STATEMENT EXECUTE FUNCTION mon_vaccinazioni_conta();
+    REFERENCING OLD TABLE AS vecchie NEW TABLE AS nuove FOR EACH STATEMENT
+    EXECUTE FUNCTION mon_vaccinazioni_conta('PRENOTAZIONE', 'regione_prenotazione');
 CREATE TRIGGER prenotazione_monitoraggio_del AFTER DELETE ON prenotazione
-    REFERENCING OLD TABLE AS vecchie FOR EACH STATEMENT EXECUTE FUNCTION mon_vaccinazioni_conta();
+    REFERENCING OLD TABLE AS vecchie FOR EACH STATEMENT
+    EXECUTE FUNCTION mon_vaccinazioni_conta('PRENOTAZIONE', 'regione_prenotazione');
 CREATE TRIGGER somministrazione_monitoraggio_ins AFTER INSERT ON somministrazione
-    REFERENCING NEW TABLE AS nuove FOR EACH STATEMENT EXECUTE FUNCTION mon_vaccinazioni_conta();
+    REFERENCING NEW TABLE AS nuove FOR EACH STATEMENT
+    EXECUTE FUNCTION mon_vaccinazioni_conta('SOMMINISTRAZIONE', 'regione_somministrazione');
 CREATE TRIGGER somministrazione_monitoraggio_upd AFTER UPDATE ON somministrazione
-    REFERENCING NEW TABLE AS nuove FOR EACH STATEMENT EXECUTE FUNCTION mon_vaccinazioni_conta();
+    REFERENCING OLD TABLE AS vecchie NEW TABLE AS nuove FOR EACH STATEMENT
+    EXECUTE FUNCTION mon_vaccinazioni_conta('SOMMINISTRAZIONE', 'regione_somministrazione');
 CREATE TRIGGER somministrazione_monitoraggio_del AFTER DELETE ON somministrazione
-    REFERENCING OLD TABLE AS vecchie FOR EACH STATEMENT EXECUTE FUNCTION mon_vaccinazioni_conta();
+    REFERENCING OLD TABLE AS vecchie FOR EACH STATEMENT
+    EXECUTE FUNCTION mon_vaccinazioni_conta('SOMMINISTRAZIONE', 'regione_somministrazione');
 
 -- Patients per region of assistance, refreshed by the monitoring job (counting tens of millions
 -- of rows on every report would be slow): the denominator of the misuse ratios.

@@ -24,26 +24,43 @@ struct Numero {
     n: i64,
 }
 
+/// Runs `f` holding the monitoring lock; waits for it when `attendi`, otherwise returns `None`
+/// when another session holds it.
 fn con_lock<T>(
     conn: &mut PgConnection,
+    attendi: bool,
     f: impl FnOnce(&mut PgConnection) -> Result<T, ErroreAggregati>,
-) -> Result<T, ErroreAggregati> {
-    diesel::sql_query("SELECT pg_advisory_lock($1)")
+) -> Result<Option<T>, ErroreAggregati> {
+    #[derive(QueryableByName)]
+    struct Preso {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        preso: bool,
+    }
+    let sql = if attendi {
+        "SELECT pg_advisory_lock($1) IS NOT NULL AS preso"
+    } else {
+        "SELECT pg_try_advisory_lock($1) AS preso"
+    };
+    let preso: Preso = diesel::sql_query(sql)
         .bind::<BigInt, _>(LOCK)
-        .execute(conn)?;
+        .get_result(conn)?;
+    if !preso.preso {
+        return Ok(None);
+    }
     let result = f(conn);
     let unlock = diesel::sql_query("SELECT pg_advisory_unlock($1)")
         .bind::<BigInt, _>(LOCK)
         .execute(conn);
     let value = result?;
     unlock?;
-    Ok(value)
+    Ok(Some(value))
 }
 
-/// Merges, in every period that has delta rows, all its rows into one per key (one statement
-/// per table: a delta committed meanwhile stays for the next run). Returns the rows removed.
+/// Merges the delta rows of every key that has some with that key's other rows into one
+/// (one statement per table: a delta committed meanwhile stays for the next run). Returns the
+/// rows removed; 0 when a merge or rebuild is already running elsewhere.
 pub fn compatta(conn: &mut PgConnection) -> Result<i64, ErroreAggregati> {
-    con_lock(conn, |conn| {
+    let fatto = con_lock(conn, false, |conn| {
         let mut rimosse = 0;
         for (tabella, chiavi, misure) in [
             (
@@ -56,18 +73,17 @@ pub fn compatta(conn: &mut PgConnection) -> Result<i64, ErroreAggregati> {
                 "grana, periodo, operazione, chiamante, regione, ip_client, esito, codice_errore",
                 "sum(chiamate), sum(durata_ms_somma), max(durata_ms_max)",
             ),
+            (
+                "mon_vaccinazioni",
+                "giorno, tipo, regione, canale, operazione",
+                "sum(numero)",
+            ),
         ] {
-            rimosse += compatta_tabella(conn, tabella, chiavi, misure, "grana, periodo")?;
+            rimosse += compatta_tabella(conn, tabella, chiavi, misure)?;
         }
-        rimosse += compatta_tabella(
-            conn,
-            "mon_vaccinazioni",
-            "giorno, tipo, regione, canale, operazione",
-            "sum(numero)",
-            "giorno",
-        )?;
         Ok(rimosse)
-    })
+    })?;
+    Ok(fatto.unwrap_or(0))
 }
 
 fn compatta_tabella(
@@ -75,15 +91,14 @@ fn compatta_tabella(
     tabella: &str,
     chiavi: &str,
     misure: &str,
-    periodo: &str,
 ) -> Result<i64, ErroreAggregati> {
-    let join: Vec<String> = periodo
+    let join: Vec<String> = chiavi
         .split(", ")
         .map(|c| format!("t.{c} = k.{c}"))
         .collect();
     let sql = format!(
-        "WITH toccati AS (SELECT DISTINCT {periodo} FROM {tabella} WHERE NOT compattata), \
-              via AS (DELETE FROM {tabella} t USING toccati k WHERE {join} RETURNING t.*), \
+        "WITH toccate AS (SELECT DISTINCT {chiavi} FROM {tabella} WHERE NOT compattata), \
+              via AS (DELETE FROM {tabella} t USING toccate k WHERE {join} RETURNING t.*), \
               nuove AS (INSERT INTO {tabella} SELECT {chiavi}, {misure}, TRUE FROM via GROUP BY {chiavi} RETURNING 1) \
          SELECT ((SELECT count(*) FROM via) - (SELECT count(*) FROM nuove))::int8 AS n",
         join = join.join(" AND ")
@@ -95,6 +110,10 @@ fn compatta_tabella(
 /// Deletes the aggregates older than `months` (whole periods before the cutoff month).
 pub fn purge(conn: &mut PgConnection, months: u32) -> Result<i64, ErroreAggregati> {
     let months = i32::try_from(months).unwrap_or(i32::MAX);
+    con_lock(conn, true, |conn| purge_in(conn, months)).map(Option::unwrap_or_default)
+}
+
+fn purge_in(conn: &mut PgConnection, months: i32) -> Result<i64, ErroreAggregati> {
     let mut n = 0;
     for sql in [
         "DELETE FROM mon_traffico WHERE periodo < date_trunc('month', now(), 'Europe/Rome') - make_interval(months => $1)",
@@ -110,8 +129,16 @@ pub fn purge(conn: &mut PgConnection, months: u32) -> Result<i64, ErroreAggregat
     Ok(n)
 }
 
-/// Refreshes the patients per region (`mon_assistiti`), the denominator of the misuse ratios.
+/// Refreshes the patients per region (`mon_assistiti`, the denominator of the misuse ratios)
+/// when the snapshot is missing or a day old: counting the registry is a scan of it.
 pub fn aggiorna_assistiti(conn: &mut PgConnection) -> Result<(), ErroreAggregati> {
+    let recente: Numero = diesel::sql_query(
+        "SELECT count(*)::int8 AS n FROM mon_assistiti WHERE aggiornato_il > now() - interval '1 day'",
+    )
+    .get_result(conn)?;
+    if recente.n > 0 {
+        return Ok(());
+    }
     conn.transaction(|conn| {
         diesel::sql_query(
             "INSERT INTO mon_assistiti (regione, assistiti, aggiornato_il) \
@@ -137,7 +164,7 @@ pub struct Ricostruzione {
     pub dopo: i64,
 }
 
-/// The first day the access log still covers in full (its oldest monthly partition).
+/// The first day of the access log's oldest monthly partition (UTC).
 pub fn inizio_log(conn: &mut PgConnection) -> QueryResult<Option<NaiveDate>> {
     #[derive(QueryableByName)]
     struct Nome {
@@ -177,7 +204,9 @@ pub fn ricostruisci(
         .min()
         .unwrap_or(da);
     match inizio {
-        Some(i) if primo >= i => {}
+        // The log's partitions start at UTC midnight, Italian days an hour or two before it:
+        // the first day the log holds whole is the day after its oldest partition starts.
+        Some(i) if primo > i => {}
         _ => {
             return Err(ErroreAggregati::Periodo(format!(
             "the access log does not cover {primo} (the first day of the week and month of --da; \
@@ -186,7 +215,7 @@ pub fn ricostruisci(
         )))
         }
     }
-    con_lock(conn, |conn| {
+    let fatte = con_lock(conn, true, |conn| {
         conn.build_transaction()
             .repeatable_read()
             .run(|conn| {
@@ -217,7 +246,8 @@ pub fn ricostruisci(
                 Ok::<_, diesel::result::Error>(out)
             })
             .map_err(ErroreAggregati::from)
-    })
+    })?;
+    Ok(fatte.unwrap_or_default())
 }
 
 /// One key whose aggregate differs from the count of the log.

@@ -92,11 +92,16 @@ struct UsoIp {
     /// The first call from this IP (of this caller) ever recorded.
     #[diesel(sql_type = Nullable<Date>)]
     primo: Option<NaiveDate>,
+    /// Whether the caller had called (from any IP) before the period.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    chiamante_noto: bool,
 }
 
 impl UsoIp {
+    /// First used in the period by a caller known before it (a caller's very first IPs, or
+    /// every IP when the aggregates have just started, are not news).
     fn nuovo(&self, da: NaiveDate) -> bool {
-        self.primo.is_some_and(|p| p >= da)
+        self.chiamante_noto && self.primo.is_some_and(|p| p >= da)
     }
 }
 
@@ -254,7 +259,10 @@ impl Analisi<'_> {
                 })
                 .collect();
             let m = mediana(&precedenti);
-            if c >= self.cfg.minimo_chiamate && c as f64 > self.cfg.fattore_mediana * m {
+            // A median needs a history: a region calling on fewer than half of the preceding
+            // periods (new, or aggregates just started) is judged by the threshold only.
+            let storia = precedenti.iter().filter(|&&n| n > 0).count() * 2 >= precedenti.len();
+            if storia && c >= self.cfg.minimo_chiamate && c as f64 > self.cfg.fattore_mediana * m {
                 out.push(Segnalazione {
                     tipo: MEDIANA,
                     mediana: Some(m),
@@ -282,7 +290,9 @@ impl Analisi<'_> {
 fn usi_ip(conn: &mut PgConnection, r: &Richiesta) -> QueryResult<Vec<UsoIp>> {
     diesel::sql_query(
         "SELECT t.chiamante, t.regione, host(t.ip_client) AS ip, sum(t.chiamate)::int8 AS nel_periodo, \
-                (m.primo_uso AT TIME ZONE 'Europe/Rome')::date AS primo \
+                (m.primo_uso AT TIME ZONE 'Europe/Rome')::date AS primo, \
+                EXISTS (SELECT 1 FROM mon_ip p WHERE p.chiamante = t.chiamante \
+                        AND p.primo_uso < ($1::date::timestamp AT TIME ZONE 'Europe/Rome')) AS chiamante_noto \
          FROM mon_traffico_ip t \
          LEFT JOIN mon_ip m ON m.chiamante = t.chiamante AND m.ip_client = t.ip_client \
          WHERE t.grana = 'giorno' \

@@ -31,6 +31,12 @@ const TAVOLOZZA: [&str; 7] = [
 const GRIGIO_ALTRI: &str = "#999999";
 /// The name of the group that sums everything after the first ones (`monitoraggio::ALTRI`).
 const ALTRI: &str = "Altri";
+
+/// Whether a label names the rest: «Altri», or «Altri (12)» as tables count them.
+fn e_altri(s: &str) -> bool {
+    let s = s.trim();
+    s == ALTRI || s.strip_prefix(ALTRI).is_some_and(|r| r.starts_with(" ("))
+}
 const ROSSO_SOGLIA: &str = "#CC0000";
 const SFONDO: &str = "#FFFFFF";
 const TESTO: &str = "#222222";
@@ -466,7 +472,7 @@ fn serie(out: &mut String, g: &Grafico, d: &Disposizione, colori: &[&'static str
                     let Some(v) = valore(s, j) else { continue };
                     let x = d.x(j) - gruppo / 2.0 + i as f64 * larga;
                     let y = d.y(v);
-                    let colore = if sola && g.etichette[j].trim() == ALTRI {
+                    let colore = if sola && e_altri(&g.etichette[j]) {
                         GRIGIO_ALTRI
                     } else {
                         colore
@@ -525,7 +531,7 @@ fn colori(serie: &[Serie]) -> Vec<&'static str> {
     serie
         .iter()
         .map(|s| {
-            if s.nome.trim() == ALTRI {
+            if e_altri(&s.nome) {
                 GRIGIO_ALTRI
             } else {
                 let c = TAVOLOZZA[prossimo % TAVOLOZZA.len()];

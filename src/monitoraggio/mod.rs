@@ -37,6 +37,13 @@ pub fn report(
     ambito: &Ambito,
     r: &Richiesta,
 ) -> QueryResult<Report> {
+    // The scope narrows whatever the caller checked before (a safety net: callers refuse a
+    // request for another region rather than narrowing it silently).
+    let mut r = r.clone();
+    if let Some(regione) = &ambito.regione {
+        r.filtro.regione = Some(regione.clone());
+    }
+    let r = &r;
     match r.tipo {
         TipoReport::Traffico => traffico::report(conn, cfg, r),
         TipoReport::Vaccinazioni => vaccinazioni::report(conn, cfg, r),
@@ -127,12 +134,19 @@ pub fn periodi(
            FROM generate_series($2::date::timestamp, $3::date::timestamp, interval '1 day') d \
          ) p ORDER BY 1"
     };
-    diesel::sql_query(sql)
+    let mut periodi: Vec<Periodo> = diesel::sql_query(sql)
         .bind::<Text, _>(g.as_str())
         .bind::<Date, _>(da)
         .bind::<Date, _>(a)
         .bind::<Text, _>(formato)
-        .load(conn)
+        .load(conn)?;
+    // The hour repeated when summer time ends reads the same on the clock: say which it is.
+    for i in 1..periodi.len() {
+        if periodi[i].etichetta == periodi[i - 1].etichetta {
+            periodi[i].etichetta.push_str(" (2ª)");
+        }
+    }
+    Ok(periodi)
 }
 
 #[derive(QueryableByName)]

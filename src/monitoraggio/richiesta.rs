@@ -203,6 +203,9 @@ pub struct Richiesta {
     pub filtro: Filtro,
 }
 
+/// The longest period of the misuse analysis (it reads the daily IP aggregates), in days.
+pub const GIORNI_ANOMALIE: i64 = 93;
+
 /// Whose figures the asker may see: every region (MEF staff) or one region's only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ambito {
@@ -239,10 +242,22 @@ impl Ambito {
     }
 }
 
+/// The years a report may name: the aggregates cannot be older, and the date arithmetic of
+/// periods never leaves the calendar.
+const ANNI: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 fn data(s: &str, nome: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         format!("{nome}: «{s}» non è una data nel formato AAAA-MM-GG (es. 2026-11-30).")
-    })
+    })?;
+    if !ANNI.contains(&d.year()) {
+        return Err(format!(
+            "{nome}: «{s}» è fuori dagli anni consultabili ({}–{}).",
+            ANNI.start(),
+            ANNI.end()
+        ));
+    }
+    Ok(d)
 }
 
 fn testo_opzionale(v: Option<&String>) -> Option<String> {
@@ -345,9 +360,21 @@ impl Richiesta {
                 return Err(format!("{nome}: valore troppo lungo."));
             }
         }
+        if !(ANNI.contains(&da.year()) && ANNI.contains(&a.year())) {
+            return Err(format!(
+                "Il periodo deve cadere negli anni {}–{}.",
+                ANNI.start(),
+                ANNI.end()
+            ));
+        }
         let da = granularita.inizio(da);
         let a = granularita.fine(a);
         let giorni = (a - da).num_days() + 1;
+        if tipo == TipoReport::Anomalie && giorni > GIORNI_ANOMALIE {
+            return Err(format!(
+                "Periodo troppo lungo per l'analisi degli usi impropri: al massimo {GIORNI_ANOMALIE} giorni (richiesti {giorni})."
+            ));
+        }
         if giorni > granularita.giorni_massimi() {
             return Err(format!(
                 "Periodo troppo lungo per la granularità {}: al massimo {} giorni (richiesti {giorni}).",
@@ -507,6 +534,8 @@ mod tests {
             (vec![("ip", "1.2.3")], "indirizzo IP"),
             (vec![("esito", "x'; drop")], "esito"),
             (vec![("regione", "12")], "codice regione"),
+            (vec![("da", "+262143-12-31")], "AAAA-MM-GG"),
+            (vec![("a", "9999-12-31")], "anni consultabili"),
             (
                 vec![("da", "2026-01-01"), ("granularita", "ora")],
                 "troppo lungo",

@@ -82,13 +82,14 @@ async fn connection(
         }
     };
     let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
+    let started = std::time::Instant::now();
     let handshake = tokio::time::timeout(timeout, Pin::new(&mut stream).accept()).await;
     if let Err(reason) = handshake
         .map_err(|_| "timeout".to_owned())
         .and_then(|r| r.map_err(|e| e.to_string()))
     {
         let presented = presented.lock().ok().and_then(|p| p.clone());
-        handshake_refused(&state, &stream, ip, &reason, presented);
+        handshake_refused(&state, &stream, ip, &reason, presented, started);
         return;
     }
     let fingerprint = stream
@@ -146,6 +147,7 @@ fn handshake_refused(
     ip: std::net::IpAddr,
     reason: &str,
     presented: Option<String>,
+    started: std::time::Instant,
 ) {
     let verify = stream.ssl().verify_result();
     let why = if verify != X509VerifyResult::OK {
@@ -166,6 +168,7 @@ fn handshake_refused(
         ip,
         Err(FaultCode::HandshakeRefused.code()),
         LogFields::default(),
-    );
+    )
+    .durata_da(started);
     state.access_log.submit(record);
 }
