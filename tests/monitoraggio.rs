@@ -209,7 +209,8 @@ async fn aggregates_agree_with_the_log_after_a_random_mixed_workload() {
 
     // Drift is detected, and the rebuild repairs it.
     diesel::sql_query(
-        "UPDATE mon_traffico SET chiamate = chiamate + 5 WHERE ctid = (SELECT ctid FROM mon_traffico LIMIT 1)",
+        "UPDATE mon_traffico SET chiamate = chiamate + 5 WHERE grana = 'giorno' \
+         AND ctid = (SELECT ctid FROM mon_traffico WHERE grana = 'giorno' LIMIT 1)",
     )
     .execute(&mut c)
     .unwrap();

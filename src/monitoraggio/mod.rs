@@ -44,11 +44,15 @@ pub fn report(
         r.filtro.regione = Some(regione.clone());
     }
     let r = &r;
-    match r.tipo {
-        TipoReport::Traffico => traffico::report(conn, cfg, r),
-        TipoReport::Vaccinazioni => vaccinazioni::report(conn, cfg, r),
-        TipoReport::Anomalie => anomalie::report(conn, cfg, ambito, r),
-    }
+    conn.transaction(|conn| {
+        // A year of daily aggregates grouped by caller hashes in memory rather than sorting.
+        diesel::sql_query("SET LOCAL work_mem = '32MB'").execute(conn)?;
+        match r.tipo {
+            TipoReport::Traffico => traffico::report(conn, cfg, r),
+            TipoReport::Vaccinazioni => vaccinazioni::report(conn, cfg, r),
+            TipoReport::Anomalie => anomalie::report(conn, cfg, ambito, r),
+        }
+    })
 }
 
 /// The open misuse flags, per kind, after a run of the periodic job.

@@ -92,6 +92,16 @@ impl Granularita {
         }
     }
 
+    /// The same bound when the figures are read per client IP (ten times the rows).
+    pub fn giorni_massimi_ip(self) -> i64 {
+        match self {
+            Granularita::Ora => 2,
+            Granularita::Giorno => 31,
+            Granularita::Settimana => 183,
+            Granularita::Mese => 731,
+        }
+    }
+
     /// The first day of the period of `d` (Monday of its week, first of its month).
     pub fn inizio(self, d: NaiveDate) -> NaiveDate {
         match self {
@@ -375,6 +385,14 @@ impl Richiesta {
                 "Periodo troppo lungo per l'analisi degli usi impropri: al massimo {GIORNI_ANOMALIE} giorni (richiesti {giorni})."
             ));
         }
+        let per_ip = tipo == TipoReport::Traffico && (per == Dimensione::Ip || filtro.ip.is_some());
+        if per_ip && giorni > granularita.giorni_massimi_ip() {
+            return Err(format!(
+                "Periodo troppo lungo per i dati per IP client con granularità {}: al massimo {} giorni (richiesti {giorni}); scegliere una granularità più ampia o un periodo più breve.",
+                granularita.aggettivo(),
+                granularita.giorni_massimi_ip()
+            ));
+        }
         if giorni > granularita.giorni_massimi() {
             return Err(format!(
                 "Periodo troppo lungo per la granularità {}: al massimo {} giorni (richiesti {giorni}).",
@@ -536,6 +554,10 @@ mod tests {
             (vec![("regione", "12")], "codice regione"),
             (vec![("da", "+262143-12-31")], "AAAA-MM-GG"),
             (vec![("a", "9999-12-31")], "anni consultabili"),
+            (
+                vec![("da", "2026-12-01"), ("granularita", "ora"), ("per", "ip")],
+                "per IP client",
+            ),
             (
                 vec![("da", "2026-01-01"), ("granularita", "ora")],
                 "troppo lungo",
