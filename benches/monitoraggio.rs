@@ -669,7 +669,7 @@ struct Caso {
 /// days written as offsets from today (`{-364}`, `{0}`).
 fn caso(nome: &str, tipo: TipoReport, query: &str, ambito: Ambito, oggi: NaiveDate) -> Caso {
     let mut q = query.to_owned();
-    for n in [364, 30, 6, 1, 0] {
+    for n in [364, 175, 30, 6, 1, 0] {
         let d = oggi - chrono::Duration::days(n);
         let segnaposto = if n == 0 {
             "{0}".to_owned()
@@ -727,7 +727,7 @@ fn casi(oggi: NaiveDate) -> Vec<Caso> {
          "da={-30}&a={0}&granularita=ora&per=operazione", &n),
         ("traffico 2 days by hour, per ip", Traffico, "da={-1}&a={0}&granularita=ora&per=ip", &n),
         ("traffico 26 weeks by week, per ip", Traffico,
-         "da={-181}&a={0}&granularita=settimana&per=ip", &n),
+         "da={-175}&a={0}&granularita=settimana&per=ip", &n),
         ("traffico 12 months by month, per ip", Traffico,
          "da={-364}&a={0}&granularita=mese&per=ip", &n),
         ("traffico 12 months by day, per chiamante", Traffico,

@@ -278,7 +278,7 @@ impl Default for MonitoraggioConfig {
     fn default() -> Self {
         Self {
             retention_months: 60,
-            intervallo_secs: 300,
+            intervallo_secs: 60,
             soglia_giornaliera_per_mille: 50.0,
             soglia_settimanale_per_mille: 250.0,
             fattore_mediana: 3.0,

@@ -11,6 +11,8 @@ DROP FUNCTION mon_vaccinazioni_conta();
 DROP TABLE mon_vaccinazioni;
 DROP TRIGGER access_log_monitoraggio ON access_log;
 DROP FUNCTION mon_traffico_conta();
+DROP FUNCTION mon_sposta_delta();
+DROP TABLE mon_delta;
 DROP FUNCTION mon_ricostruisci(TEXT, DATE, DATE);
 DROP FUNCTION mon_periodo(TEXT, TIMESTAMPTZ);
 DROP TABLE mon_ip;

@@ -4,9 +4,9 @@
 -- data (no codice fiscale, no card) and are kept `monitoraggio.retention_months`.
 --
 -- The triggers append one delta row per statement and key (no upsert: concurrent transactions
--- never wait for each other on a hot counter row); `tsgate` merges the deltas of a period into
--- one row per key in the background (`compattata`), and every report sums, so a report reads
--- the same numbers before and after a merge.
+-- never wait for each other on a hot counter row); `tsgate` moves and merges the deltas into
+-- one row per key in the background (`compattata`), and every report sums rows and pending
+-- deltas, so a report reads the same numbers before and after a merge.
 
 -- How long the request took until its answer was ready (ms): the latency of the reports.
 ALTER TABLE access_log ADD COLUMN durata_ms INTEGER CHECK (durata_ms >= 0);
@@ -59,9 +59,7 @@ CREATE INDEX mon_traffico_ip_periodo_idx ON mon_traffico_ip (grana, periodo);
 CREATE INDEX mon_traffico_ip_da_compattare_idx ON mon_traffico_ip (grana, periodo) WHERE NOT compattata;
 
 -- When each caller first called from each client IP (the misuse analysis's "IP never seen
--- before"). Written by the same trigger with ON CONFLICT DO NOTHING: an IP already known costs
--- an index probe and takes no row lock (two transactions bringing the same new IP at once: the
--- second waits for the first).
+-- before"), written when the deltas are moved (the reports also read the deltas not moved yet).
 CREATE TABLE mon_ip (
     chiamante   TEXT        NOT NULL,
     ip_client   INET        NOT NULL,
@@ -83,40 +81,75 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     END
 $$;
 
+-- The trigger's own table: per statement, one row per hour and key with the client IP (one
+-- insert into one table without indexes: the cheapest write that still commits with the log).
+-- The monitoring job moves these rows into every grain of mon_traffico and mon_traffico_ip and
+-- into mon_ip in one statement; until then the reports read them too (`mon_delta` is part of
+-- every aggregate), so a report is exact at any moment.
+CREATE TABLE mon_delta (
+    ora              TIMESTAMPTZ NOT NULL,
+    operazione       TEXT        NOT NULL,
+    chiamante        TEXT        NOT NULL,
+    regione          TEXT        NOT NULL,
+    ip_client        INET        NOT NULL,
+    esito            TEXT        NOT NULL,
+    codice_errore    TEXT        NOT NULL,
+    chiamate         BIGINT      NOT NULL CHECK (chiamate > 0),
+    durata_ms_somma  BIGINT      NOT NULL,
+    durata_ms_max    INTEGER     NOT NULL
+);
+
 CREATE FUNCTION mon_traffico_conta() RETURNS TRIGGER
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO mon_traffico_ip (grana, periodo, operazione, chiamante, regione, ip_client, esito,
-                                 codice_errore, chiamate, durata_ms_somma, durata_ms_max)
-    SELECT g.grana, mon_periodo(g.grana, n.ts_richiesta), coalesce(n.operazione, ''),
+    INSERT INTO mon_delta (ora, operazione, chiamante, regione, ip_client, esito, codice_errore,
+                           chiamate, durata_ms_somma, durata_ms_max)
+    SELECT date_trunc('hour', n.ts_richiesta, 'UTC'), coalesce(n.operazione, ''),
            coalesce(n.chiamante, ''), coalesce(c.codice_regione, ''), n.ip_client,
            coalesce(n.esito, CASE WHEN n.codice_errore IS NULL THEN '00' ELSE '' END),
            coalesce(n.codice_errore, ''), count(*), coalesce(sum(n.durata_ms), 0),
            coalesce(max(n.durata_ms), 0)
     FROM nuove n
-    CROSS JOIN (VALUES ('ora'), ('giorno'), ('settimana'), ('mese')) AS g (grana)
-    LEFT JOIN chiamante c ON c.nome = n.chiamante
-    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
-    INSERT INTO mon_ip (chiamante, ip_client, regione, primo_uso)
-    SELECT n.chiamante, n.ip_client, coalesce(min(c.codice_regione), ''), min(n.ts_richiesta)
-    FROM nuove n LEFT JOIN chiamante c ON c.nome = n.chiamante
-    WHERE n.chiamante IS NOT NULL
-    GROUP BY 1, 2
-    ORDER BY 1, 2
-    ON CONFLICT DO NOTHING;
-    INSERT INTO mon_traffico (grana, periodo, operazione, chiamante, regione, esito,
-                              codice_errore, chiamate, durata_ms_somma, durata_ms_max)
-    SELECT g.grana, mon_periodo(g.grana, n.ts_richiesta), coalesce(n.operazione, ''),
-           coalesce(n.chiamante, ''), coalesce(c.codice_regione, ''),
-           coalesce(n.esito, CASE WHEN n.codice_errore IS NULL THEN '00' ELSE '' END),
-           coalesce(n.codice_errore, ''), count(*), coalesce(sum(n.durata_ms), 0),
-           coalesce(max(n.durata_ms), 0)
-    FROM nuove n
-    CROSS JOIN (VALUES ('ora'), ('giorno'), ('settimana'), ('mese')) AS g (grana)
     LEFT JOIN chiamante c ON c.nome = n.chiamante
     GROUP BY 1, 2, 3, 4, 5, 6, 7;
     RETURN NULL;
 END;
+$$;
+
+-- Moves every delta row visible to the statement into the grains (as rows still to be merged)
+-- and into mon_ip; returns the rows moved. One statement: a delta is counted in the grains or in
+-- mon_delta, never both or neither.
+CREATE FUNCTION mon_sposta_delta() RETURNS BIGINT
+LANGUAGE sql AS $$
+    WITH via AS (DELETE FROM mon_delta RETURNING *),
+    con_ip AS (
+        INSERT INTO mon_traffico_ip (grana, periodo, operazione, chiamante, regione, ip_client,
+                                     esito, codice_errore, chiamate, durata_ms_somma, durata_ms_max)
+        SELECT g.grana, mon_periodo(g.grana, v.ora), v.operazione, v.chiamante, v.regione,
+               v.ip_client, v.esito, v.codice_errore, sum(v.chiamate), sum(v.durata_ms_somma),
+               max(v.durata_ms_max)
+        FROM via v CROSS JOIN (VALUES ('ora'), ('giorno'), ('settimana'), ('mese')) AS g (grana)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+        RETURNING 1),
+    senza_ip AS (
+        INSERT INTO mon_traffico (grana, periodo, operazione, chiamante, regione, esito,
+                                  codice_errore, chiamate, durata_ms_somma, durata_ms_max)
+        SELECT g.grana, mon_periodo(g.grana, v.ora), v.operazione, v.chiamante, v.regione,
+               v.esito, v.codice_errore, sum(v.chiamate), sum(v.durata_ms_somma),
+               max(v.durata_ms_max)
+        FROM via v CROSS JOIN (VALUES ('ora'), ('giorno'), ('settimana'), ('mese')) AS g (grana)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        RETURNING 1),
+    primi AS (
+        INSERT INTO mon_ip (chiamante, ip_client, regione, primo_uso)
+        SELECT chiamante, ip_client, min(regione), min(ora) FROM via
+        WHERE chiamante <> ''
+        GROUP BY 1, 2
+        ON CONFLICT (chiamante, ip_client)
+            DO UPDATE SET primo_uso = least(mon_ip.primo_uso, excluded.primo_uso)
+        RETURNING 1)
+    -- (data-modifying CTEs run whether or not they are read)
+    SELECT count(*) FROM via;
 $$;
 
 CREATE TRIGGER access_log_monitoraggio AFTER INSERT ON access_log

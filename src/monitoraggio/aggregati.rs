@@ -61,6 +61,7 @@ fn con_lock<T>(
 /// rows removed; 0 when a merge or rebuild is already running elsewhere.
 pub fn compatta(conn: &mut PgConnection) -> Result<i64, ErroreAggregati> {
     let fatto = con_lock(conn, false, |conn| {
+        sposta_delta(conn)?;
         let mut rimosse = 0;
         for (tabella, chiavi, misure) in [
             (
@@ -84,6 +85,12 @@ pub fn compatta(conn: &mut PgConnection) -> Result<i64, ErroreAggregati> {
         Ok(rimosse)
     })?;
     Ok(fatto.unwrap_or(0))
+}
+
+/// Moves the trigger's delta rows into every grain and into `mon_ip` (one statement).
+fn sposta_delta(conn: &mut PgConnection) -> Result<i64, ErroreAggregati> {
+    let n: Numero = diesel::sql_query("SELECT mon_sposta_delta() AS n").get_result(conn)?;
+    Ok(n.n)
 }
 
 fn compatta_tabella(
@@ -219,6 +226,9 @@ pub fn ricostruisci(
         conn.build_transaction()
             .repeatable_read()
             .run(|conn| {
+                // In this snapshot: the deltas it sees go into the grains (and are recounted
+                // below), the ones committed later stay deltas and are not in the log it reads.
+                diesel::sql_query("SELECT mon_sposta_delta()").execute(conn)?;
                 let mut out = Vec::new();
                 for g in Granularita::TUTTE {
                     let prima: Numero = diesel::sql_query(
@@ -266,6 +276,7 @@ pub struct Differenza {
 }
 
 /// Every key (grain, period, operation, caller, region, IP, esito, error code) in either table
+/// (with the deltas not moved yet)
 /// whose calls differ from `count(*)` over the access log — empty when they agree. Reads the
 /// whole log: for tests and checks, not for reports.
 pub fn confronta(conn: &mut PgConnection) -> QueryResult<Vec<Differenza>> {
@@ -280,10 +291,18 @@ pub fn confronta(conn: &mut PgConnection) -> QueryResult<Vec<Differenza>> {
             CROSS JOIN (VALUES ('ora'), ('giorno'), ('settimana'), ('mese')) AS g (grana) \
             LEFT JOIN chiamante c ON c.nome = l.chiamante \
             GROUP BY 1, 2, 3, 4, 5, 6, 7, 8), \
+         delta AS (SELECT g.grana, mon_periodo(g.grana, d.ora) AS periodo, d.operazione, d.chiamante, \
+                          d.regione, d.ip_client, d.esito, d.codice_errore, d.chiamate \
+                   FROM mon_delta d CROSS JOIN (VALUES ('ora'), ('giorno'), ('settimana'), ('mese')) AS g (grana)), \
          ip AS (SELECT grana, periodo, operazione, chiamante, regione, ip_client, esito, codice_errore, \
-                       sum(chiamate) AS n FROM mon_traffico_ip GROUP BY 1, 2, 3, 4, 5, 6, 7, 8), \
+                       sum(chiamate) AS n FROM (SELECT grana, periodo, operazione, chiamante, regione, \
+                       ip_client, esito, codice_errore, chiamate FROM mon_traffico_ip \
+                       UNION ALL SELECT * FROM delta) x GROUP BY 1, 2, 3, 4, 5, 6, 7, 8), \
          senza AS (SELECT grana, periodo, operazione, chiamante, regione, esito, codice_errore, \
-                          sum(chiamate) AS n FROM mon_traffico GROUP BY 1, 2, 3, 4, 5, 6, 7), \
+                          sum(chiamate) AS n FROM (SELECT grana, periodo, operazione, chiamante, regione, \
+                          esito, codice_errore, chiamate FROM mon_traffico \
+                          UNION ALL SELECT grana, periodo, operazione, chiamante, regione, esito, \
+                          codice_errore, chiamate FROM delta) x GROUP BY 1, 2, 3, 4, 5, 6, 7), \
          log_senza AS (SELECT grana, periodo, operazione, chiamante, regione, esito, codice_errore, \
                               sum(n) AS n FROM log GROUP BY 1, 2, 3, 4, 5, 6, 7) \
          SELECT 'mon_traffico_ip' AS tabella, coalesce(a.grana, b.grana) AS grana, \

@@ -115,17 +115,17 @@ fn conteggi(
     regione: Option<&str>,
     operazione: Option<&str>,
 ) -> QueryResult<HashMap<String, BTreeMap<NaiveDate, i64>>> {
-    let righe: Vec<Conteggio> = diesel::sql_query(
+    let righe: Vec<Conteggio> = diesel::sql_query(format!(
         "SELECT regione, (periodo AT TIME ZONE 'Europe/Rome')::date AS giorno, \
                 sum(chiamate)::int8 AS chiamate \
-         FROM mon_traffico \
-         WHERE grana = $1 \
-           AND periodo >= ($2::date::timestamp AT TIME ZONE 'Europe/Rome') \
+         FROM {} t \
+         WHERE periodo >= ($2::date::timestamp AT TIME ZONE 'Europe/Rome') \
            AND periodo < (($3::date + 1)::timestamp AT TIME ZONE 'Europe/Rome') \
            AND regione <> '' AND ($4::text IS NULL OR regione = $4) \
            AND ($5::text IS NULL OR operazione = $5) \
          GROUP BY 1, 2",
-    )
+        super::traffico_sql(false, "$1")
+    ))
     .bind::<Text, _>(grana.as_str())
     .bind::<Date, _>(da)
     .bind::<Date, _>(a)
@@ -288,21 +288,25 @@ impl Analisi<'_> {
 
 /// The IPs used in the period by the callers in scope, with their first use ever.
 fn usi_ip(conn: &mut PgConnection, r: &Richiesta) -> QueryResult<Vec<UsoIp>> {
-    diesel::sql_query(
+    let inizio = "($1::date::timestamp AT TIME ZONE 'Europe/Rome')";
+    diesel::sql_query(format!(
         "SELECT t.chiamante, t.regione, host(t.ip_client) AS ip, sum(t.chiamate)::int8 AS nel_periodo, \
-                (m.primo_uso AT TIME ZONE 'Europe/Rome')::date AS primo, \
-                EXISTS (SELECT 1 FROM mon_ip p WHERE p.chiamante = t.chiamante \
-                        AND p.primo_uso < ($1::date::timestamp AT TIME ZONE 'Europe/Rome')) AS chiamante_noto \
-         FROM mon_traffico_ip t \
+                (least(m.primo_uso, (SELECT min(d.ora) FROM mon_delta d \
+                                     WHERE d.chiamante = t.chiamante AND d.ip_client = t.ip_client)) \
+                 AT TIME ZONE 'Europe/Rome')::date AS primo, \
+                (EXISTS (SELECT 1 FROM mon_ip p WHERE p.chiamante = t.chiamante AND p.primo_uso < {inizio}) \
+                 OR EXISTS (SELECT 1 FROM mon_delta d WHERE d.chiamante = t.chiamante AND d.ora < {inizio})) \
+                AS chiamante_noto \
+         FROM {fonte} t \
          LEFT JOIN mon_ip m ON m.chiamante = t.chiamante AND m.ip_client = t.ip_client \
-         WHERE t.grana = 'giorno' \
-           AND t.periodo >= ($1::date::timestamp AT TIME ZONE 'Europe/Rome') \
+         WHERE t.periodo >= {inizio} \
            AND t.periodo < (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Rome') \
            AND t.chiamante <> '' AND t.chiamante NOT LIKE 'sha256:%' \
            AND ($3::text IS NULL OR t.regione = $3) \
            AND ($4::text IS NULL OR t.operazione = $4) \
-         GROUP BY 1, 2, 3, m.primo_uso",
-    )
+         GROUP BY t.chiamante, t.regione, t.ip_client, m.primo_uso",
+        fonte = super::traffico_sql(true, "'giorno'")
+    ))
     .bind::<Date, _>(r.da)
     .bind::<Date, _>(r.a)
     .bind::<Nullable<Text>, _>(r.filtro.regione.as_deref())

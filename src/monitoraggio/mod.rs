@@ -105,6 +105,25 @@ pub fn lavoro_periodico(
     Ok(StatoSegnalazioni { per_tipo })
 }
 
+/// The traffic aggregate of grain `grana` (an SQL expression: a bind such as `$1`, or a
+/// literal from a closed list), with or without the client IP: its rows and the trigger's delta
+/// rows not moved yet (`mon_delta`), projected on that grain — what every report reads, so that a
+/// report is exact at any moment.
+pub fn traffico_sql(con_ip: bool, grana: &str) -> String {
+    let (ip, tabella) = if con_ip {
+        ("ip_client, ", "mon_traffico_ip")
+    } else {
+        ("", "mon_traffico")
+    };
+    format!(
+        "(SELECT periodo, operazione, chiamante, regione, {ip}esito, codice_errore, chiamate, \
+                 durata_ms_somma, durata_ms_max FROM {tabella} WHERE grana = {grana} \
+          UNION ALL \
+          SELECT mon_periodo({grana}, ora), operazione, chiamante, regione, {ip}esito, codice_errore, \
+                 chiamate, durata_ms_somma, durata_ms_max FROM mon_delta)"
+    )
+}
+
 /// One period of a time series: where it starts and how it is labelled.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct Periodo {

@@ -46,11 +46,7 @@ fn colonna(d: Dimensione) -> &'static str {
 /// The aggregate rows of `r`: per period of its granularity and group.
 pub fn righe(conn: &mut PgConnection, r: &Richiesta) -> QueryResult<Vec<Riga>> {
     let con_ip = r.per == Dimensione::Ip || r.filtro.ip.is_some();
-    let tabella = if con_ip {
-        "mon_traffico_ip"
-    } else {
-        "mon_traffico"
-    };
+    let tabella = super::traffico_sql(con_ip, "$1");
     let ip_filtro = if con_ip {
         "($7::inet IS NULL OR ip_client = $7)"
     } else {
@@ -61,9 +57,8 @@ pub fn righe(conn: &mut PgConnection, r: &Richiesta) -> QueryResult<Vec<Riga>> {
                 sum(durata_ms_somma)::int8 AS durata, max(durata_ms_max) AS durata_max, \
                 coalesce(sum(chiamate) FILTER (WHERE esito = ''), 0)::int8 AS rifiutate, \
                 coalesce(sum(chiamate) FILTER (WHERE esito NOT IN ('', '00')), 0)::int8 AS negative \
-         FROM {tabella} \
-         WHERE grana = $1 \
-           AND periodo >= ($2::date::timestamp AT TIME ZONE 'Europe/Rome') \
+         FROM {tabella} t \
+         WHERE periodo >= ($2::date::timestamp AT TIME ZONE 'Europe/Rome') \
            AND periodo < (($3::date + 1)::timestamp AT TIME ZONE 'Europe/Rome') \
            AND ($4::text IS NULL OR operazione = $4) \
            AND ($5::text IS NULL OR regione = $5) \
