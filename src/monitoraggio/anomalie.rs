@@ -290,21 +290,24 @@ impl Analisi<'_> {
 fn usi_ip(conn: &mut PgConnection, r: &Richiesta) -> QueryResult<Vec<UsoIp>> {
     let inizio = "($1::date::timestamp AT TIME ZONE 'Europe/Rome')";
     diesel::sql_query(format!(
-        "SELECT t.chiamante, t.regione, host(t.ip_client) AS ip, sum(t.chiamate)::int8 AS nel_periodo, \
-                (least(m.primo_uso, (SELECT min(d.ora) FROM mon_delta d \
-                                     WHERE d.chiamante = t.chiamante AND d.ip_client = t.ip_client)) \
-                 AT TIME ZONE 'Europe/Rome')::date AS primo, \
-                (EXISTS (SELECT 1 FROM mon_ip p WHERE p.chiamante = t.chiamante AND p.primo_uso < {inizio}) \
-                 OR EXISTS (SELECT 1 FROM mon_delta d WHERE d.chiamante = t.chiamante AND d.ora < {inizio})) \
-                AS chiamante_noto \
-         FROM {fonte} t \
-         LEFT JOIN mon_ip m ON m.chiamante = t.chiamante AND m.ip_client = t.ip_client \
-         WHERE t.periodo >= {inizio} \
-           AND t.periodo < (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Rome') \
-           AND t.chiamante <> '' AND t.chiamante NOT LIKE 'sha256:%' \
-           AND ($3::text IS NULL OR t.regione = $3) \
-           AND ($4::text IS NULL OR t.operazione = $4) \
-         GROUP BY t.chiamante, t.regione, t.ip_client, m.primo_uso",
+        "WITH uso AS ( \
+            SELECT t.chiamante, t.regione, t.ip_client, sum(t.chiamate)::int8 AS nel_periodo \
+            FROM {fonte} t \
+            WHERE t.periodo >= {inizio} \
+              AND t.periodo < (($2::date + 1)::timestamp AT TIME ZONE 'Europe/Rome') \
+              AND t.chiamante <> '' AND t.chiamante NOT LIKE 'sha256:%' \
+              AND ($3::text IS NULL OR t.regione = $3) \
+              AND ($4::text IS NULL OR t.operazione = $4) \
+            GROUP BY 1, 2, 3), \
+         in_attesa AS (SELECT chiamante, ip_client, min(ora) AS primo FROM mon_delta GROUP BY 1, 2), \
+         noti AS (SELECT chiamante FROM mon_ip WHERE primo_uso < {inizio} \
+                  UNION SELECT chiamante FROM mon_delta WHERE ora < {inizio}) \
+         SELECT u.chiamante, u.regione, host(u.ip_client) AS ip, u.nel_periodo, \
+                (least(m.primo_uso, d.primo) AT TIME ZONE 'Europe/Rome')::date AS primo, \
+                EXISTS (SELECT 1 FROM noti n WHERE n.chiamante = u.chiamante) AS chiamante_noto \
+         FROM uso u \
+         LEFT JOIN mon_ip m ON m.chiamante = u.chiamante AND m.ip_client = u.ip_client \
+         LEFT JOIN in_attesa d ON d.chiamante = u.chiamante AND d.ip_client = u.ip_client",
         fonte = super::traffico_sql(true, "'giorno'")
     ))
     .bind::<Date, _>(r.da)

@@ -87,7 +87,7 @@ impl Granularita {
     pub fn giorni_massimi(self) -> i64 {
         match self {
             Granularita::Ora => 31,
-            Granularita::Giorno => 731,
+            Granularita::Giorno => 186,
             Granularita::Settimana | Granularita::Mese => 1_900,
         }
     }
@@ -96,8 +96,8 @@ impl Granularita {
     pub fn giorni_massimi_ip(self) -> i64 {
         match self {
             Granularita::Ora => 2,
-            Granularita::Giorno => 31,
-            Granularita::Settimana => 183,
+            Granularita::Giorno => 14,
+            Granularita::Settimana => 91,
             Granularita::Mese => 731,
         }
     }
@@ -595,7 +595,7 @@ mod tests {
         let oggi = d("2026-12-07");
         let pairs = q(&[
             ("da", "2026-11-01"),
-            ("a", "2026-11-30"),
+            ("a", "2026-11-14"),
             ("per", "ip"),
             ("chiamante", "regione lazio&co"),
             ("ip", "10.0.0.1"),
