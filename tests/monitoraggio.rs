@@ -237,13 +237,12 @@ async fn a_rebuild_that_would_lose_aggregates_is_refused() {
 }
 
 /// Inserts `n` access-log rows at `ts` (SQL timestamptz expression).
+/// `(op, caller, ip)`: the operation, the caller and the client IP of the rows.
 fn righe_log(
     c: &mut PgConnection,
     n: i64,
     ts: &str,
-    op: &str,
-    caller: &str,
-    ip: &str,
+    (op, caller, ip): (&str, &str, &str),
     esito: Option<&str>,
     codice: Option<&str>,
 ) {
@@ -290,9 +289,11 @@ async fn each_report_gives_the_numbers_of_a_known_workload() {
         &mut c,
         30,
         ieri,
-        "VerificaAssistitoFuoriRegione",
-        "regione-lazio",
-        "127.0.0.1",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-lazio",
+            "127.0.0.1",
+        ),
         Some("00"),
         None,
     );
@@ -300,9 +301,11 @@ async fn each_report_gives_the_numbers_of_a_known_workload() {
         &mut c,
         5,
         ieri,
-        "VerificaAssistitoFuoriRegione",
-        "regione-lazio",
-        "127.0.0.1",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-lazio",
+            "127.0.0.1",
+        ),
         Some("02"),
         None,
     );
@@ -310,9 +313,7 @@ async fn each_report_gives_the_numbers_of_a_known_workload() {
         &mut c,
         20,
         oggi,
-        "VerificaSomministrazioni",
-        "regione-lombardia",
-        "127.0.0.2",
+        ("VerificaSomministrazioni", "regione-lombardia", "127.0.0.2"),
         None,
         None,
     );
@@ -320,9 +321,11 @@ async fn each_report_gives_the_numbers_of_a_known_workload() {
         &mut c,
         7,
         oggi,
-        "VerificaAssistitoFuoriRegione",
-        "regione-lombardia",
-        "127.0.0.3",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-lombardia",
+            "127.0.0.3",
+        ),
         None,
         Some("TSG-0301"),
     );
@@ -479,9 +482,11 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
             &mut c,
             20,
             &ts,
-            "VerificaAssistitoFuoriRegione",
-            "regione-lazio",
-            "127.0.0.1",
+            (
+                "VerificaAssistitoFuoriRegione",
+                "regione-lazio",
+                "127.0.0.1",
+            ),
             Some("00"),
             None,
         );
@@ -489,9 +494,11 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
             &mut c,
             20,
             &ts,
-            "VerificaAssistitoFuoriRegione",
-            "regione-lombardia",
-            "127.0.0.2",
+            (
+                "VerificaAssistitoFuoriRegione",
+                "regione-lombardia",
+                "127.0.0.2",
+            ),
             Some("00"),
             None,
         );
@@ -501,9 +508,11 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
         &mut c,
         250,
         oggi_ts,
-        "VerificaAssistitoFuoriRegione",
-        "regione-lazio",
-        "127.0.0.1",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-lazio",
+            "127.0.0.1",
+        ),
         Some("00"),
         None,
     );
@@ -511,9 +520,11 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
         &mut c,
         150,
         oggi_ts,
-        "VerificaAssistitoFuoriRegione",
-        "regione-lazio",
-        "127.0.0.9",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-lazio",
+            "127.0.0.9",
+        ),
         Some("00"),
         None,
     );
@@ -521,9 +532,11 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
         &mut c,
         21,
         oggi_ts,
-        "VerificaAssistitoFuoriRegione",
-        "regione-lombardia",
-        "127.0.0.2",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-lombardia",
+            "127.0.0.2",
+        ),
         Some("00"),
         None,
     );
@@ -534,9 +547,11 @@ async fn misuse_flags_fire_for_an_abusive_region_and_a_new_ip_only() {
         &mut c,
         400,
         oggi_ts,
-        "VerificaAssistitoFuoriRegione",
-        "regione-veneto",
-        "127.0.0.77",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-veneto",
+            "127.0.0.77",
+        ),
         Some("00"),
         None,
     );
@@ -636,9 +651,11 @@ async fn the_cli_prints_the_portal_numbers() {
         &mut c,
         12,
         ts,
-        "VerificaAssistitoFuoriRegione",
-        "regione-lazio",
-        "127.0.0.1",
+        (
+            "VerificaAssistitoFuoriRegione",
+            "regione-lazio",
+            "127.0.0.1",
+        ),
         Some("00"),
         None,
     );
@@ -646,9 +663,7 @@ async fn the_cli_prints_the_portal_numbers() {
         &mut c,
         3,
         ts,
-        "VerificaSomministrazioni",
-        "regione-lazio",
-        "127.0.0.1",
+        ("VerificaSomministrazioni", "regione-lazio", "127.0.0.1"),
         Some("01"),
         None,
     );
