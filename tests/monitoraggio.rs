@@ -772,3 +772,38 @@ async fn only_transmitted_writes_are_counted() {
     };
     assert_eq!((n("INSERIMENTO"), n("VARIAZIONE")), (1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hours_follow_the_italian_clock_across_daylight_saving() {
+    use tsgate::monitoraggio::{periodi, Granularita};
+    let db = TestDb::new().await;
+    let mut c = db.connection();
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    // Summer time ends on 25 October 2026: 25 hours, the repeated one said so.
+    let ore = periodi(&mut c, Granularita::Ora, d("2026-10-25"), d("2026-10-25")).unwrap();
+    let etichette: Vec<&str> = ore.iter().map(|p| p.etichetta.as_str()).collect();
+    assert_eq!(ore.len(), 25, "{etichette:?}");
+    assert_eq!(etichette[2..4], ["25/10 02:00", "25/10 02:00 (2ª)"]);
+    assert_eq!(ore[0].inizio.to_rfc3339(), "2026-10-24T22:00:00+00:00");
+    // It starts on 29 March: 23 hours, 02:00 skipped.
+    let ore = periodi(&mut c, Granularita::Ora, d("2026-03-29"), d("2026-03-29")).unwrap();
+    assert_eq!(ore.len(), 23);
+    assert_eq!(ore[2].etichetta, "29/03 03:00");
+    // Days and weeks start at Italian midnight whatever the offset.
+    let giorni = periodi(
+        &mut c,
+        Granularita::Giorno,
+        d("2026-10-24"),
+        d("2026-10-26"),
+    )
+    .unwrap();
+    let inizi: Vec<String> = giorni.iter().map(|p| p.inizio.to_rfc3339()).collect();
+    assert_eq!(
+        inizi,
+        [
+            "2026-10-23T22:00:00+00:00",
+            "2026-10-24T22:00:00+00:00",
+            "2026-10-25T23:00:00+00:00"
+        ]
+    );
+}
