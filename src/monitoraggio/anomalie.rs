@@ -5,7 +5,7 @@
 //! client IP, its share of its caller's calls and whether the caller had ever used it before.
 
 use super::modello::{Cella, Grafico, Report, Serie, Sezione, Tabella, TipoGrafico};
-use super::richiesta::{codifica, Ambito, Granularita, Richiesta};
+use super::richiesta::{codifica, Granularita, Richiesta};
 use super::{mediana, nomi_regioni, quota};
 use crate::config::MonitoraggioConfig;
 use chrono::{Duration, NaiveDate};
@@ -459,13 +459,10 @@ fn tipo_testo(t: &str) -> &'static str {
 pub fn report(
     conn: &mut PgConnection,
     cfg: &MonitoraggioConfig,
-    ambito: &Ambito,
     r: &Richiesta,
 ) -> QueryResult<Report> {
+    // (`monitoraggio::report` narrowed the request to the asker's scope.)
     let mut r = r.clone();
-    if let Some(reg) = &ambito.regione {
-        r.filtro.regione = Some(reg.clone());
-    }
     // Misuse is judged per day and per week, whatever the granularity asked.
     r.granularita = Granularita::Giorno;
     let e = analizza(conn, cfg, &r)?;

@@ -11,7 +11,7 @@
 //! is XML-escaped; characters XML cannot carry are replaced. No input makes the document
 //! malformed or the function panic: NaN and infinite values are gaps, huge values are clipped.
 
-use super::modello::{migliaia, Grafico, Serie, TipoGrafico};
+use super::modello::{Grafico, Serie, TipoGrafico};
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
@@ -811,19 +811,7 @@ fn numero(v: f64, decimali: usize) -> String {
     if v.abs() >= 1e15 {
         return format!("{v:.1e}").replace(".0e", "e").replace('.', ",");
     }
-    let s = format!("{:.*}", decimali, v.abs());
-    let (intera, frazione) = s.split_once('.').unwrap_or((&s, ""));
-    let intera = migliaia(intera.parse::<i64>().unwrap_or(0));
-    let segno = if v < 0.0 && s.bytes().any(|b| matches!(b, b'1'..=b'9')) {
-        "-"
-    } else {
-        ""
-    };
-    if frazione.is_empty() {
-        format!("{segno}{intera}")
-    } else {
-        format!("{segno}{intera},{frazione}")
-    }
+    super::modello::Cella::decimale(v, u8::try_from(decimali).unwrap_or(u8::MAX)).italiano()
 }
 
 /// A value in a tooltip or in the description: integers as such, others with up to 2 decimals.

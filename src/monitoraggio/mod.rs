@@ -50,7 +50,7 @@ pub fn report(
         match r.tipo {
             TipoReport::Traffico => traffico::report(conn, cfg, r),
             TipoReport::Vaccinazioni => vaccinazioni::report(conn, cfg, r),
-            TipoReport::Anomalie => anomalie::report(conn, cfg, ambito, r),
+            TipoReport::Anomalie => anomalie::report(conn, cfg, r),
         }
     })
 }
