@@ -1,34 +1,26 @@
-//! Civil time in Italy (Europe/Rome): CET, UTC+1, and CEST, UTC+2, from 01:00 UTC on the last
-//! Sunday of March to 01:00 UTC on the last Sunday of October (EU rule since 1996). Enough for
-//! "today" in Italy without a time-zone database.
+//! Civil time in Italy (Europe/Rome, from the IANA time-zone database through `chrono-tz`):
+//! "today" in Italy, the Italian date and wall-clock time of an instant, its offset from UTC.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, Offset, TimeZone, Utc};
+use chrono_tz::Europe::Rome;
 
-/// The last Sunday of `month` in `year`, 01:00 UTC.
-fn switch(year: i32, month: u32) -> Option<DateTime<Utc>> {
-    let last = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
-    let back = last.weekday().num_days_from_sunday();
-    let sunday = last - Duration::days(i64::from(back));
-    debug_assert_eq!(sunday.weekday(), Weekday::Sun);
-    Some(Utc.from_utc_datetime(&sunday.and_hms_opt(1, 0, 0)?))
-}
-
-/// The offset of Italian civil time from UTC at `t`, in hours.
+/// The offset of Italian civil time from UTC at `t`, in hours (1 in winter, 2 in summer).
 pub fn offset_roma(t: DateTime<Utc>) -> i64 {
-    match (switch(t.year(), 3), switch(t.year(), 10)) {
-        (Some(start), Some(end)) if t >= start && t < end => 2,
-        _ => 1,
-    }
+    i64::from(
+        Rome.offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc(),
+    ) / 3600
 }
 
 /// The calendar date in Italy at `t`.
 pub fn data_roma(t: DateTime<Utc>) -> NaiveDate {
-    (t + Duration::hours(offset_roma(t))).date_naive()
+    t.with_timezone(&Rome).date_naive()
 }
 
 /// The wall-clock time in Italy at `t`.
 pub fn ora_roma(t: DateTime<Utc>) -> chrono::NaiveDateTime {
-    (t + Duration::hours(offset_roma(t))).naive_utc()
+    t.with_timezone(&Rome).naive_local()
 }
 
 /// Today in Italy.
@@ -51,6 +43,19 @@ mod tests {
         assert_eq!(offset_roma(at("2026-03-29T01:00:00Z")), 2);
         assert_eq!(offset_roma(at("2026-10-25T00:59:59Z")), 2);
         assert_eq!(offset_roma(at("2026-10-25T01:00:00Z")), 1);
+        // 2027: from 28 March to 31 October.
+        assert_eq!(offset_roma(at("2027-03-28T00:59:59Z")), 1);
+        assert_eq!(offset_roma(at("2027-03-28T01:00:00Z")), 2);
+        assert_eq!(offset_roma(at("2027-10-31T01:00:00Z")), 1);
+    }
+
+    #[test]
+    fn wall_clock_time_on_the_switch_days() {
+        let t = |s: &str| ora_roma(at(s)).format("%Y-%m-%d %H:%M").to_string();
+        assert_eq!(t("2026-03-29T00:59:00Z"), "2026-03-29 01:59");
+        assert_eq!(t("2026-03-29T01:00:00Z"), "2026-03-29 03:00");
+        assert_eq!(t("2026-10-25T00:30:00Z"), "2026-10-25 02:30");
+        assert_eq!(t("2026-10-25T01:30:00Z"), "2026-10-25 02:30");
     }
 
     #[test]
