@@ -111,7 +111,7 @@ where
 
 /// Deletes the rows of `table` whose `column` (a timestamp) is more than `months` months old;
 /// returns how many. Names come from the code, never from a caller.
-pub fn cancella_piu_vecchi(
+pub fn delete_oldest(
     conn: &mut PgConnection,
     table: &'static str,
     column: &'static str,

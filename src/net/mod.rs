@@ -2,6 +2,6 @@
 //! plain-HTTP admin port on loopback.
 
 pub mod admin;
-pub mod ascolto;
+pub mod listen;
 pub mod server;
 pub mod tls;

@@ -27,7 +27,7 @@ use uuid::Uuid;
 pub async fn serve(state: Arc<AppState>, listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let grace = Duration::from_millis(state.config.server.shutdown_grace_ms);
     let per_connessione = shutdown.clone();
-    crate::net::ascolto::accetta(listener, shutdown, grace, "soap", |tcp, peer| {
+    crate::net::listen::accept(listener, shutdown, grace, "soap", |tcp, peer| {
         admit(&state, tcp, peer, per_connessione.clone())
     })
     .await;

@@ -166,7 +166,7 @@ fn stamps(cfg: &TlsConfig) -> Vec<Option<SystemTime>> {
 
 /// The server side of a TLS handshake on `tcp`, under `timeout`; on failure, why (with the
 /// certificate verification result when it is not OK), for the caller's log line.
-pub async fn accetta_tls(
+pub async fn accept_tls(
     acceptor: &SslAcceptor,
     tcp: tokio::net::TcpStream,
     timeout: std::time::Duration,

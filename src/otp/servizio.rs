@@ -86,7 +86,7 @@ async fn connection(
     shutdown: watch::Receiver<bool>,
 ) {
     let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
-    let stream = match crate::net::tls::accetta_tls(&state.tls.acceptor(), tcp, timeout).await {
+    let stream = match crate::net::tls::accept_tls(&state.tls.acceptor(), tcp, timeout).await {
         Ok(s) => s,
         Err(why) => {
             tracing::info!(ip = %peer.ip(), reason = %why, "OTP service: TLS handshake refused");
@@ -112,7 +112,7 @@ async fn connection(
         async move { Ok::<_, Infallible>(route(&state, &client, req).await) }
     });
     let header = Duration::from_millis(state.config.server.header_read_timeout_ms);
-    crate::net::ascolto::servi_http1(stream, service, header, shutdown, "otp")
+    crate::net::listen::serve_http1(stream, service, header, shutdown, "otp")
         .instrument(span)
         .await;
 }

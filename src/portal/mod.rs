@@ -287,7 +287,7 @@ pub fn purge(
         ora - secs(cfg.sessione_massima_secs),
     )?;
     crate::sso::repo::purge(conn, ora - chrono::Duration::days(2))?;
-    let accessi = crate::db::cancella_piu_vecchi(
+    let accessi = crate::db::delete_oldest(
         conn,
         "accesso_operatore",
         "istante",

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 pub async fn serve(state: Arc<AppState>, listener: TcpListener, shutdown: watch::Receiver<bool>) {
     let grace = Duration::from_millis(state.config.server.shutdown_grace_ms);
     let per_connessione = shutdown.clone();
-    crate::net::ascolto::accetta(listener, shutdown, grace, "portal", |tcp, peer| {
+    crate::net::listen::accept(listener, shutdown, grace, "portal", |tcp, peer| {
         let _ = tcp.set_nodelay(true);
         Some(connection(
             state.clone(),
@@ -39,7 +39,7 @@ async fn connection(
     shutdown: watch::Receiver<bool>,
 ) {
     let timeout = Duration::from_millis(state.config.server.handshake_timeout_ms);
-    let stream = match crate::net::tls::accetta_tls(&acceptor, tcp, timeout).await {
+    let stream = match crate::net::tls::accept_tls(&acceptor, tcp, timeout).await {
         Ok(s) => s,
         Err(why) => {
             tracing::debug!(%ip, reason = %why, "portal TLS handshake failed");
@@ -60,5 +60,5 @@ async fn connection(
         async move { Ok::<_, Infallible>(super::handle(state, portale, ip, certificato, req).await) }
     });
     let header = Duration::from_millis(state_header_ms);
-    crate::net::ascolto::servi_http1(stream, service, header, shutdown, "portal").await;
+    crate::net::listen::serve_http1(stream, service, header, shutdown, "portal").await;
 }

@@ -271,10 +271,11 @@ pub fn contenuto_file(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Ve
 /// `months` months ago; returns how many of each.
 pub fn purge(conn: &mut PgConnection, months: i32) -> QueryResult<(usize, usize, usize)> {
     conn.transaction(|c| {
-        use crate::db::cancella_piu_vecchi as cancella;
-        let comunicazioni = cancella(c, "comunicazione_revoca", "confermata_il", months)?;
-        let trasmissioni = cancella(c, "fornitura_revoche_trasmissione", "trasmessa_il", months)?;
-        let file = cancella(c, "fornitura_revoche", "generata_il", months)?;
+        use crate::db::delete_oldest;
+        let comunicazioni = delete_oldest(c, "comunicazione_revoca", "confermata_il", months)?;
+        let trasmissioni =
+            delete_oldest(c, "fornitura_revoche_trasmissione", "trasmessa_il", months)?;
+        let file = delete_oldest(c, "fornitura_revoche", "generata_il", months)?;
         Ok((comunicazioni, file, trasmissioni))
     })
 }

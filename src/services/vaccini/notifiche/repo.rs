@@ -231,9 +231,9 @@ pub fn produzione_dovuta(conn: &mut PgConnection, ora: NaiveTime) -> QueryResult
 /// Deletes the files and the log rows older than `months` months; returns how many of each.
 pub fn purge(conn: &mut PgConnection, months: i32) -> QueryResult<(usize, usize)> {
     conn.transaction(|c| {
-        use crate::db::cancella_piu_vecchi as cancella;
-        let trasmissioni = cancella(c, "notifica_trasmissione", "trasmessa_il", months)?;
-        let file = cancella(c, "notifica_prenotazioni", "generata_il", months)?;
+        use crate::db::delete_oldest;
+        let trasmissioni = delete_oldest(c, "notifica_trasmissione", "trasmessa_il", months)?;
+        let file = delete_oldest(c, "notifica_prenotazioni", "generata_il", months)?;
         Ok((file, trasmissioni))
     })
 }

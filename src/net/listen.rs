@@ -8,14 +8,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// Serves `listener` until `shutdown` turns true. `ammetti` turns an accepted connection into
-/// its task, or refuses it (`None`: the stream is dropped). `porta` names the port in logs.
-pub async fn accetta<F>(
+/// Serves `listener` until `shutdown` turns true. `admit` turns an accepted connection into
+/// its task, or refuses it (`None`: the stream is dropped). `port` names the port in logs.
+pub async fn accept<F>(
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
-    porta: &'static str,
-    mut ammetti: impl FnMut(TcpStream, SocketAddr) -> Option<F>,
+    port: &'static str,
+    mut admit: impl FnMut(TcpStream, SocketAddr) -> Option<F>,
 ) where
     F: Future<Output = ()> + Send + 'static,
 {
@@ -24,12 +24,12 @@ pub async fn accetta<F>(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
-                    if let Some(task) = ammetti(tcp, peer) {
+                    if let Some(task) = admit(tcp, peer) {
                         connections.spawn(task);
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(porta, error = %e, "accept failed");
+                    tracing::warn!(port, error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
@@ -39,14 +39,14 @@ pub async fn accetta<F>(
     }
     drop(listener);
     let open = connections.len();
-    tracing::info!(porta, open, "port closed; draining connections");
+    tracing::info!(port, open, "port closed; draining connections");
     let drained = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
     })
     .await;
     if drained.is_err() {
         tracing::warn!(
-            porta,
+            port,
             left = connections.len(),
             "grace period over: closing remaining connections"
         );
@@ -55,13 +55,13 @@ pub async fn accetta<F>(
 }
 
 /// Serves HTTP/1.1 keep-alive on an established connection until the peer closes it or
-/// `shutdown` turns true (then in-flight requests finish first). `porta` names the port in logs.
-pub async fn servi_http1<S>(
+/// `shutdown` turns true (then in-flight requests finish first). `port` names the port in logs.
+pub async fn serve_http1<S>(
     stream: tokio_openssl::SslStream<TcpStream>,
     service: S,
     header_read_timeout: Duration,
     mut shutdown: watch::Receiver<bool>,
-    porta: &'static str,
+    port: &'static str,
 ) where
     S: hyper::service::HttpService<hyper::body::Incoming>,
     S::ResBody: 'static,
@@ -82,6 +82,6 @@ pub async fn servi_http1<S>(
         }
     };
     if let Err(e) = result {
-        tracing::debug!(porta, error = %e, "connection ended with an error");
+        tracing::debug!(port, error = %e, "connection ended with an error");
     }
 }
