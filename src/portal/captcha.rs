@@ -4,8 +4,8 @@
 //! The code comes from the OpenSSL CSPRNG (rejection sampling, no bias) over [`ALFABETO`], which
 //! has no look-alike characters (no `0/O`, `1/I`, `2/Z`, `5/S`, `8/B`, `G/6`, `Q`). Each glyph of a
 //! built-in 5×7 bitmap font is scaled, sheared, rotated, shifted and coloured at random, over a
-//! noisy background with dots and a few lines crossing the text. The PNG is written by hand
-//! (`captcha_png.rs`). Storing the answer, its single use and its expiry belong to the caller.
+//! noisy background with dots and a few lines crossing the text. The PNG is written by the `png`
+//! crate (`captcha_png.rs`). Storing the answer, its single use and its expiry belong to the caller.
 
 use std::fmt;
 
@@ -44,6 +44,8 @@ impl fmt::Debug for Captcha {
 pub enum ErroreCaptcha {
     #[error("captcha: generatore casuale non disponibile: {0}")]
     Casuale(#[from] openssl::error::ErrorStack),
+    #[error("captcha: immagine non codificata: {0}")]
+    Png(#[from] ::png::EncodingError),
 }
 
 /// A new captcha: a code uniform over [`ALFABETO`]^[`LUNGHEZZA`] and its image. Fails only when
@@ -54,7 +56,7 @@ pub fn genera() -> Result<Captcha, ErroreCaptcha> {
     openssl::rand::rand_bytes(&mut seme)?;
     let immagine = disegna(&testo, &mut Rumore::new(u64::from_le_bytes(seme)), true);
     Ok(Captcha {
-        png: png::codifica(&immagine),
+        png: png::codifica(&immagine)?,
         testo,
     })
 }
