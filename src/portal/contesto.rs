@@ -160,8 +160,20 @@ impl Contesto<'_> {
         titolo: &str,
         paragrafi: Vec<String>,
     ) -> Result<Risposta, ErrorePortale> {
-        let c = self.cornice(Cornice::new(titolo, &[]))?;
         let ritorno = ("Torna alla Home".to_owned(), "/".to_owned());
+        self.rifiuto_in(stato, titolo, &[], paragrafi, ritorno)
+    }
+
+    /// A refusal page inside a service: its breadcrumbs and the link back (text, path).
+    pub fn rifiuto_in(
+        &mut self,
+        stato: StatusCode,
+        titolo: &str,
+        briciole: &[(&str, &str)],
+        paragrafi: Vec<String>,
+        ritorno: (String, String),
+    ) -> Result<Risposta, ErrorePortale> {
+        let c = self.cornice(Cornice::new(titolo, briciole))?;
         self.pagina(
             stato,
             &super::pagine::Errore {

@@ -6,7 +6,7 @@
 
 use super::contesto::Contesto;
 use super::http::{self, Risposta};
-use super::pagine::{self, Cornice};
+use super::pagine::Cornice;
 use super::ErrorePortale;
 use crate::monitoraggio::{
     self, esporta, Ambito, Cella, Dimensione, Granularita, Report, Richiesta, Sezione, TipoReport,
@@ -20,6 +20,8 @@ pub const PROFILO: &str = "MONITORAGGIO_SERVIZI";
 /// The index; the views live under it (`PERCORSO/traffico`, …).
 pub const PERCORSO: &str = "/servizi/monitoraggio";
 const TITOLO: &str = "Monitoraggio servizi";
+/// The breadcrumbs of every page under the index.
+const BRICIOLE: &[(&str, &str)] = &[("Servizi On Line", "/servizi"), (TITOLO, PERCORSO)];
 const OP_INDICE: &str = "MONITORAGGIO";
 /// The size of an exported chart, in pixels.
 const LARGHEZZA_SVG: u32 = 960;
@@ -439,10 +441,7 @@ fn vista(report: &Report, r: &Richiesta) -> VistaReport {
 }
 
 fn cornice_vista(tipo: TipoReport) -> Cornice {
-    Cornice::new(
-        tipo.titolo(),
-        &[("Servizi On Line", "/servizi"), (TITOLO, PERCORSO)],
-    )
+    Cornice::new(tipo.titolo(), BRICIOLE)
 }
 
 /// A request that cannot be answered as asked: its row (`RICHIESTA_NON_VALIDA`) and the
@@ -495,17 +494,13 @@ pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Risposta, Erro
         Ok(r) => r,
         Err(e) => {
             ctx.registra(Some(&m.cf), op, "NON_ABILITATO", Some(&tronca(&e)))?;
-            let c = ctx.cornice(Cornice::new(
-                "Dati non consultabili",
-                &[("Servizi On Line", "/servizi"), (TITOLO, PERCORSO)],
-            ))?;
-            return ctx.pagina(
+            let paragrafi = vec![e, ambito_testo(&m)];
+            return ctx.rifiuto_in(
                 StatusCode::FORBIDDEN,
-                &pagine::Errore {
-                    c,
-                    paragrafi: vec![e, ambito_testo(&m)],
-                    ritorno: ("Torna a Monitoraggio servizi".into(), PERCORSO.into()),
-                },
+                "Dati non consultabili",
+                BRICIOLE,
+                paragrafi,
+                ("Torna a Monitoraggio servizi".into(), PERCORSO.into()),
             );
         }
     };
@@ -585,20 +580,16 @@ pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Risposta, Erro
             }
             let Some(svg) = svg_di(sezione) else {
                 ctx.registra(Some(&m.cf), op, "GRAFICO_ASSENTE", Some(&d))?;
-                let c = ctx.cornice(Cornice::new(
-                    "Grafico non disponibile",
-                    &[("Servizi On Line", "/servizi"), (TITOLO, PERCORSO)],
-                ))?;
-                return ctx.pagina(
+                let paragrafi = vec![format!(
+                    "La sezione «{}» non ha un grafico: se ne può scaricare la tabella in CSV.",
+                    sezione.titolo
+                )];
+                return ctx.rifiuto_in(
                     StatusCode::NOT_FOUND,
-                    &pagine::Errore {
-                        c,
-                        paragrafi: vec![format!(
-                            "La sezione «{}» non ha un grafico: se ne può scaricare la tabella in CSV.",
-                            sezione.titolo
-                        )],
-                        ritorno: (format!("Torna a {}", tipo.titolo()), percorso(tipo)),
-                    },
+                    "Grafico non disponibile",
+                    BRICIOLE,
+                    paragrafi,
+                    (format!("Torna a {}", tipo.titolo()), percorso(tipo)),
                 );
             };
             ctx.registra(Some(&m.cf), op, "OK", Some(&d))?;
