@@ -7,7 +7,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::time::Duration;
 
 /// Distinct `caller` label values ever created in `tsgate_calls_total`; further callers are
@@ -66,24 +66,32 @@ type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 /// the number of series of a family is bounded for the life of the process.
 struct BoundedLabels {
     max: usize,
-    seen: Mutex<HashSet<String>>,
+    seen: RwLock<HashSet<String>>,
 }
 
 impl BoundedLabels {
     fn new(max: usize) -> Self {
         Self {
             max,
-            seen: Mutex::new(HashSet::new()),
+            seen: RwLock::new(HashSet::new()),
         }
     }
 
+    /// A value already seen (every request after the first of each caller) takes only the
+    /// shared lock: the workers of the hot path never wait for each other here.
     fn label(&self, value: &str) -> String {
         let value = truncate(value);
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.contains(value) {
-            return value.to_owned();
+        {
+            let seen = self.seen.read().unwrap_or_else(|e| e.into_inner());
+            if seen.contains(value) {
+                return value.to_owned();
+            }
+            if seen.len() >= self.max {
+                return OVERFLOW_LABEL.to_owned();
+            }
         }
-        if seen.len() < self.max {
+        let mut seen = self.seen.write().unwrap_or_else(|e| e.into_inner());
+        if seen.contains(value) || seen.len() < self.max {
             seen.insert(value.to_owned());
             return value.to_owned();
         }
