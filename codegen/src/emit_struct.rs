@@ -1,9 +1,10 @@
 //! A complex type -> a yaserde struct, its content model (checked by `contracts::from_xml`
 //! before yaserde sees the text) and its `Validate` implementation.
 
-use crate::emit::{self, doc, Resolved, World};
+use crate::emit_simple;
 use crate::model::*;
 use crate::names::snake;
+use crate::world::{doc, validator, Resolved, World};
 use std::fmt::Write;
 
 /// How one field is typed and checked.
@@ -58,10 +59,10 @@ fn plan(
             kind: None,
         },
         FieldType::InlineSimple(st) => {
-            emit::simple(out, world, st, fns)?;
+            emit_simple::simple(out, world, st, fns)?;
             Plan {
                 rust: "String".into(),
-                check: Some(format!("{}({{x}})", emit::validator(st))),
+                check: Some(format!("{}({{x}})", validator(st))),
                 content: None,
                 kind: Some(world.primitive(st)?.0),
             }
@@ -75,7 +76,7 @@ fn plan(
             },
             Resolved::Simple { module, st } => Plan {
                 rust: "String".into(),
-                check: Some(format!("super::{module}::{}({{x}})", emit::validator(st))),
+                check: Some(format!("super::{module}::{}({{x}})", validator(st))),
                 content: None,
                 kind: Some(world.primitive(st)?.0),
             },

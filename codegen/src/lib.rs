@@ -14,12 +14,14 @@
 //! - `xs:annotation/xs:documentation`, which becomes doc comments.
 
 mod emit;
+mod emit_simple;
 mod emit_struct;
 mod model;
 mod names;
 mod parse;
 mod pattern;
 mod tree;
+mod world;
 
 use std::path::{Path, PathBuf};
 
