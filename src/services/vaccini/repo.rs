@@ -1,5 +1,6 @@
 //! Queries of the vaccination services: the patient look-ups, and the bookings and
-//! administrations the AVN transmits (with the rules that need the recorded data).
+//! administrations the AVN transmits. The rules that need the recorded data call these (the
+//! administration's in `somministrazione`); nothing here calls back.
 
 use super::avn::{Errore, Prenotazione, Somministrazione, TipoOperazione};
 use crate::db::schema::{assistito, prenotazione, regione, somministrazione, tessera_sanitaria};
@@ -215,13 +216,12 @@ pub fn somministrazioni(conn: &mut PgConnection, cf: &CodiceFiscale) -> QueryRes
         .load(conn)
 }
 
-/// Applies one administration (section 4.2.3). Call inside a transaction.
-pub fn applica_somministrazione(
+/// What an administration finds recorded: the errors of its references (patient, regions), or
+/// the patient's doses for the rules (`somministrazione::sequenza`).
+pub fn dosi_per_somministrazione(
     conn: &mut PgConnection,
     s: &Somministrazione,
-    transazione: Uuid,
-) -> QueryResult<Result<Applicata, Vec<Errore>>> {
-    use somministrazione::dsl as t;
+) -> QueryResult<Result<Vec<Dose>, Vec<Errore>>> {
     let errors = riferimenti(
         conn,
         &s.codice_fiscale,
@@ -231,11 +231,19 @@ pub fn applica_somministrazione(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    let doses = somministrazioni(conn, &s.codice_fiscale)?;
-    let this = doses.iter().find(|d| d.dose == s.dose);
-    if let Err(e) = super::somministrazione::sequenza(s, this, &doses) {
-        return Ok(Err(vec![e]));
-    }
+    somministrazioni(conn, &s.codice_fiscale).map(Ok)
+}
+
+/// Writes an administration the rules accepted (section 4.2.3): `this` is the record of the same
+/// dose, if any, among the patient's `doses`. Call inside a transaction.
+pub fn scrivi_somministrazione(
+    conn: &mut PgConnection,
+    s: &Somministrazione,
+    this: Option<&Dose>,
+    doses: &[Dose],
+    transazione: Uuid,
+) -> QueryResult<Result<Applicata, Vec<Errore>>> {
+    use somministrazione::dsl as t;
     let values = (
         t::codice_regione.eq(s.codice_regione.as_str()),
         t::regione_somministrazione.eq(s.regione_somministrazione.as_str()),

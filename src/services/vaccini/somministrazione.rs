@@ -6,7 +6,7 @@
 //! duplicate; a cancel removes the record, and not below a later dose.
 
 use super::avn::{self, Errore, Somministrazione, SomministrazioneIn, TipoOperazione};
-use super::repo::Dose;
+use super::repo::{Applicata, Dose};
 use super::{repo, trasmissione};
 use crate::access::TipoChiamante;
 use crate::audit::LogFields;
@@ -17,7 +17,8 @@ use crate::contracts::trasmissione_somministrazione::{
 use crate::db::DbError;
 use crate::soap::operation::TIPI_DATI_XSD;
 use crate::soap::{typed, Operation, Outcome, RequestCtx};
-use diesel::PgConnection;
+use diesel::{PgConnection, QueryResult};
+use uuid::Uuid;
 
 pub static TRASMISSIONE_SOMMINISTRAZIONE: Operation = Operation {
     name: "TrasmissioneSomministrazione",
@@ -57,21 +58,32 @@ fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outco
         },
         crate::domain::tempo::oggi_roma(),
     );
-    trasmissione::trasmetti(
-        conn,
-        ctx,
-        "Somministrazione",
-        record,
-        repo::applica_somministrazione,
-        |e| {
-            typed::encode(&Ricevuta {
-                identificativo_transazione: ctx.transaction_id.to_string(),
-                esito: e.esito.to_owned(),
-                descrizione_esito: e.descrizione,
-                lista_errori: e.errori,
-            })
-        },
-    )
+    trasmissione::trasmetti(conn, ctx, "Somministrazione", record, applica, |e| {
+        typed::encode(&Ricevuta {
+            identificativo_transazione: ctx.transaction_id.to_string(),
+            esito: e.esito.to_owned(),
+            descrizione_esito: e.descrizione,
+            lista_errori: e.errori,
+        })
+    })
+}
+
+/// Applies one administration (section 4.2.3): what is recorded, from the repository; the
+/// rules, here; then the write. Call inside a transaction.
+pub fn applica(
+    conn: &mut PgConnection,
+    s: &Somministrazione,
+    transazione: Uuid,
+) -> QueryResult<Result<Applicata, Vec<Errore>>> {
+    let doses = match repo::dosi_per_somministrazione(conn, s)? {
+        Ok(d) => d,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let this = doses.iter().find(|d| d.dose == s.dose);
+    if let Err(e) = sequenza(s, this, &doses) {
+        return Ok(Err(vec![e]));
+    }
+    repo::scrivi_somministrazione(conn, s, this, &doses, transazione)
 }
 
 /// The rules of an administration against the patient's recorded doses (`this`: the record of
