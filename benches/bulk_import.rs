@@ -162,7 +162,19 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         ca_file: pki.ca_pem_path(),
         crl_file: Some(pki.crl_pem_path()),
     };
-    let ricevuta = ricevi::registra(&pool, &spooled, tx, "avn", &fiducia, &bound, None)?;
+    let ricevuta = ricevi::registra(
+        &pool,
+        &spooled,
+        tx,
+        ricevi::Mittente {
+            chiamante: "avn",
+            tipo: tsgate::catalogo::PRENOTAZIONI,
+            regione: None,
+        },
+        &fiducia,
+        &bound,
+        None,
+    )?;
     anyhow::ensure!(
         ricevuta.flusso.codice_rifiuto.is_none(),
         "file refused: {:?}",
@@ -177,11 +189,17 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         stop: &never,
     };
     let mut pooled = pool.get()?;
-    let esito = import::elabora(&mut pooled, ricevuta.flusso.id, &opz, &mut |a| {
-        if let Avanzamento::Applicazione { .. } = a {
-            staged_at = Some(start.elapsed());
-        }
-    })?;
+    let esito = import::elabora(
+        &mut pooled,
+        tsgate::catalogo::GENERI,
+        ricevuta.flusso.id,
+        &opz,
+        &mut |a| {
+            if let Avanzamento::Applicazione { .. } = a {
+                staged_at = Some(start.elapsed());
+            }
+        },
+    )?;
     let total = start.elapsed();
     anyhow::ensure!(esito == import::Esito::Elaborato, "import ended {esito:?}");
     #[derive(diesel::QueryableByName)]

@@ -20,9 +20,9 @@ use diesel::PgConnection;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use tsgate::db::schema::tessera_sanitaria;
+use tsgate::flussi::firma;
 use tsgate::flussi::import::{self, Avanzamento, Opzioni};
 use tsgate::flussi::ricevi::{self, Mittente};
-use tsgate::flussi::{firma, Tipo};
 use tsgate::services::tscns::flusso::NS;
 
 const HOLDER: &str = "RSSMRA60C15F205L";
@@ -165,10 +165,10 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
     };
     let mittente = Mittente {
         chiamante: "cms",
-        tipo: Tipo::Tscns,
+        tipo: tsgate::catalogo::TSCNS,
         regione: Some("030"),
     };
-    let ricevuta = ricevi::registra_tipo(&pool, &spooled, tx, mittente, &fiducia, &bound, None)?;
+    let ricevuta = ricevi::registra(&pool, &spooled, tx, mittente, &fiducia, &bound, None)?;
     anyhow::ensure!(
         ricevuta.flusso.codice_rifiuto.is_none(),
         "file refused: {:?}",
@@ -183,11 +183,17 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
         stop: &never,
     };
     let mut pooled = pool.get()?;
-    let esito = import::elabora(&mut pooled, ricevuta.flusso.id, &opz, &mut |a| {
-        if let Avanzamento::Applicazione { .. } = a {
-            checked_at = Some(start.elapsed());
-        }
-    })?;
+    let esito = import::elabora(
+        &mut pooled,
+        tsgate::catalogo::GENERI,
+        ricevuta.flusso.id,
+        &opz,
+        &mut |a| {
+            if let Avanzamento::Applicazione { .. } = a {
+                checked_at = Some(start.elapsed());
+            }
+        },
+    )?;
     let total = start.elapsed();
     anyhow::ensure!(esito == import::Esito::Elaborato, "import ended {esito:?}");
     #[derive(diesel::QueryableByName)]

@@ -1,5 +1,7 @@
-//! Wiring: builds the shared state once, binds the listeners, starts the background tasks, and
-//! shuts everything down in order (stop accepting, drain requests, flush the access log).
+//! Wiring: builds the shared state once (`state::AppState`, with the catalogue's tables),
+//! binds the listeners, starts the background tasks, and shuts everything down in order (stop
+//! accepting, drain requests, flush the access log). The only place that wires servers; they
+//! take the state, never this module.
 
 use crate::access::CallerRegistry;
 use crate::audit::{retention, AccessLogWriter};
@@ -9,7 +11,8 @@ use crate::metrics::Metrics;
 use crate::net::tls::TlsContext;
 use crate::services::vaccini::notifiche;
 use crate::soap::envelope::XmlLimits;
-use crate::soap::{operation, wsdl::Contracts};
+use crate::soap::wsdl::Contracts;
+use crate::state::AppState;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,29 +20,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
-
-/// Everything a request needs, built once.
-pub struct AppState {
-    pub config: Config,
-    pub pool: PgPool,
-    pub registry: CallerRegistry,
-    pub access_log: AccessLogWriter,
-    pub metrics: Arc<Metrics>,
-    pub tls: TlsContext,
-    pub contracts: Contracts,
-    pub concurrency: Arc<Semaphore>,
-    pub xml_limits: XmlLimits,
-    /// The operators' portal (its TLS material, pincode key, limits).
-    pub portale: Arc<crate::portal::Portale>,
-    /// Wakes the bulk-file worker (`flussi::worker`).
-    pub flussi: Arc<tokio::sync::Notify>,
-}
-
-impl AppState {
-    pub fn access_log_running(&self) -> bool {
-        self.access_log.is_running()
-    }
-}
 
 /// A started gateway.
 pub struct Running {
@@ -94,7 +74,7 @@ pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> 
     let otp_listener = bind_otp(&mut config).await?;
     let portal_addr = portal_listener.local_addr()?;
     config.sso.con_porta(portal_addr.port());
-    let portale = Arc::new(crate::portal::Portale::new(&config)?);
+    let portale = Arc::new(crate::portal::stato::Portale::new(&config)?);
     let soap_addr = soap_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
     let base_url = if config.server.public_base_url.is_empty() {
@@ -116,7 +96,9 @@ pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> 
     };
     let state = Arc::new(AppState {
         concurrency: Arc::new(Semaphore::new(config.server.max_concurrent_requests)),
-        contracts: Contracts::new(operation::all(), &base_url),
+        contracts: Contracts::new(crate::catalogo::operazioni(), &base_url),
+        operations: crate::catalogo::operazioni(),
+        generi: crate::catalogo::GENERI,
         config,
         pool,
         registry,

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod app;
 pub mod audit;
+pub mod catalogo;
 pub mod config;
 pub mod contracts;
 pub mod db;
@@ -22,3 +23,4 @@ pub mod portal;
 pub mod services;
 pub mod soap;
 pub mod sso;
+pub mod state;

@@ -8,6 +8,7 @@ use common::*;
 use diesel::{QueryableByName, RunQueryDsl};
 use http_body_util::Full;
 use std::time::Duration;
+use tsgate::catalogo::PRENOTAZIONI;
 use tsgate::demo::CallerSpec;
 use tsgate::services::vaccini::flusso::{firma, import, ricevi, ESITO, INVIO};
 
@@ -826,7 +827,12 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
                 .is_some_and(|c| c.id == avn)
         };
         let fiducia = firma::Fiducia::from_tls(&state.config.tls);
-        ricevi::registra(&state.pool, &spooled, tx, AVN, &fiducia, &bound, None)
+        let mittente = ricevi::Mittente {
+            chiamante: AVN,
+            tipo: tsgate::catalogo::PRENOTAZIONI,
+            regione: None,
+        };
+        ricevi::registra(&state.pool, &spooled, tx, mittente, &fiducia, &bound, None)
     })
     .await
     .expect("task")
@@ -845,7 +851,8 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
                 max_batches: Some(batches),
                 stop: &never,
             };
-            import::elabora(&mut conn, id, &opz, &mut |_| {}).expect("import")
+            import::elabora(&mut conn, tsgate::catalogo::GENERI, id, &opz, &mut |_| {})
+                .expect("import")
         })
     };
     assert_eq!(run(&s, 3).await.expect("task"), import::Esito::Interrotto);
@@ -1167,9 +1174,9 @@ fn a_duplicate_insert_leaves_the_transaction_usable() {
         contenuto_lunghezza: Some(1),
     };
     conn.transaction(|c| {
-        assert!(repo::inserisci(c, &nuovo("26112700000000001"))?.is_some());
+        assert!(repo::inserisci(c, &nuovo("26112700000000001"), PRENOTAZIONI, None)?.is_some());
         // The same caller's same file: refused by the partial unique index, in a savepoint.
-        assert!(repo::inserisci(c, &nuovo("26112700000000002"))?.is_none());
+        assert!(repo::inserisci(c, &nuovo("26112700000000002"), PRENOTAZIONI, None)?.is_none());
         // The transaction still works and commits the first row.
         diesel::sql_query("SELECT 1").execute(c)?;
         Ok::<_, diesel::result::Error>(())

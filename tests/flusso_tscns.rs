@@ -10,7 +10,7 @@ use http_body_util::Full;
 use std::time::Duration;
 use tsgate::demo::CallerSpec;
 use tsgate::flussi::ricevi::{self, Mittente};
-use tsgate::flussi::{firma, import, Tipo};
+use tsgate::flussi::{firma, import};
 use tsgate::services::tscns::flusso::{ESITO, INVIO, NS};
 
 const LOMBARDIA: &str = "cms-lombardia";
@@ -550,10 +550,10 @@ async fn registra_senza_worker(s: &TestServer, xml: &str) -> (i64, String) {
         let fiducia = firma::Fiducia::from_tls(&state_.config.tls);
         let mittente = Mittente {
             chiamante: LOMBARDIA,
-            tipo: Tipo::Tscns,
+            tipo: tsgate::catalogo::TSCNS,
             regione: Some("030"),
         };
-        ricevi::registra_tipo(&state_.pool, &spooled, tx, mittente, &fiducia, &bound, None)
+        ricevi::registra(&state_.pool, &spooled, tx, mittente, &fiducia, &bound, None)
     })
     .await
     .expect("task")
@@ -657,7 +657,8 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
                 max_batches: Some(batches),
                 stop: &never,
             };
-            import::elabora(&mut conn, id, &opz, &mut |_| {}).expect("import")
+            import::elabora(&mut conn, tsgate::catalogo::GENERI, id, &opz, &mut |_| {})
+                .expect("import")
         })
     };
     assert_eq!(run(&s, 3).await.expect("task"), import::Esito::Interrotto);
@@ -825,7 +826,7 @@ async fn a_queued_file_is_not_applied_once_its_sender_changed_region() {
             max_batches: None,
             stop: &never,
         };
-        import::elabora(&mut conn, id, &opz, &mut |_| {}).expect("import")
+        import::elabora(&mut conn, tsgate::catalogo::GENERI, id, &opz, &mut |_| {}).expect("import")
     })
     .await
     .expect("task");

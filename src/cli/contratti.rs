@@ -32,7 +32,7 @@ pub fn esporta(
             config.server.public_base_url.clone()
         }
     });
-    let files = tsgate::soap::wsdl::esporta(tsgate::soap::operation::all(), &base, dir)
+    let files = tsgate::soap::wsdl::esporta(tsgate::catalogo::operazioni(), &base, dir)
         .with_context(|| format!("writing {}", dir.display()))?;
     for f in &files {
         println!("{}", dir.join(f).display());

@@ -14,8 +14,9 @@ pub enum FlussoAction {
         /// TS-CNS files (applied for its region).
         #[arg(long)]
         chiamante: String,
-        /// What the file carries: `prenotazioni` (AVN bookings) or `tscns` (TS-CNS first load).
-        #[arg(long, default_value = "prenotazioni", value_parser = ["prenotazioni", "tscns"])]
+        /// What the file carries, as the last part of its upload path: `prenotazioni` (AVN
+        /// bookings) or `tscns` (TS-CNS first load).
+        #[arg(long, default_value = "prenotazioni")]
         tipo: String,
     },
     /// Write the outcome document of a file.
@@ -44,7 +45,8 @@ pub fn flusso(
     runtime: &tokio::runtime::Runtime,
     action: FlussoAction,
 ) -> anyhow::Result<()> {
-    use tsgate::flussi::{cli, Tipo};
+    use tsgate::catalogo::GENERI;
+    use tsgate::flussi::cli;
     if let FlussoAction::Firma {
         file,
         cert,
@@ -61,14 +63,15 @@ pub fn flusso(
             chiamante,
             tipo,
         } => {
-            let tipo = if tipo == "tscns" {
-                Tipo::Tscns
-            } else {
-                Tipo::Prenotazioni
-            };
-            runtime.block_on(cli::importa(config, &url, &file, &chiamante, tipo))
+            let tipo = GENERI.per_nome(&tipo).ok_or_else(|| {
+                let noti: Vec<&str> = GENERI.iter().map(|t| t.nome()).collect();
+                anyhow::anyhow!("--tipo {tipo}: not a kind of file ({})", noti.join(", "))
+            })?;
+            runtime.block_on(cli::importa(config, &url, &file, &chiamante, GENERI, tipo))
         }
-        FlussoAction::Esito { protocollo, out } => cli::esito(&url, &protocollo, out.as_deref()),
+        FlussoAction::Esito { protocollo, out } => {
+            cli::esito(&url, GENERI, &protocollo, out.as_deref())
+        }
         FlussoAction::Elenco => cli::elenco(&url),
         FlussoAction::Firma { .. } => Ok(()),
     }

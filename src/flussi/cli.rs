@@ -3,7 +3,7 @@
 
 use super::import::{self, Avanzamento, Esito, Opzioni};
 use super::ricevi::{self, Mittente, Spool};
-use super::{documenti, firma, repo, Tipo};
+use super::{documenti, firma, repo, Generi, Tipo};
 use crate::access::Registry;
 use crate::config::Config;
 use crate::db::{self, PgPool};
@@ -24,6 +24,7 @@ pub async fn importa(
     url: &str,
     file: &Path,
     chiamante: &str,
+    generi: Generi,
     tipo: Tipo,
 ) -> anyhow::Result<()> {
     let pool = pool(url)?;
@@ -41,21 +42,21 @@ pub async fn importa(
         .find(|c| c.nome == chiamante)
         .with_context(|| format!("no enabled caller named `{chiamante}`"))?
         .clone();
-    if caller.tipo != tipo.mittente() {
+    if caller.tipo != tipo.mittente {
         bail!(
             "`{chiamante}` is not a caller of kind {:?}: {} files come from those only",
-            tipo.mittente(),
-            tipo.as_str()
+            tipo.mittente,
+            tipo.codice
         );
     }
-    let regione = match tipo {
-        Tipo::Tscns => Some(
+    let regione = match tipo.per_regione {
+        true => Some(
             caller
                 .codice_regione
                 .clone()
                 .with_context(|| format!("`{chiamante}` has no region"))?,
         ),
-        Tipo::Prenotazioni => None,
+        false => None,
     };
     let tx = uuid::Uuid::now_v7();
     let mut input = tokio::fs::File::open(file)
@@ -95,8 +96,7 @@ pub async fn importa(
             tipo,
             regione: regione.as_deref(),
         };
-        let ricevuta =
-            ricevi::registra_tipo(&pool, &spooled, tx, mittente, &fiducia, &bound, None)?;
+        let ricevuta = ricevi::registra(&pool, &spooled, tx, mittente, &fiducia, &bound, None)?;
         let f = &ricevuta.flusso;
         eprintln!(
             "protocollo {} stato {}{} (firma verificata in {:.1} s)",
@@ -140,7 +140,7 @@ pub async fn importa(
                 eprintln!("letti {record} record: applicazione alla banca dati...")
             }
         };
-        let esito = import::elabora(&mut conn, f.id, &opz, &mut show)?;
+        let esito = import::elabora(&mut conn, generi, f.id, &opz, &mut show)?;
         let f = repo::per_id(&mut conn, f.id)?.context("file vanished")?;
         eprintln!(
             "{:?} in {:.1} s: {} record, {} scartati",
@@ -159,22 +159,28 @@ pub async fn importa(
 }
 
 /// Writes the outcome document of `protocollo` to `out` (stdout when `None`).
-pub fn esito(url: &str, protocollo: &str, out: Option<&Path>) -> anyhow::Result<()> {
+pub fn esito(
+    url: &str,
+    generi: Generi,
+    protocollo: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
     let mut conn = pool(url)?.get()?;
     let f = repo::per_protocollo(&mut conn, protocollo)?
         .with_context(|| format!("no bulk file with protocol {protocollo}"))?;
+    let tipo = generi.di(&f)?;
     let tx = uuid::Uuid::now_v7().to_string();
     match out {
         Some(path) => {
             let file =
                 std::fs::File::create(path).with_context(|| format!("{}", path.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            documenti::scrivi(&mut conn, &f, &tx, &mut w)?;
+            documenti::scrivi(&mut conn, tipo, &f, &tx, &mut w)?;
             w.flush()?;
         }
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            documenti::scrivi(&mut conn, &f, &tx, &mut w)?;
+            documenti::scrivi(&mut conn, tipo, &f, &tx, &mut w)?;
             w.flush()?;
         }
     }

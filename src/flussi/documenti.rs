@@ -1,11 +1,10 @@
 //! The documents answered about a file, whatever its kind: the receipt of an upload and the
 //! outcome document (state and progress; once ELABORATO, the records of its kind, written
-//! streaming by `vaccini::flusso::esito` or `tscns::flusso::esito`).
+//! streaming by `Genere::records`).
 
 use super::repo::Flusso;
 use super::ricevi::Ricevuta;
 use super::{Stato, Tipo};
-use anyhow::Context;
 use diesel::PgConnection;
 use quick_xml::escape::escape;
 use std::io::Write;
@@ -29,32 +28,17 @@ pub fn troncato(s: &str, max: usize) -> &str {
     }
 }
 
-fn tipo(f: &Flusso) -> anyhow::Result<Tipo> {
-    f.tipo()
-        .with_context(|| format!("bulk file {} of unknown kind {}", f.protocollo, f.tipo))
-}
-
 /// `flussoPrenotazioni` → `ricevutaFlussoPrenotazioni`, `esitoFlussoPrenotazioni`.
-fn nome(prefisso: &str, t: Tipo) -> String {
-    let r = t.radice();
+fn nome(prefisso: &str, r: &str) -> String {
     let mut chars = r.chars();
     let first = chars.next().map(|c| c.to_ascii_uppercase());
     format!("{prefisso}{}{}", first.unwrap_or_default(), chars.as_str())
 }
 
-/// Namespace of the outcome document of a kind.
-pub fn ns_esito(t: Tipo) -> &'static str {
-    match t {
-        Tipo::Prenotazioni => crate::services::vaccini::flusso::esito::NS_ESITO,
-        Tipo::Tscns => crate::services::tscns::flusso::NS_ESITO,
-    }
-}
-
 /// The receipt of an upload (`ricevutaFlussoPrenotazioni`, `ricevutaFlussoTSCNS`).
-pub fn ricevuta(r: &Ricevuta, tx: &str) -> String {
+pub fn ricevuta(t: Tipo, r: &Ricevuta, tx: &str) -> String {
     let f = &r.flusso;
-    let t = f.tipo().unwrap_or(Tipo::Prenotazioni);
-    let root = nome("ricevuta", t);
+    let root = nome("ricevuta", t.radice);
     format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
@@ -67,7 +51,7 @@ pub fn ricevuta(r: &Ricevuta, tx: &str) -> String {
             "</{root}>"
         ),
         root = root,
-        ns = t.ns(),
+        ns = t.ns,
         tx = escape(tx),
         protocollo = escape(f.protocollo.as_str()),
         stato = escape(f.stato.as_str()),
@@ -76,15 +60,16 @@ pub fn ricevuta(r: &Ricevuta, tx: &str) -> String {
     )
 }
 
-/// The outcome document of `f`, written to `w` with memory independent of the file size.
+/// The outcome document of `f`, a file of kind `t`, written to `w` with memory independent of
+/// the file size.
 pub fn scrivi(
     conn: &mut PgConnection,
+    t: Tipo,
     f: &Flusso,
     tx: &str,
     w: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let t = tipo(f)?;
-    let root = nome("esito", t);
+    let root = nome("esito", t.radice);
     write!(
         w,
         concat!(
@@ -98,7 +83,7 @@ pub fn scrivi(
             "<recordLetti>{letti}</recordLetti>",
         ),
         root = root,
-        ns = ns_esito(t),
+        ns = t.ns_esito,
         tx = escape(tx),
         protocollo = escape(f.protocollo.as_str()),
         stato = escape(f.stato.as_str()),
@@ -114,10 +99,7 @@ pub fn scrivi(
     w.write_all(rifiuto(f).as_bytes())?;
     w.write_all(b"\n")?;
     if Stato::parse(&f.stato) == Some(Stato::Elaborato) {
-        match t {
-            Tipo::Prenotazioni => crate::services::vaccini::flusso::esito::records(conn, f, w)?,
-            Tipo::Tscns => crate::services::tscns::flusso::esito::records(conn, f, w)?,
-        }
+        (t.records)(conn, f, w)?;
     }
     writeln!(w, "</{root}>")?;
     Ok(())
@@ -130,9 +112,9 @@ mod tests {
     #[test]
     fn document_names_follow_the_root() {
         assert_eq!(
-            nome("ricevuta", Tipo::Prenotazioni),
+            nome("ricevuta", "flussoPrenotazioni"),
             "ricevutaFlussoPrenotazioni"
         );
-        assert_eq!(nome("esito", Tipo::Tscns), "esitoFlussoTSCNS");
+        assert_eq!(nome("esito", "flussoTSCNS"), "esitoFlussoTSCNS");
     }
 }

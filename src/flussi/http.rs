@@ -1,15 +1,15 @@
 //! The HTTP side, on the mTLS port, after the pipeline's admission (caller, IP, entitlement,
 //! rate limit): `POST /ws/flussi/<kind>` uploads a .p7m (streamed to the spool, never held in
-//! memory), `GET /ws/flussi/<kind>/{protocollo}` answers state or outcome; the kinds are
-//! `prenotazioni` (AVN bookings) and `tscns` (TS-CNS first load of a CMS).
+//! memory), `GET /ws/flussi/<kind>/{protocollo}` answers state or outcome, for every kind
+//! registered (`AppState::generi`).
 
 use super::ricevi::{self, Mittente, Spool, SpoolError};
-use super::{documenti, repo, Stato, Tipo};
+use super::{documenti, repo, Generi, Stato, Tipo};
 use crate::access::{Caller, TipoChiamante};
-use crate::app::AppState;
 use crate::audit::LogFields;
 use crate::db::{self, DbError};
 use crate::soap::{Fault, FaultCode, RequestCtx};
+use crate::state::AppState;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -30,20 +30,20 @@ pub struct Reply {
 }
 
 fn protocollo(tipo: Tipo, path: &str) -> Option<&str> {
-    path.strip_prefix(tipo.path())?
+    path.strip_prefix(tipo.path)?
         .strip_prefix('/')
         .filter(|p| !p.is_empty() && !p.contains('/'))
 }
 
 /// The operation a request under `PREFIX` asks for (its name is what entitlements list).
-pub fn operation<B>(req: &Request<B>) -> Result<&'static str, FaultCode> {
+pub fn operation<B>(generi: Generi, req: &Request<B>) -> Result<&'static str, FaultCode> {
     let path = req.uri().path();
-    for tipo in Tipo::ALL {
-        let is_upload = path == tipo.path();
+    for tipo in generi.iter() {
+        let is_upload = path == tipo.path;
         let is_esito = protocollo(tipo, path).is_some();
         match *req.method() {
-            Method::POST if is_upload => return Ok(tipo.invio()),
-            Method::GET if is_esito => return Ok(tipo.esito()),
+            Method::POST if is_upload => return Ok(tipo.invio),
+            Method::GET if is_esito => return Ok(tipo.esito),
             _ if is_upload || is_esito => return Err(FaultCode::MethodNotAllowed),
             _ => {}
         }
@@ -52,11 +52,11 @@ pub fn operation<B>(req: &Request<B>) -> Result<&'static str, FaultCode> {
 }
 
 /// The kind of file and whether it is the upload, of an operation `operation` returned.
-fn tipo_di(op: &str) -> Option<(Tipo, bool)> {
-    Tipo::ALL.into_iter().find_map(|t| {
-        if op == t.invio() {
+fn tipo_di(generi: Generi, op: &str) -> Option<(Tipo, bool)> {
+    generi.iter().find_map(|t| {
+        if op == t.invio {
             Some((t, true))
-        } else if op == t.esito() {
+        } else if op == t.esito {
             Some((t, false))
         } else {
             None
@@ -64,13 +64,12 @@ fn tipo_di(op: &str) -> Option<(Tipo, bool)> {
     })
 }
 
-/// The kinds of caller that may call `op`, whatever the entitlements say: bookings come from
-/// the AVN only, first-load files from a regional CMS only.
-pub fn callers(op: &str) -> &'static [TipoChiamante] {
-    match tipo_di(op).map(|(t, _)| t.mittente()) {
-        Some(TipoChiamante::Avn) => &[TipoChiamante::Avn],
-        Some(TipoChiamante::Cms) => &[TipoChiamante::Cms],
-        _ => &[],
+/// The kinds of caller that may call `op`, whatever the entitlements say: the sender of its
+/// kind only (`Genere::mittente`).
+pub fn callers(generi: Generi, op: &str) -> &'static [TipoChiamante] {
+    match tipo_di(generi, op) {
+        Some((t, _)) => std::slice::from_ref(&t.mittente),
+        None => &[],
     }
 }
 
@@ -80,7 +79,7 @@ where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    match tipo_di(ctx.operation) {
+    match tipo_di(state.generi, ctx.operation) {
         Some((tipo, true)) => upload(state, ctx, tipo, req).await,
         Some((tipo, false)) => {
             let p = protocollo(tipo, req.uri().path())
@@ -118,13 +117,11 @@ where
 {
     check_content_type(&req)?;
     let (caller, tx) = (&ctx.caller, ctx.transaction_id);
-    // A first-load file is applied for the sender's region: a CMS without one cannot send.
-    let regione = match tipo {
-        Tipo::Tscns => match &caller.codice_regione {
-            Some(r) => Some(r.clone()),
-            None => return Err(Fault::new(FaultCode::OperationNotAllowed)),
-        },
-        Tipo::Prenotazioni => None,
+    // A file applied for the sender's region (TS-CNS first load) needs a sender with one.
+    let regione = match (tipo.per_regione, &caller.codice_regione) {
+        (false, _) => None,
+        (true, Some(r)) => Some(r.clone()),
+        (true, None) => return Err(Fault::new(FaultCode::OperationNotAllowed)),
     };
     let cfg = &state.config.flussi;
     let declared = req
@@ -189,7 +186,7 @@ where
             tipo,
             regione: regione.as_deref(),
         };
-        let result = ricevi::registra_tipo(
+        let result = ricevi::registra(
             &pool,
             &spooled,
             tx,
@@ -227,7 +224,7 @@ where
     };
     Ok(Reply {
         status,
-        body: documenti::ricevuta(&ricevuta, &tx.to_string()),
+        body: documenti::ricevuta(tipo, &ricevuta, &tx.to_string()),
         esito: if rifiutato { "01" } else { "00" },
         logged: ricevuta.logged,
     })
@@ -244,9 +241,9 @@ async fn outcome(
     let found = db::blocking(&state.pool, move |c| {
         match repo::per_protocollo(c, &protocollo)? {
             // Only the sender, and only on the path of the file's kind.
-            Some(f) if f.chiamante == caller_name && f.tipo() == Some(tipo) => {
+            Some(f) if f.chiamante == caller_name && f.tipo == tipo.codice => {
                 let mut out = Vec::new();
-                documenti::scrivi(c, &f, &tx.to_string(), &mut out)
+                documenti::scrivi(c, tipo, &f, &tx.to_string(), &mut out)
                     .map_err(|e| DbError::Task(format!("{e:#}")))?;
                 Ok(Some(out))
             }

@@ -1,8 +1,8 @@
 //! Importing a received file: one session at a time (advisory lock), resumable, dispatched to
-//! the import of its kind (`vaccini::flusso::carica`, `tscns::flusso::carica`).
+//! the import of its kind (`Genere::elabora`).
 
 use super::repo::{self, Flusso};
-use super::{Rifiuto, Stato, Tipo};
+use super::{Generi, Rifiuto, Stato};
 use crate::db::schema::{flusso, flusso_errore};
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
@@ -46,6 +46,7 @@ pub enum Esito {
 /// Imports file `id` (resuming where a previous run stopped). Blocking.
 pub fn elabora(
     conn: &mut PgConnection,
+    generi: Generi,
     id: i64,
     opz: &Opzioni<'_>,
     progress: &mut dyn FnMut(Avanzamento),
@@ -53,7 +54,7 @@ pub fn elabora(
     if !repo::prendi(conn, id)? {
         return Ok(Esito::Occupato);
     }
-    let result = elabora_preso(conn, id, opz, progress);
+    let result = elabora_preso(conn, generi, id, opz, progress);
     if let Err(e) = repo::lascia(conn, id) {
         tracing::warn!(error = %e, "advisory lock of a bulk file not released");
     }
@@ -62,6 +63,7 @@ pub fn elabora(
 
 fn elabora_preso(
     conn: &mut PgConnection,
+    generi: Generi,
     id: i64,
     opz: &Opzioni<'_>,
     progress: &mut dyn FnMut(Avanzamento),
@@ -92,22 +94,15 @@ fn elabora_preso(
     // A file not started yet is applied only if its sender may still send it: still enabled,
     // of the kind the file needs and, for a region's file, still of that region. (A file
     // already under way is finished: part of it is applied.)
-    if f.record_letti == 0 && !repo::mittente_abilitato(conn, &f)? {
+    let tipo = generi.di(&f)?;
+    if f.record_letti == 0 && !repo::mittente_abilitato(conn, &f, tipo)? {
         let rifiuto = Rifiuto::new(super::MotivoRifiuto::MittenteNonAbilitato);
         rifiuta(conn, f.id, &rifiuto, "")?;
         rimuovi_spool(&f);
         tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
         return Ok(Esito::Rifiutato);
     }
-    match f.tipo() {
-        Some(Tipo::Prenotazioni) => {
-            crate::services::vaccini::flusso::carica::elabora(conn, &f, &contenuto, opz, progress)
-        }
-        Some(Tipo::Tscns) => {
-            crate::services::tscns::flusso::carica::elabora(conn, &f, &contenuto, opz, progress)
-        }
-        None => anyhow::bail!("bulk file {} of unknown kind {}", f.protocollo, f.tipo),
-    }
+    (tipo.elabora)(conn, &f, &contenuto, opz, progress)
 }
 
 /// Where the signed XML lies in the spool file.

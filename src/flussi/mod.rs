@@ -1,11 +1,11 @@
-//! Signed bulk files, whatever they carry: AVN bookings (`services::vaccini::flusso`) and the
-//! TS-CNS first load (`services::tscns::flusso`). Upload and outcome over HTTP, CMS signature,
-//! spool, duplicate detection, states, worker and CLI are here; each kind brings its parser,
-//! its import and its outcome document, chosen by `Tipo`.
+//! Signed bulk files, whatever they carry. Upload and outcome over HTTP, CMS signature, spool,
+//! duplicate detection, states, worker and CLI are here; each kind (`genere::Genere`) brings its
+//! names, its import and its outcome records, and is registered in `crate::catalogo`.
 
 pub mod cli;
 pub mod documenti;
 pub mod firma;
+pub mod genere;
 pub mod http;
 pub mod import;
 pub mod repo;
@@ -13,79 +13,7 @@ pub mod ricevi;
 pub mod worker;
 pub mod xml;
 
-use crate::access::TipoChiamante;
-
-/// What a file carries (`flusso.tipo`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Tipo {
-    /// Bookings of the AVN (decree 31 May 2021, annex A, 4.1).
-    Prenotazioni,
-    /// Activations and revocations of TS-CNS cards from a regional CMS (first load).
-    Tscns,
-}
-
-impl Tipo {
-    pub const ALL: [Tipo; 2] = [Self::Prenotazioni, Self::Tscns];
-
-    /// As stored in `flusso.tipo`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Prenotazioni => "PRENOTAZIONI",
-            Self::Tscns => "TSCNS",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-
-    /// The upload path; `{path}/{protocollo}` answers the outcome.
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::Prenotazioni => "/ws/flussi/prenotazioni",
-            Self::Tscns => "/ws/flussi/tscns",
-        }
-    }
-
-    /// Operation names of the upload and of the outcome (entitlements, access log).
-    pub fn invio(self) -> &'static str {
-        match self {
-            Self::Prenotazioni => crate::services::vaccini::flusso::INVIO,
-            Self::Tscns => crate::services::tscns::flusso::INVIO,
-        }
-    }
-
-    pub fn esito(self) -> &'static str {
-        match self {
-            Self::Prenotazioni => crate::services::vaccini::flusso::ESITO,
-            Self::Tscns => crate::services::tscns::flusso::ESITO,
-        }
-    }
-
-    /// The only kind of caller that may send (and ask about) such files.
-    pub fn mittente(self) -> TipoChiamante {
-        match self {
-            Self::Prenotazioni => TipoChiamante::Avn,
-            Self::Tscns => TipoChiamante::Cms,
-        }
-    }
-
-    /// Namespace of the file and of its receipt (`xsd/flussi/`).
-    pub fn ns(self) -> &'static str {
-        match self {
-            Self::Prenotazioni => crate::services::vaccini::flusso::NS,
-            Self::Tscns => crate::services::tscns::flusso::NS,
-        }
-    }
-
-    /// Name of the root element of the file (`ricevuta...` / `esito...` follow it).
-    pub fn radice(self) -> &'static str {
-        match self {
-            Self::Prenotazioni => "flussoPrenotazioni",
-            Self::Tscns => "flussoTSCNS",
-        }
-    }
-}
+pub use genere::{Genere, Generi, Tipo};
 
 /// The life of a file: RICEVUTO (signature verified, queued), IN_ELABORAZIONE, then ELABORATO
 /// (outcome available) or RIFIUTATO (whole file refused: signature or XML structure).
@@ -232,18 +160,6 @@ mod tests {
         for m in MotivoRifiuto::ALL {
             assert!(seen.insert(m.codice()));
             assert!(readme.contains(m.codice()), "{} not in README", m.codice());
-        }
-    }
-
-    #[test]
-    fn kinds_round_trip_and_have_distinct_paths_and_operations() {
-        let mut seen = std::collections::HashSet::new();
-        for t in Tipo::ALL {
-            assert_eq!(Tipo::parse(t.as_str()), Some(t));
-            assert!(t.path().starts_with(http::PREFIX));
-            for s in [t.path(), t.invio(), t.esito(), t.ns(), t.radice()] {
-                assert!(seen.insert(s), "{s} twice");
-            }
         }
     }
 }

@@ -27,16 +27,10 @@ pub struct Flusso {
     pub record_scartati: Option<i64>,
     pub ricevuto_il: DateTime<Utc>,
     pub terminato_il: Option<DateTime<Utc>>,
-    /// `Tipo::as_str`.
+    /// `Genere::codice`.
     pub tipo: String,
     /// The sender's region, for the files applied for a region (TS-CNS).
     pub codice_regione: Option<String>,
-}
-
-impl Flusso {
-    pub fn tipo(&self) -> Option<Tipo> {
-        Tipo::parse(&self.tipo)
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -70,15 +64,9 @@ pub fn nuovo_protocollo(conn: &mut PgConnection) -> QueryResult<String> {
     .map(|r| r.p)
 }
 
-/// Records a bookings file; `None` when the same caller's same file (not refused) won a
-/// concurrent insert.
-pub fn inserisci(conn: &mut PgConnection, nuovo: &NuovoFlusso<'_>) -> QueryResult<Option<Flusso>> {
-    inserisci_tipo(conn, nuovo, Tipo::Prenotazioni, None)
-}
-
 /// Records a file of kind `tipo` (sent for region `regione`, when the kind is applied for
 /// one); `None` when the same caller's same file (not refused) won a concurrent insert.
-pub fn inserisci_tipo(
+pub fn inserisci(
     conn: &mut PgConnection,
     nuovo: &NuovoFlusso<'_>,
     tipo: Tipo,
@@ -90,7 +78,7 @@ pub fn inserisci_tipo(
         diesel::insert_into(flusso::table)
             .values((
                 nuovo,
-                flusso::tipo.eq(tipo.as_str()),
+                flusso::tipo.eq(tipo.codice),
                 flusso::codice_regione.eq(regione),
             ))
             .returning(Flusso::as_returning())
@@ -134,7 +122,7 @@ pub fn per_protocollo(conn: &mut PgConnection, protocollo: &str) -> QueryResult<
 
 /// Whether the sender of `f` may still send it: an enabled caller of the file's kind, entitled
 /// to its upload and, for a file with a region, still of that region.
-pub fn mittente_abilitato(conn: &mut PgConnection, f: &Flusso) -> QueryResult<bool> {
+pub fn mittente_abilitato(conn: &mut PgConnection, f: &Flusso, t: Tipo) -> QueryResult<bool> {
     use crate::db::schema::chiamante;
     type Riga = (bool, String, Option<String>, Vec<String>);
     let row: Option<Riga> = chiamante::table
@@ -147,14 +135,14 @@ pub fn mittente_abilitato(conn: &mut PgConnection, f: &Flusso) -> QueryResult<bo
         ))
         .first(conn)
         .optional()?;
-    Ok(match (row, f.tipo()) {
-        (Some((abilitato, tipo, regione, operazioni)), Some(t)) => {
+    Ok(match row {
+        Some((abilitato, tipo, regione, operazioni)) => {
             abilitato
-                && t.mittente().as_str() == tipo
-                && operazioni.iter().any(|o| o == t.invio())
+                && t.mittente.as_str() == tipo
+                && operazioni.iter().any(|o| o == t.invio)
                 && (f.codice_regione.is_none() || f.codice_regione == regione)
         }
-        _ => false,
+        None => false,
     })
 }
 

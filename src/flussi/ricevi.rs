@@ -131,28 +131,10 @@ pub struct Mittente<'a> {
     pub regione: Option<&'a str>,
 }
 
-/// Records a spooled bookings file sent by `chiamante` in transaction `tx`. `bound` says
-/// whether a certificate fingerprint belongs to that caller; `fiducia` is the gateway CA and
-/// CRL. Blocking.
+/// Records a spooled file of kind `mittente.tipo` sent by `mittente.chiamante` in transaction
+/// `tx`. `bound` says whether a certificate fingerprint belongs to that caller; `fiducia` is
+/// the gateway CA and CRL. Blocking.
 pub fn registra(
-    pool: &PgPool,
-    spooled: &Spooled,
-    tx: Uuid,
-    chiamante: &str,
-    fiducia: &firma::Fiducia,
-    bound: &dyn Fn(&str) -> bool,
-    log: Option<&RigheLog>,
-) -> anyhow::Result<Ricevuta> {
-    let mittente = Mittente {
-        chiamante,
-        tipo: Tipo::Prenotazioni,
-        regione: None,
-    };
-    registra_tipo(pool, spooled, tx, mittente, fiducia, bound, log)
-}
-
-/// `registra` for a file of any kind.
-pub fn registra_tipo(
     pool: &PgPool,
     spooled: &Spooled,
     tx: Uuid,
@@ -202,7 +184,7 @@ pub fn registra_tipo(
         }
     }
     let inserted = conn.transaction(|c| {
-        let inserted = repo::inserisci_tipo(c, &nuovo, mittente.tipo, mittente.regione)?;
+        let inserted = repo::inserisci(c, &nuovo, mittente.tipo, mittente.regione)?;
         if let (Some(_), Some(log)) = (&inserted, log) {
             let row = if esame.is_ok() {
                 &log.accettato

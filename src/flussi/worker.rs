@@ -2,9 +2,9 @@
 //! files waiting, oldest first, one at a time; at shutdown it stops after the current batch.
 
 use super::import::{self, Esito, Opzioni};
-use super::repo;
-use crate::app::AppState;
+use super::{repo, Generi};
 use crate::db::PgPool;
+use crate::state::AppState;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -18,7 +18,7 @@ pub fn start(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) -> JoinH
             let stop = shutdown.clone();
             let job = tokio::task::spawn_blocking(move || {
                 let batch = st.config.flussi.batch_records;
-                run_pending(&st.pool, batch, &move || *stop.borrow())
+                run_pending(&st.pool, st.generi, batch, &move || *stop.borrow())
             });
             match job.await {
                 Ok(Ok(())) => {}
@@ -37,6 +37,7 @@ pub fn start(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) -> JoinH
 /// Imports every waiting file, until none is left or `stop` says so. Blocking.
 pub fn run_pending(
     pool: &PgPool,
+    generi: Generi,
     batch: usize,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> anyhow::Result<()> {
@@ -52,7 +53,7 @@ pub fn run_pending(
                 max_batches: None,
                 stop,
             };
-            match import::elabora(&mut conn, id, &opz, &mut |_| {}) {
+            match import::elabora(&mut conn, generi, id, &opz, &mut |_| {}) {
                 Err(e) => {
                     // Left IN_ELABORAZIONE: retried at the next round, after the others.
                     tracing::error!(file = id, error = %format!("{e:#}"), "bulk file not imported");

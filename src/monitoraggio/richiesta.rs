@@ -606,7 +606,12 @@ mod tests {
             .split('&')
             .map(|kv| {
                 let (k, v) = kv.split_once('=').unwrap();
-                (k.to_owned(), crate::portal::http::decodifica(v))
+                (
+                    k.to_owned(),
+                    percent_encoding::percent_decode_str(&v.replace('+', " "))
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
             })
             .collect();
         assert_eq!(

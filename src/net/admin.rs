@@ -1,7 +1,7 @@
 //! The admin port (plain HTTP, loopback only): `/healthz` (the process answers), `/readyz` (the
 //! database answers and the access-log writer runs), `/metrics` (Prometheus text format).
 
-use crate::app::AppState;
+use crate::state::AppState;
 use bytes::Bytes;
 use diesel::RunQueryDsl;
 use http::{Request, Response, StatusCode};

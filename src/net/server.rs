@@ -2,10 +2,10 @@
 //! mutual-TLS handshake under a timeout, identify the caller by its certificate fingerprint, then
 //! serve HTTP/1.1 keep-alive requests through the pipeline. Drains on shutdown.
 
-use crate::app::AppState;
 use crate::audit::{AccessRecord, LogFields};
 use crate::soap::pipeline::{self, ConnInfo};
 use crate::soap::FaultCode;
+use crate::state::AppState;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};

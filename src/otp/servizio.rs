@@ -11,10 +11,10 @@
 //! Only SHA-256 of an OTP is stored or logged.
 
 use super::repo;
-use crate::app::AppState;
 use crate::db::DbError;
 use crate::domain::otp::verifica_inizio_sintomi;
 use crate::domain::{tempo, Otp};
+use crate::state::AppState;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};

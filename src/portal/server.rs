@@ -3,7 +3,7 @@
 
 use super::contesto::CertificatoPresentato;
 use super::Portale;
-use crate::app::AppState;
+use crate::state::AppState;
 use hyper::service::service_fn;
 use openssl::ssl::SslAcceptor;
 use std::convert::Infallible;

@@ -1,5 +1,6 @@
 //! The operation table: everything the pipeline needs to know about one SOAP operation.
-//! Adding an operation = XSD + WSDL + handler + one `Operation` value listed in `all()`.
+//! Adding an operation = XSD + WSDL + handler + one `Operation` value listed in its service
+//! family's `OPERAZIONI` (the catalogue, `crate::catalogo`, gathers those).
 
 use super::Fault;
 use crate::access::{Caller, TipoChiamante};
@@ -105,29 +106,9 @@ impl std::fmt::Debug for Operation {
     }
 }
 
-/// Every operation the gateway serves.
-pub fn all() -> &'static [&'static Operation] {
-    use crate::services::tscns as t;
-    use crate::services::vaccini as v;
-    static ALL: [&Operation; 11] = [
-        &v::VERIFICA_ASSISTITO_FUORI_REGIONE,
-        &v::TRASMISSIONE_PRENOTAZIONE,
-        &v::TRASMISSIONE_SOMMINISTRAZIONE,
-        &v::VERIFICA_SOMMINISTRAZIONI,
-        &t::ATTIVAZIONE_TSCNS,
-        &t::REVOCA_TSCNS,
-        &t::ELENCO_SERIE_CARTE,
-        &t::VERIFICA_RINNOVO_CERTIFICATO,
-        &t::REGISTRA_RINNOVO_CERTIFICATO,
-        &t::revoche::ELENCO_REVOCHE,
-        &t::revoche::CONFERMA_REVOCHE,
-    ];
-    &ALL
-}
-
-/// The operation served at `path`, if any.
-pub fn by_path(path: &str) -> Option<&'static Operation> {
-    all().iter().copied().find(|op| op.path == path)
+/// The operation served at `path` among `operations` (`AppState::operations`).
+pub fn by_path(operations: &[&'static Operation], path: &str) -> Option<&'static Operation> {
+    operations.iter().copied().find(|op| op.path == path)
 }
 
 /// Shared schemas, embedded in the binary.

@@ -5,10 +5,10 @@
 use super::envelope::{self, EnvelopeError};
 use super::{operation, Fault, FaultCode, Operation, Outcome, RequestCtx};
 use crate::access::{Caller, RateDecision, TipoChiamante};
-use crate::app::AppState;
 use crate::audit::{AccessRecord, LogFields};
 use crate::db::{self, DbError};
 use crate::flussi;
+use crate::state::AppState;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
@@ -159,8 +159,8 @@ where
     if req.uri().path().starts_with(flussi::http::PREFIX) {
         return flussi(state, conn, ex, req).await;
     }
-    let op =
-        operation::by_path(req.uri().path()).ok_or_else(|| refuse(FaultCode::UnknownOperation))?;
+    let op = operation::by_path(state.operations, req.uri().path())
+        .ok_or_else(|| refuse(FaultCode::UnknownOperation))?;
     ex.operation = Some(op);
     tracing::Span::current().record("operation", op.name);
 
@@ -251,12 +251,18 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let op =
-        flussi::http::operation(&req).map_err(|code| (Fault::new(code), LogFields::default()))?;
+    let op = flussi::http::operation(state.generi, &req)
+        .map_err(|code| (Fault::new(code), LogFields::default()))?;
     ex.op_name = Some(op);
     tracing::Span::current().record("operation", op);
     let caller = identify(conn)?;
-    entitle(state, ex, &caller, op, flussi::http::callers(op))?;
+    entitle(
+        state,
+        ex,
+        &caller,
+        op,
+        flussi::http::callers(state.generi, op),
+    )?;
     let ctx = RequestCtx {
         transaction_id: ex.tx,
         caller,

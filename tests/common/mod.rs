@@ -310,7 +310,7 @@ impl TestServer {
         format!("https://{}", self.running().portal_addr)
     }
 
-    pub fn state(&self) -> &Arc<tsgate::app::AppState> {
+    pub fn state(&self) -> &Arc<tsgate::state::AppState> {
         self.running().state()
     }
 

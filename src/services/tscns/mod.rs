@@ -23,6 +23,17 @@ pub use revoca::REVOCA_TSCNS;
 pub use rinnovo::{REGISTRA_RINNOVO_CERTIFICATO, VERIFICA_RINNOVO_CERTIFICATO};
 pub use serie::ELENCO_SERIE_CARTE;
 
+/// The operations of this family, for the catalogue (`crate::catalogo`).
+pub static OPERAZIONI: [&crate::soap::Operation; 7] = [
+    &ATTIVAZIONE_TSCNS,
+    &REVOCA_TSCNS,
+    &ELENCO_SERIE_CARTE,
+    &VERIFICA_RINNOVO_CERTIFICATO,
+    &REGISTRA_RINNOVO_CERTIFICATO,
+    &revoche::ELENCO_REVOCHE,
+    &revoche::CONFERMA_REVOCHE,
+];
+
 /// Every TS-CNS operation is for the regional Card Management Systems only.
 pub const CHIAMANTI: &[TipoChiamante] = &[TipoChiamante::Cms];
 

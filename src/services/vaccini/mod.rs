@@ -35,3 +35,11 @@ pub use prenotazione::TRASMISSIONE_PRENOTAZIONE;
 pub use somministrazione::TRASMISSIONE_SOMMINISTRAZIONE;
 pub use verifica_assistito::VERIFICA_ASSISTITO_FUORI_REGIONE;
 pub use verifica_somministrazioni::VERIFICA_SOMMINISTRAZIONI;
+
+/// The operations of this family, for the catalogue (`crate::catalogo`).
+pub static OPERAZIONI: [&crate::soap::Operation; 4] = [
+    &VERIFICA_ASSISTITO_FUORI_REGIONE,
+    &TRASMISSIONE_PRENOTAZIONE,
+    &TRASMISSIONE_SOMMINISTRAZIONE,
+    &VERIFICA_SOMMINISTRAZIONI,
+];

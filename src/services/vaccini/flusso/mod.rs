@@ -10,11 +10,29 @@ pub mod parse;
 pub use crate::flussi::{cli, firma, http, import, repo, ricevi, worker};
 pub use crate::flussi::{MotivoRifiuto, Rifiuto, Stato};
 
+use crate::access::TipoChiamante;
+use crate::flussi::Genere;
+
 /// Namespace of the file, of the receipt and of the outcome document (`xsd/flussi/`).
 pub const NS: &str = "urn:tsgate:vaccini:flussoPrenotazioni";
 /// Operation names, as in entitlements (`chiamante.operazioni`) and the access log.
 pub const INVIO: &str = "InvioFlussoPrenotazioni";
 pub const ESITO: &str = "EsitoFlussoPrenotazioni";
+
+/// The kind, for the shared machinery (registered in `crate::catalogo`).
+pub static GENERE: Genere = Genere {
+    codice: "PRENOTAZIONI",
+    path: "/ws/flussi/prenotazioni",
+    invio: INVIO,
+    esito: ESITO,
+    mittente: TipoChiamante::Avn,
+    per_regione: false,
+    ns: NS,
+    ns_esito: esito::NS_ESITO,
+    radice: "flussoPrenotazioni",
+    elabora: carica::elabora,
+    records: esito::records,
+};
 
 #[cfg(test)]
 mod tests {
