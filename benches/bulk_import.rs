@@ -18,7 +18,7 @@ use diesel::PgConnection;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use tsgate::db::schema::{assistito, prenotazione};
-use tsgate::flussi::import::{self, Avanzamento, Opzioni};
+use tsgate::flussi::import::{self, ImportOptions, Progress};
 use tsgate::flussi::{firma, ricevi};
 
 const NS: &str = "urn:tsgate:vaccini:flussoPrenotazioni";
@@ -183,7 +183,7 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
     let t_signature = start.elapsed() - t_spool;
     let mut staged_at = None;
     let never = || false;
-    let opz = Opzioni {
+    let opz = ImportOptions {
         batch: 20_000,
         max_batches: None,
         stop: &never,
@@ -195,7 +195,7 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         ricevuta.flusso.id,
         &opz,
         &mut |a| {
-            if let Avanzamento::Applicazione { .. } = a {
+            if let Progress::Applying { .. } = a {
                 staged_at = Some(start.elapsed());
             }
         },

@@ -21,7 +21,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 use tsgate::db::schema::tessera_sanitaria;
 use tsgate::flussi::firma;
-use tsgate::flussi::import::{self, Avanzamento, Opzioni};
+use tsgate::flussi::import::{self, ImportOptions, Progress};
 use tsgate::flussi::ricevi::{self, Mittente};
 use tsgate::services::tscns::flusso::NS;
 
@@ -177,7 +177,7 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
     let t_signature = start.elapsed() - t_spool;
     let mut checked_at = None;
     let never = || false;
-    let opz = Opzioni {
+    let opz = ImportOptions {
         batch,
         max_batches: None,
         stop: &never,
@@ -189,7 +189,7 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
         ricevuta.flusso.id,
         &opz,
         &mut |a| {
-            if let Avanzamento::Applicazione { .. } = a {
+            if let Progress::Applying { .. } = a {
                 checked_at = Some(start.elapsed());
             }
         },

@@ -214,7 +214,7 @@ fn background_tasks(
         every(cfg.tls.crl_reload_secs, "tls", |s| {
             refresh_own_crl(&s.config);
             s.tls.reload_if_changed();
-            s.portale.tls.ricarica_se_cambiato();
+            s.portale.tls.reload_if_changed();
         }),
         every(cfg.access_log.purge_interval_secs, "retention", |s| {
             let months = s.config.access_log.retention_months;

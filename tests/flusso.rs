@@ -846,7 +846,7 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
         tokio::task::spawn_blocking(move || {
             let mut conn = state.pool.get().expect("conn");
             let never = || false;
-            let opz = import::Opzioni {
+            let opz = import::ImportOptions {
                 batch: 40,
                 max_batches: Some(batches),
                 stop: &never,

@@ -652,7 +652,7 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
         tokio::task::spawn_blocking(move || {
             let mut conn = state.pool.get().expect("conn");
             let never = || false;
-            let opz = import::Opzioni {
+            let opz = import::ImportOptions {
                 batch: 40,
                 max_batches: Some(batches),
                 stop: &never,
@@ -821,7 +821,7 @@ async fn a_queued_file_is_not_applied_once_its_sender_changed_region() {
     let esito = tokio::task::spawn_blocking(move || {
         let mut conn = state.pool.get().expect("conn");
         let never = || false;
-        let opz = import::Opzioni {
+        let opz = import::ImportOptions {
             batch: 40,
             max_batches: None,
             stop: &never,

@@ -11,7 +11,7 @@ use http::Request;
 use http_body_util::Full;
 use tsgate::config::OtpConfig;
 use tsgate::domain::{tempo, Otp};
-use tsgate::otp::{autorizza, ClientOtp, EsitoAutorizzazione};
+use tsgate::otp::{autorizza, EsitoAutorizzazione, OtpClient};
 
 const SCHEMA: &str =
     r#"{"error_code":1001,"message":"Request not compliant with the defined schema."}"#;
@@ -240,7 +240,7 @@ async fn the_client_authorises_with_the_own_service_and_the_app_checks() {
         cfg.servizio_url,
         format!("https://{}/v1/otp", s.running().otp_addr.unwrap())
     );
-    let client = ClientOtp::new(cfg).expect("client");
+    let client = OtpClient::new(cfg).expect("client");
     let otp = Otp::casuale().unwrap();
     let inizio = oggi() - Duration::days(2);
     assert_eq!(
@@ -332,7 +332,7 @@ async fn the_client_maps_every_answer_and_failure() {
         servizio_url: format!("https://127.0.0.1:{port}/v1/otp"),
         ..stub::config(&pki, 5000)
     };
-    let e = autorizza(&ClientOtp::new(&cfg).unwrap(), &otp, inizio).await;
+    let e = autorizza(&OtpClient::new(&cfg).unwrap(), &otp, inizio).await;
     assert_eq!(
         e.motivo(),
         Some(format!("connessione rifiutata da 127.0.0.1:{port}").as_str())

@@ -1,7 +1,7 @@
 //! `tsgate flusso ...`: import a local file through the same receive and import code as the
 //! server (no HTTP, so no access-log row), write an outcome, list the files, sign a file.
 
-use super::import::{self, Avanzamento, Esito, Opzioni};
+use super::import::{self, Esito, ImportOptions, Progress};
 use super::ricevi::{self, Mittente, Spool};
 use super::{documenti, firma, repo, Generi, Tipo};
 use crate::access::Registry;
@@ -118,13 +118,13 @@ pub async fn importa(
         }
         let mut conn = pool.get()?;
         let never = || false;
-        let opz = Opzioni {
+        let opz = ImportOptions {
             batch,
             max_batches: None,
             stop: &never,
         };
-        let mut show = |a: Avanzamento| match a {
-            Avanzamento::Lettura {
+        let mut show = |a: Progress| match a {
+            Progress::Reading {
                 record,
                 bytes,
                 bytes_totali,
@@ -136,7 +136,7 @@ pub async fn importa(
                 100.0 * bytes as f64 / bytes_totali.max(1) as f64,
                 record as f64 / secondi.max(1e-9)
             ),
-            Avanzamento::Applicazione { record } => {
+            Progress::Applying { record } => {
                 eprintln!("letti {record} record: applicazione alla banca dati...")
             }
         };

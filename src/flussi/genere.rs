@@ -3,7 +3,7 @@
 //! declares one `Genere` in its own folder (`services/<area>/flusso/`) and is registered once,
 //! in `crate::catalogo`; nothing in `flussi/` names a kind.
 
-use super::import::{Avanzamento, Contenuto, Esito, Opzioni};
+use super::import::{Esito, ImportOptions, Progress, SignedContent};
 use super::repo::Flusso;
 use crate::access::TipoChiamante;
 use diesel::PgConnection;
@@ -13,9 +13,9 @@ use std::io::Write;
 pub type Elabora = fn(
     &mut PgConnection,
     &Flusso,
-    &Contenuto<'_>,
-    &Opzioni<'_>,
-    &mut dyn FnMut(Avanzamento),
+    &SignedContent<'_>,
+    &ImportOptions<'_>,
+    &mut dyn FnMut(Progress),
 ) -> anyhow::Result<Esito>;
 
 /// Writes the records of an imported file into its outcome document, streaming.

@@ -169,9 +169,9 @@ where
     let fiducia = super::firma::Fiducia::from_tls(&state.config.tls);
     let (caller_id, caller_name) = (caller.id, caller.nome.clone());
     // The access-log row commits with the file's row: accepted (00) or refused (01).
-    let righe = ricevi::RigheLog {
-        accettato: ctx.access_record("00", LogFields::default()),
-        rifiutato: ctx.access_record("01", LogFields::default()),
+    let righe = ricevi::LogRows {
+        accepted: ctx.access_record("00", LogFields::default()),
+        refused: ctx.access_record("01", LogFields::default()),
     };
     let span = tracing::Span::current();
     let ricevuta = tokio::task::spawn_blocking(move || {

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 
 /// How to import.
-pub struct Opzioni<'a> {
+pub struct ImportOptions<'a> {
     /// Records a transaction.
     pub batch: usize,
     /// Stop (as if the process died) after this many batches: for the resume tests.
@@ -21,14 +21,14 @@ pub struct Opzioni<'a> {
 
 /// Progress reports, for the CLI.
 #[derive(Debug, Clone, Copy)]
-pub enum Avanzamento {
-    Lettura {
+pub enum Progress {
+    Reading {
         record: u64,
         bytes: u64,
         bytes_totali: u64,
         secondi: f64,
     },
-    Applicazione {
+    Applying {
         record: u64,
     },
 }
@@ -48,14 +48,14 @@ pub fn elabora(
     conn: &mut PgConnection,
     generi: Generi,
     id: i64,
-    opz: &Opzioni<'_>,
-    progress: &mut dyn FnMut(Avanzamento),
+    opz: &ImportOptions<'_>,
+    progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<Esito> {
-    if !repo::prendi(conn, id)? {
+    if !repo::try_lock(conn, id)? {
         return Ok(Esito::Occupato);
     }
     let result = elabora_preso(conn, generi, id, opz, progress);
-    if let Err(e) = repo::lascia(conn, id) {
+    if let Err(e) = repo::unlock(conn, id) {
         tracing::warn!(error = %e, "advisory lock of a bulk file not released");
     }
     result
@@ -65,18 +65,18 @@ fn elabora_preso(
     conn: &mut PgConnection,
     generi: Generi,
     id: i64,
-    opz: &Opzioni<'_>,
-    progress: &mut dyn FnMut(Avanzamento),
+    opz: &ImportOptions<'_>,
+    progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<Esito> {
     let f = repo::per_id(conn, id)?.context("bulk file not found")?;
     match Stato::parse(&f.stato) {
         // Done before (e.g. the process died before removing its spool file).
         Some(Stato::Elaborato) => {
-            rimuovi_spool(&f);
+            remove_spool(&f);
             return Ok(Esito::Elaborato);
         }
         Some(Stato::Rifiutato) => {
-            rimuovi_spool(&f);
+            remove_spool(&f);
             return Ok(Esito::Rifiutato);
         }
         _ => {}
@@ -86,7 +86,7 @@ fn elabora_preso(
     else {
         anyhow::bail!("bulk file {} has no spool file", f.protocollo);
     };
-    let contenuto = Contenuto {
+    let contenuto = SignedContent {
         path,
         start: start as u64,
         len: len as u64,
@@ -98,7 +98,7 @@ fn elabora_preso(
     if f.record_letti == 0 && !repo::mittente_abilitato(conn, &f, tipo)? {
         let rifiuto = Rifiuto::new(super::MotivoRifiuto::MittenteNonAbilitato);
         rifiuta(conn, f.id, &rifiuto, "")?;
-        rimuovi_spool(&f);
+        remove_spool(&f);
         tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
         return Ok(Esito::Rifiutato);
     }
@@ -106,15 +106,15 @@ fn elabora_preso(
 }
 
 /// Where the signed XML lies in the spool file.
-pub struct Contenuto<'a> {
+pub struct SignedContent<'a> {
     pub path: &'a str,
     pub start: u64,
     pub len: u64,
 }
 
-impl Contenuto<'_> {
+impl SignedContent<'_> {
     /// The signed XML, from its first byte.
-    pub fn apri(&self) -> anyhow::Result<std::io::Take<std::fs::File>> {
+    pub fn open(&self) -> anyhow::Result<std::io::Take<std::fs::File>> {
         use std::io::{Read, Seek, SeekFrom};
         let mut file =
             std::fs::File::open(self.path).with_context(|| format!("spool file {}", self.path))?;
@@ -125,7 +125,7 @@ impl Contenuto<'_> {
 
 /// Removes the spool file of a file that is done (applied or refused): health data that is no
 /// longer needed, the outcome being in the database.
-pub fn rimuovi_spool(f: &Flusso) {
+pub fn remove_spool(f: &Flusso) {
     if let Some(path) = &f.percorso {
         match std::fs::remove_file(path) {
             Ok(()) => {}

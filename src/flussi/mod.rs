@@ -104,7 +104,7 @@ impl MotivoRifiuto {
                 "Certificato del firmatario non associato al chiamante che ha inviato il flusso"
             }
             Self::ContenutoAlterato => {
-                "Contenuto alterato: l'impronta del flusso non corrisponde a quella firmata"
+                "SignedContent alterato: l'impronta del flusso non corrisponde a quella firmata"
             }
             Self::FirmaNonValida => "Firma non valida",
             Self::MittenteNonAbilitato => {

@@ -189,11 +189,11 @@ pub fn errori_dopo(
 }
 
 /// Takes the file for this session, if no other session (worker or CLI) has it.
-pub fn prendi(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+pub fn try_lock(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
     lock(conn, "pg_try_advisory_lock", id)
 }
 
-pub fn lascia(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+pub fn unlock(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
     lock(conn, "pg_advisory_unlock", id)
 }
 

@@ -111,9 +111,9 @@ pub struct Ricevuta {
 
 /// The upload's access-log row, for an accepted and for a refused file: the one that applies
 /// commits in the same transaction as the file's row.
-pub struct RigheLog {
-    pub accettato: AccessRecord,
-    pub rifiutato: AccessRecord,
+pub struct LogRows {
+    pub accepted: AccessRecord,
+    pub refused: AccessRecord,
 }
 
 impl Ricevuta {
@@ -141,7 +141,7 @@ pub fn registra(
     mittente: Mittente<'_>,
     fiducia: &firma::Fiducia,
     bound: &dyn Fn(&str) -> bool,
-    log: Option<&RigheLog>,
+    log: Option<&LogRows>,
 ) -> anyhow::Result<Ricevuta> {
     let chiamante = mittente.chiamante;
     let existing = {
@@ -187,9 +187,9 @@ pub fn registra(
         let inserted = repo::inserisci(c, &nuovo, mittente.tipo, mittente.regione)?;
         if let (Some(_), Some(log)) = (&inserted, log) {
             let row = if esame.is_ok() {
-                &log.accettato
+                &log.accepted
             } else {
-                &log.rifiutato
+                &log.refused
             };
             crate::audit::insert_in(c, row)?;
         }

@@ -1,7 +1,7 @@
 //! The background worker: woken by each upload (and every `flussi.poll_secs`), it imports the
 //! files waiting, oldest first, one at a time; at shutdown it stops after the current batch.
 
-use super::import::{self, Esito, Opzioni};
+use super::import::{self, Esito, ImportOptions};
 use super::{repo, Generi};
 use crate::db::PgPool;
 use crate::state::AppState;
@@ -48,7 +48,7 @@ pub fn run_pending(
         }
         let mut progressed = false;
         for id in repo::da_elaborare(&mut conn)? {
-            let opz = Opzioni {
+            let opz = ImportOptions {
                 batch,
                 max_batches: None,
                 stop,

@@ -21,7 +21,7 @@ pub const MAX_FIELD: usize = 256;
 
 /// The namespace-aware reader of a file, and the counter of bytes read since its last event
 /// (reset with `Budget::reset` after each event).
-pub type Reader<R> = NsReader<BufReader<Limite<R>>>;
+pub type Reader<R> = NsReader<BufReader<CountingReader<R>>>;
 
 #[derive(Clone)]
 pub struct Budget(Arc<AtomicU64>);
@@ -36,7 +36,7 @@ impl Budget {
 /// `&`, text untrimmed.
 pub fn reader<R: Read>(input: R) -> (Reader<R>, Budget) {
     let since_event = Arc::new(AtomicU64::new(0));
-    let limited = Limite {
+    let limited = CountingReader {
         inner: input,
         since_event: since_event.clone(),
     };
@@ -81,7 +81,7 @@ pub fn push_capped_to(field: &mut String, text: &str, max: usize) {
 
 /// A value as it may be echoed in an outcome or stored as text: control characters (a raw NUL,
 /// `&#1;`) become U+FFFD, so PostgreSQL stores it and the outcome stays well-formed XML.
-pub fn stampabile(s: &str) -> String {
+pub fn printable(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
         .collect()
@@ -93,7 +93,7 @@ pub fn blank(b: &str) -> bool {
 
 /// The character of a character reference or of a predefined entity; any other entity
 /// refuses the file.
-pub fn riferimento(r: &BytesRef<'_>, at: u64) -> Result<char, Rifiuto> {
+pub fn char_reference(r: &BytesRef<'_>, at: u64) -> Result<char, Rifiuto> {
     match r.resolve_char_ref() {
         Ok(Some(c)) => Ok(c),
         _ => match &**r {
@@ -102,18 +102,18 @@ pub fn riferimento(r: &BytesRef<'_>, at: u64) -> Result<char, Rifiuto> {
             "amp" => Ok('&'),
             "apos" => Ok('\''),
             "quot" => Ok('"'),
-            _ => Err(xml_error(at, "riferimento a entità non ammesso")),
+            _ => Err(xml_error(at, "char_reference a entità non ammesso")),
         },
     }
 }
 
 /// The file as the parser reads it: counts the bytes read since the parser's last event.
-pub struct Limite<R> {
+pub struct CountingReader<R> {
     inner: R,
     since_event: Arc<AtomicU64>,
 }
 
-impl<R: Read> Read for Limite<R> {
+impl<R: Read> Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         let total = self.since_event.fetch_add(n as u64, Ordering::Relaxed) + n as u64;

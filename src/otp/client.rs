@@ -21,7 +21,7 @@ const MAX_RISPOSTA: usize = 64 * 1024;
 
 /// A client built once from `[otp]`: the TLS context (client certificate and key, trusted CA)
 /// and the destination. Cheap to share behind an `Arc`.
-pub struct ClientOtp {
+pub struct OtpClient {
     connector: SslConnector,
     host: String,
     port: u16,
@@ -29,9 +29,9 @@ pub struct ClientOtp {
     timeout: Duration,
 }
 
-impl std::fmt::Debug for ClientOtp {
+impl std::fmt::Debug for OtpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientOtp")
+        f.debug_struct("OtpClient")
             .field("host", &self.host)
             .field("port", &self.port)
             .field("path", &self.path)
@@ -42,7 +42,7 @@ impl std::fmt::Debug for ClientOtp {
 
 /// A setting of `[otp]` the client cannot use; the message names it.
 #[derive(Debug, thiserror::Error)]
-pub enum ErroreClientOtp {
+pub enum OtpClientError {
     #[error("{setting}: {message}")]
     Impostazione {
         setting: &'static str,
@@ -77,17 +77,17 @@ impl EsitoAutorizzazione {
     }
 }
 
-fn impostazione(setting: &'static str, message: impl Into<String>) -> ErroreClientOtp {
-    ErroreClientOtp::Impostazione {
+fn impostazione(setting: &'static str, message: impl Into<String>) -> OtpClientError {
+    OtpClientError::Impostazione {
         setting,
         message: message.into(),
     }
 }
 
-impl ClientOtp {
+impl OtpClient {
     /// Loads the client certificate, key and CA files and checks the URL. TLS 1.2 or later; the
     /// server certificate must be signed by `otp.ca_file` and name the URL's host.
-    pub fn new(cfg: &OtpConfig) -> Result<ClientOtp, ErroreClientOtp> {
+    pub fn new(cfg: &OtpConfig) -> Result<OtpClient, OtpClientError> {
         let (host, port, path) = cfg
             .destinazione()
             .map_err(|e| impostazione("otp.servizio_url", e.to_string()))?;
@@ -130,7 +130,7 @@ impl ClientOtp {
             .map_err(|e| tls("otp.client_key_file", e))?;
         b.check_private_key()
             .map_err(|e| tls("otp.client_key_file", e))?;
-        Ok(ClientOtp {
+        Ok(OtpClient {
             connector: b.build(),
             host,
             port,
@@ -143,7 +143,7 @@ impl ClientOtp {
 /// Authorises `otp` with the symptom-onset date `inizio_sintomi` (which the caller has already
 /// checked). Never fails: every failure is an [`EsitoAutorizzazione::Negativo`] with its reason.
 pub async fn autorizza(
-    cfg: &ClientOtp,
+    cfg: &OtpClient,
     otp: &Otp,
     inizio_sintomi: NaiveDate,
 ) -> EsitoAutorizzazione {
@@ -198,7 +198,7 @@ fn da_risposta(status: StatusCode, body: &[u8]) -> EsitoAutorizzazione {
 
 /// One call on a fresh connection: status and body, or the reason it failed.
 async fn chiama(
-    cfg: &ClientOtp,
+    cfg: &OtpClient,
     otp: &Otp,
     inizio_sintomi: NaiveDate,
 ) -> Result<(StatusCode, Bytes), String> {
@@ -310,7 +310,7 @@ mod tests {
             ca_file: "/nonexistent/ca.pem".into(),
             ..OtpConfig::default()
         };
-        let e = ClientOtp::new(&cfg).unwrap_err();
+        let e = OtpClient::new(&cfg).unwrap_err();
         assert!(e.to_string().starts_with("otp.ca_file:"), "{e}");
     }
 }

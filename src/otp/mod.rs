@@ -5,7 +5,7 @@ pub mod client;
 pub mod repo;
 pub mod servizio;
 
-pub use client::{autorizza, ClientOtp, ErroreClientOtp, EsitoAutorizzazione};
+pub use client::{autorizza, EsitoAutorizzazione, OtpClient, OtpClientError};
 
 /// Name of the gateway's client certificate for the OTP service in the PKI (`clients/<name>.pem`).
 pub const CERTIFICATO_CLIENT: &str = "tsgate-otp";

@@ -31,9 +31,9 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 /// Path of the authorisation (called by the HIS, here the portal).
-pub const PERCORSO_OTP: &str = "/v1/otp";
+pub const OTP_PATH: &str = "/v1/otp";
 /// Path of the app-side check.
-pub const PERCORSO_CHECK: &str = "/v1/ingestion/check-otp";
+pub const CHECK_PATH: &str = "/v1/ingestion/check-otp";
 /// Largest request body read, in bytes; a larger one is a schema error.
 const MAX_BODY: usize = 4096;
 
@@ -119,25 +119,25 @@ async fn connection(
 
 async fn route(state: &AppState, client: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_owned();
-    if path != PERCORSO_OTP && path != PERCORSO_CHECK {
-        return risposta(StatusCode::NOT_FOUND, None);
+    if path != OTP_PATH && path != CHECK_PATH {
+        return response(StatusCode::NOT_FOUND, None);
     }
     if req.method() != Method::POST {
-        let mut r = risposta(StatusCode::METHOD_NOT_ALLOWED, None);
+        let mut r = response(StatusCode::METHOD_NOT_ALLOWED, None);
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     // Only the gateway's own OTP client (the portal, after pincode, captcha and limits) may
     // authorise; any other certificate of the gateway CA (a SOAP caller) may not.
-    if path == PERCORSO_OTP && client != super::CERTIFICATO_CLIENT {
+    if path == OTP_PATH && client != super::CERTIFICATO_CLIENT {
         tracing::warn!(
             client,
             "OTP service: authorisation refused to a client that is not the gateway's OTP client"
         );
-        return risposta(StatusCode::FORBIDDEN, Some(NON_AUTORIZZATO));
+        return response(StatusCode::FORBIDDEN, Some(NON_AUTORIZZATO));
     }
-    let esito = if path == PERCORSO_OTP {
+    let esito = if path == OTP_PATH {
         autorizza(state, req).await
     } else {
         check(state, &req).await
@@ -150,7 +150,7 @@ async fn route(state: &AppState, client: &str, req: Request<Incoming>) -> Respon
                 DbError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            risposta(status, Some(ERRORE))
+            response(status, Some(ERRORE))
         }
     }
 }
@@ -165,7 +165,7 @@ struct Richiesta {
 
 /// The OTP and date of a well-formed body, or `None` for a schema error: the OTP must be in
 /// its canonical (upper-case, untrimmed) form, the date `YYYY-MM-DD` within the allowed window.
-fn leggi(body: &[u8]) -> Option<(Otp, chrono::NaiveDate)> {
+fn parse_body(body: &[u8]) -> Option<(Otp, chrono::NaiveDate)> {
     let r: Richiesta = serde_json::from_slice(body).ok()?;
     let otp = Otp::parse(&r.otp).ok().filter(|o| o.as_str() == r.otp)?;
     let d = &r.symptoms_started_on;
@@ -186,10 +186,10 @@ async fn autorizza(
     let Some((otp, data)) = body
         .ok()
         .and_then(Result::ok)
-        .and_then(|b| leggi(&b.to_bytes()))
+        .and_then(|b| parse_body(&b.to_bytes()))
     else {
         tracing::info!("OTP service: authorisation refused, request not compliant");
-        return Ok(risposta(StatusCode::BAD_REQUEST, Some(SCHEMA)));
+        return Ok(response(StatusCode::BAD_REQUEST, Some(SCHEMA)));
     };
     let sha = otp.sha256_hex();
     let nuovo = {
@@ -198,9 +198,9 @@ async fn autorizza(
     };
     tracing::info!(otp = %otp, inizio_sintomi = %data, autorizzato = nuovo, "OTP service: authorisation");
     Ok(if nuovo {
-        risposta(StatusCode::NO_CONTENT, None)
+        response(StatusCode::NO_CONTENT, None)
     } else {
-        risposta(StatusCode::CONFLICT, Some(GIA_AUTORIZZATO))
+        response(StatusCode::CONFLICT, Some(GIA_AUTORIZZATO))
     })
 }
 
@@ -228,14 +228,14 @@ async fn check(
         }
     };
     Ok(if usato {
-        risposta(StatusCode::NO_CONTENT, None)
+        response(StatusCode::NO_CONTENT, None)
     } else {
-        risposta(StatusCode::UNAUTHORIZED, Some(NON_AUTORIZZATO))
+        response(StatusCode::UNAUTHORIZED, Some(NON_AUTORIZZATO))
     })
 }
 
 /// An answer with `Cache-Control: no-store` and, when given, the JSON error body.
-fn risposta(status: StatusCode, errore: Option<(u16, &str)>) -> Response<Full<Bytes>> {
+fn response(status: StatusCode, errore: Option<(u16, &str)>) -> Response<Full<Bytes>> {
     let body = errore
         .map(|(code, message)| {
             serde_json::json!({ "error_code": code, "message": message }).to_string()
@@ -268,8 +268,8 @@ mod tests {
     fn the_body_must_fit_the_schema() {
         let oggi = tempo::oggi_roma();
         let d = |days: i64| (oggi - chrono::Duration::days(days)).to_string();
-        assert!(leggi(&body("KJ23IWY5UJ", &d(0))).is_some());
-        assert!(leggi(&body("KJ23IWY5UJ", &d(180))).is_some());
+        assert!(parse_body(&body("KJ23IWY5UJ", &d(0))).is_some());
+        assert!(parse_body(&body("KJ23IWY5UJ", &d(180))).is_some());
         for bad in [
             body("KJ23IWY5UJ", &d(181)),
             body("KJ23IWY5UJ", &d(-1)),
@@ -287,16 +287,20 @@ mod tests {
             br#"{"otp":1,"symptoms_started_on":"2026-01-05"}"#.to_vec(),
             b"not json".to_vec(),
         ] {
-            assert!(leggi(&bad).is_none(), "{}", String::from_utf8_lossy(&bad));
+            assert!(
+                parse_body(&bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(&bad)
+            );
         }
     }
 
     #[test]
     fn error_bodies_are_immunis() {
-        let r = risposta(StatusCode::CONFLICT, Some(GIA_AUTORIZZATO));
+        let r = response(StatusCode::CONFLICT, Some(GIA_AUTORIZZATO));
         assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
         assert_eq!(r.status(), StatusCode::CONFLICT);
-        let r = risposta(StatusCode::NO_CONTENT, None);
+        let r = response(StatusCode::NO_CONTENT, None);
         assert!(r.headers().get(header::CONTENT_TYPE).is_none());
     }
 }

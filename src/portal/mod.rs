@@ -123,7 +123,7 @@ pub async fn handle(
         Ok(Ok(slot)) => slot,
         _ => {
             tracing::warn!(%ip, percorso = %richiesta.percorso, "portal busy: request refused");
-            return routes::guasto(&ErrorePortale::Pool("portal busy".into()));
+            return routes::failure_page(&ErrorePortale::Pool("portal busy".into()));
         }
     };
     let pool = state.pool.clone();
@@ -153,7 +153,7 @@ pub async fn handle(
                 certificato: certificato.as_deref(),
                 nuovo_cookie: scaduta.then_some(None),
             };
-            let mut risposta = routes::gestisci(&mut ctx)?;
+            let mut risposta = routes::dispatch(&mut ctx)?;
             if let Some(cookie) = ctx.nuovo_cookie.take() {
                 http::imposta_cookie(&mut risposta, cookie.as_deref());
             }
@@ -185,7 +185,7 @@ pub async fn handle(
                 .map(|u| u.codice_fiscale),
             None => None,
         };
-        let operazione = routes::operazione_di(&percorso);
+        let operazione = routes::operation_of(&percorso);
         repo::registra_accesso(
             &mut c,
             cf.as_deref(),
@@ -201,7 +201,7 @@ pub async fn handle(
     if !matches!(registrato, Ok(Ok(()))) {
         tracing::warn!(%ip, "the failed portal request could not be recorded in accesso_operatore");
     }
-    routes::guasto(&errore)
+    routes::failure_page(&errore)
 }
 
 trait Millisecondi {

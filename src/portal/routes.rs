@@ -10,10 +10,10 @@ use super::{
 use crate::monitoraggio::TipoReport;
 use ::http::{Method, StatusCode};
 
-pub fn gestisci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn dispatch(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     let percorso = ctx.req.percorso.clone();
     // The IdP's endpoints: a platform POSTs its AuthnRequest, authenticated by its signature.
-    if let Some(r) = sso::gestisci(ctx) {
+    if let Some(r) = sso::dispatch(ctx) {
         return r;
     }
     if ctx.req.metodo == Method::POST {
@@ -83,7 +83,7 @@ fn csrf_rifiutato(
         Some(id) => super::repo::utente(ctx.conn, id)?.map(|u| u.codice_fiscale),
         None => None,
     };
-    let operazione = operazione_di(percorso);
+    let operazione = operation_of(percorso);
     ctx.registra(cf.as_deref(), &operazione, "CSRF_NON_VALIDO", None)?;
     tracing::info!(percorso, "portal POST refused: CSRF token missing or wrong");
     let paragrafi = vec![
@@ -95,7 +95,7 @@ fn csrf_rifiutato(
 }
 
 /// The section 2.5 operation name of a path: `/accesso/credenziali` → `ACCESSO_CREDENZIALI`.
-pub fn operazione_di(percorso: &str) -> String {
+pub fn operation_of(percorso: &str) -> String {
     let s: String = percorso
         .trim_matches('/')
         .chars()
@@ -116,7 +116,7 @@ pub fn operazione_di(percorso: &str) -> String {
 }
 
 /// The answer to a failure no page handled (the caller logs it): a plain page, no template.
-pub fn guasto(e: &ErrorePortale) -> Risposta {
+pub fn failure_page(e: &ErrorePortale) -> Risposta {
     let (stato, testo) = match e {
         ErrorePortale::Db(_) | ErrorePortale::Pool(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -143,10 +143,10 @@ mod tests {
     #[test]
     fn operation_names() {
         assert_eq!(
-            super::operazione_di("/accesso/credenziali"),
+            super::operation_of("/accesso/credenziali"),
             "ACCESSO_CREDENZIALI"
         );
-        assert_eq!(super::operazione_di("/"), "HOME");
-        assert_eq!(super::operazione_di("/x/ü'"), "X___");
+        assert_eq!(super::operation_of("/"), "HOME");
+        assert_eq!(super::operation_of("/x/ü'"), "X___");
     }
 }

@@ -78,7 +78,7 @@ fn non_configurato(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 
 /// The routes of this module, or `None` for a path that is not theirs. `/sso/login` comes
 /// before the CSRF check: a platform POSTs it, authenticated by its signature.
-pub fn gestisci(ctx: &mut Contesto<'_>) -> Option<Result<Risposta, ErrorePortale>> {
+pub fn dispatch(ctx: &mut Contesto<'_>) -> Option<Result<Risposta, ErrorePortale>> {
     let r = match (&ctx.req.metodo, ctx.req.percorso.as_str()) {
         (&Method::GET, crate::sso::PERCORSO_SSO) => sso(ctx, true),
         (&Method::POST, crate::sso::PERCORSO_SSO) => sso(ctx, false),

@@ -10,12 +10,12 @@ pub struct Portale {
     pub cfg: PortalConfig,
     pub politica: regole::Politica,
     /// The acceptor and the trusted CNS CAs, reloaded when their files change.
-    pub tls: tls::TlsPortale,
+    pub tls: tls::PortalTls,
     /// The key of the pincodes at rest (`portal.pincode_key_file`; `tsgate demo` creates it).
     pub chiave_pincode: pincode::ChiavePincode,
     /// The client of the OTP service (`[otp]`); `None` when its certificate is not there (every
     /// submission is then negative, with that reason).
-    pub client_otp: Option<crate::otp::client::ClientOtp>,
+    pub client_otp: Option<crate::otp::client::OtpClient>,
     /// The SAML identity provider of operator SSO; `None` when its key is not there (the SSO
     /// pages then say the service is not configured).
     pub idp: Option<Arc<crate::sso::Idp>>,
@@ -30,8 +30,8 @@ impl Portale {
     pub fn new(config: &crate::config::Config) -> anyhow::Result<Portale> {
         let cfg = &config.portal;
         let pool_size = config.database.pool_size;
-        let tls = tls::TlsPortale::carica(&config.tls, &cfg.cns_ca_file)?;
-        let client_otp = match crate::otp::client::ClientOtp::new(&config.otp) {
+        let tls = tls::PortalTls::load(&config.tls, &cfg.cns_ca_file)?;
+        let client_otp = match crate::otp::client::OtpClient::new(&config.otp) {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::warn!(error = %e, "OTP client not configured: OTP submissions will be negative");

@@ -12,14 +12,14 @@ use std::time::SystemTime;
 
 type Materiale = (Arc<SslAcceptor>, Option<Arc<TrustedCnsCas>>);
 
-pub struct TlsPortale {
+pub struct PortalTls {
     tls: TlsConfig,
     cns_file: PathBuf,
     attuale: RwLock<Materiale>,
-    impronte: Mutex<Vec<Option<SystemTime>>>,
+    stamps: Mutex<Vec<Option<SystemTime>>>,
 }
 
-fn costruisci(tls: &TlsConfig, cns_file: &Path) -> anyhow::Result<Materiale> {
+fn build(tls: &TlsConfig, cns_file: &Path) -> anyhow::Result<Materiale> {
     let cns = if cns_file.exists() {
         Some(Arc::new(
             TrustedCnsCas::load(cns_file)
@@ -40,18 +40,18 @@ fn costruisci(tls: &TlsConfig, cns_file: &Path) -> anyhow::Result<Materiale> {
     Ok((Arc::new(acceptor), cns))
 }
 
-impl TlsPortale {
+impl PortalTls {
     /// Loads the material; a file that exists but cannot be used stops the start.
-    pub fn carica(tls: &TlsConfig, cns_file: &Path) -> anyhow::Result<TlsPortale> {
-        Ok(TlsPortale {
-            attuale: RwLock::new(costruisci(tls, cns_file)?),
-            impronte: Mutex::new(impronte(tls, cns_file)),
+    pub fn load(tls: &TlsConfig, cns_file: &Path) -> anyhow::Result<PortalTls> {
+        Ok(PortalTls {
+            attuale: RwLock::new(build(tls, cns_file)?),
+            stamps: Mutex::new(stamps(tls, cns_file)),
             tls: tls.clone(),
             cns_file: cns_file.to_owned(),
         })
     }
 
-    fn leggi(&self) -> Materiale {
+    fn read_files(&self) -> Materiale {
         match self.attuale.read() {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
@@ -59,24 +59,24 @@ impl TlsPortale {
     }
 
     pub fn acceptor(&self) -> Arc<SslAcceptor> {
-        self.leggi().0
+        self.read_files().0
     }
 
     /// The trusted CNS CAs, `None` when `portal.cns_ca_file` does not exist.
     pub fn cns(&self) -> Option<Arc<TrustedCnsCas>> {
-        self.leggi().1
+        self.read_files().1
     }
 
     /// Rebuilds the material if a file changed since the last look.
-    pub fn ricarica_se_cambiato(&self) {
-        let ora = impronte(&self.tls, &self.cns_file);
-        let Ok(mut viste) = self.impronte.lock() else {
+    pub fn reload_if_changed(&self) {
+        let ora = stamps(&self.tls, &self.cns_file);
+        let Ok(mut viste) = self.stamps.lock() else {
             return;
         };
         if *viste == ora {
             return;
         }
-        match costruisci(&self.tls, &self.cns_file) {
+        match build(&self.tls, &self.cns_file) {
             Ok(m) => {
                 if let Ok(mut g) = self.attuale.write() {
                     *g = m;
@@ -93,7 +93,7 @@ impl TlsPortale {
     }
 }
 
-fn impronte(tls: &TlsConfig, cns_file: &Path) -> Vec<Option<SystemTime>> {
+fn stamps(tls: &TlsConfig, cns_file: &Path) -> Vec<Option<SystemTime>> {
     [tls.cert_file.as_path(), tls.key_file.as_path(), cns_file]
         .iter()
         .map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())

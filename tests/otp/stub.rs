@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_openssl::SslStream;
 use tsgate::config::OtpConfig;
-use tsgate::otp::ClientOtp;
+use tsgate::otp::OtpClient;
 use tsgate::pki::Pki;
 
 /// What a stub answers.
@@ -139,12 +139,12 @@ impl Stub {
     }
 
     /// A client of this stub with `client_pki`'s certificate and CA.
-    pub fn client(&self, client_pki: &Pki, timeout_ms: u64) -> ClientOtp {
+    pub fn client(&self, client_pki: &Pki, timeout_ms: u64) -> OtpClient {
         let cfg = OtpConfig {
             servizio_url: format!("https://{}/v1/otp", self.addr),
             ..config(client_pki, timeout_ms)
         };
-        ClientOtp::new(&cfg).expect("client")
+        OtpClient::new(&cfg).expect("client")
     }
 
     pub fn requests(&self) -> Vec<Seen> {

@@ -15,7 +15,7 @@
 use super::parse::{Lettore, Operazione, Record, TipoRecord};
 use crate::db::schema::{flusso, flusso_errore, flusso_tscns_record};
 use crate::domain::tempo::oggi_roma;
-use crate::flussi::import::{self, Avanzamento, Contenuto, Esito, Opzioni};
+use crate::flussi::import::{self, Esito, ImportOptions, Progress, SignedContent};
 use crate::flussi::repo::Flusso;
 use crate::flussi::{Rifiuto, Stato};
 use crate::services::tscns::errore::Errore;
@@ -34,9 +34,9 @@ pub const MAX_BATCH: usize = 1_000;
 pub fn elabora(
     conn: &mut PgConnection,
     f: &Flusso,
-    contenuto: &Contenuto<'_>,
-    opz: &Opzioni<'_>,
-    progress: &mut dyn FnMut(Avanzamento),
+    contenuto: &SignedContent<'_>,
+    opz: &ImportOptions<'_>,
+    progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<Esito> {
     let regione = f
         .codice_regione
@@ -57,19 +57,19 @@ pub fn elabora(
             Err(rifiuto) => {
                 let prima = format!("DELETE FROM flusso_tscns_record WHERE flusso_id = {}", f.id);
                 import::rifiuta(conn, f.id, &rifiuto, &prima)?;
-                import::rimuovi_spool(f);
+                import::remove_spool(f);
                 tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
                 return Ok(Esito::Rifiutato);
             }
         },
     };
-    progress(Avanzamento::Applicazione { record: totali });
+    progress(Progress::Applying { record: totali });
     let resume = f.record_letti.max(0) as u64;
     if resume > 0 {
         tracing::info!(protocollo = %f.protocollo, record = resume, "bulk file resumed");
     }
     let mut visti = visti(conn, f.id)?;
-    let mut lettore = Lettore::new(contenuto.apri()?, oggi_roma());
+    let mut lettore = Lettore::new(contenuto.open()?, oggi_roma());
     let size = opz.batch.clamp(1, MAX_BATCH);
     let mut batch: Vec<Record> = Vec::with_capacity(size);
     let (mut batches, started) = (0usize, Instant::now());
@@ -93,7 +93,7 @@ pub fn elabora(
             statistiche.dopo(conn, batch.len())?;
             batch.clear();
             batches += 1;
-            progress(Avanzamento::Lettura {
+            progress(Progress::Reading {
                 record: lettore.posizione(),
                 bytes: lettore.bytes_read(),
                 bytes_totali: contenuto.len,
@@ -112,7 +112,7 @@ pub fn elabora(
         );
     }
     applica(conn, f, regione, &batch, Some(totali))?;
-    import::rimuovi_spool(f);
+    import::remove_spool(f);
     tracing::info!(protocollo = %f.protocollo, record = totali, "bulk file applied");
     Ok(Esito::Elaborato)
 }
@@ -146,8 +146,8 @@ impl Statistiche {
 }
 
 /// Pass 1: the number of records, or why the file cannot be read whole.
-fn struttura(contenuto: &Contenuto<'_>) -> anyhow::Result<Result<u64, Rifiuto>> {
-    let mut lettore = Lettore::new(contenuto.apri()?, oggi_roma());
+fn struttura(contenuto: &SignedContent<'_>) -> anyhow::Result<Result<u64, Rifiuto>> {
+    let mut lettore = Lettore::new(contenuto.open()?, oggi_roma());
     loop {
         match lettore.next_record() {
             Ok(Some(_)) => {}

@@ -253,7 +253,7 @@ impl<R: Read> Lettore<R> {
                 Event::Text(t) => push_capped_to(value, &t, MAX_CAMPO),
                 Event::CData(t) => push_capped_to(value, &t, MAX_CAMPO),
                 Event::GeneralRef(r) => {
-                    let c = xml::riferimento(&r, at)?;
+                    let c = xml::char_reference(&r, at)?;
                     push_capped_to(value, c.encode_utf8(&mut [0; 4]), MAX_CAMPO);
                 }
                 Event::Comment(_) => {}
@@ -294,7 +294,7 @@ impl<R: Read> Lettore<R> {
             posizione: self.posizione,
             tipo,
             numero_tessera: numero.map(str::trim).filter(|s| !s.is_empty()).map(|s| {
-                crate::flussi::xml::stampabile(crate::flussi::documenti::troncato(s, MAX_NUMERO))
+                crate::flussi::xml::printable(crate::flussi::documenti::troncato(s, MAX_NUMERO))
             }),
             esito,
         }

@@ -10,7 +10,7 @@
 
 use super::parse::Lettore;
 use crate::db::schema::{flusso, flusso_errore, flusso_record};
-use crate::flussi::import::{self, Avanzamento, Contenuto, Esito, Opzioni};
+use crate::flussi::import::{self, Esito, ImportOptions, Progress, SignedContent};
 use crate::flussi::repo::Flusso;
 use crate::flussi::Rifiuto;
 use crate::services::vaccini::avn::{Errore, Prenotazione, TipoOperazione};
@@ -29,13 +29,13 @@ fn partition(id: i64) -> String {
 pub fn elabora(
     conn: &mut PgConnection,
     f: &Flusso,
-    contenuto: &Contenuto<'_>,
-    opz: &Opzioni<'_>,
-    progress: &mut dyn FnMut(Avanzamento),
+    contenuto: &SignedContent<'_>,
+    opz: &ImportOptions<'_>,
+    progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<Esito> {
     let (id, len) = (f.id, contenuto.len);
     let resume = prepara(conn, f)?;
-    let input = contenuto.apri()?;
+    let input = contenuto.open()?;
     // Parsing (here) and PostgreSQL's COPY (there) overlap: a thread reads the next batch while
     // this one commits the previous; at most two batches are in memory.
     let (send, receive) = std::sync::mpsc::sync_channel::<Pezzo>(1);
@@ -49,7 +49,7 @@ pub fn elabora(
                 Pezzo::Batch(mut batch, bytes) => {
                     batch.commit(conn, None)?;
                     batches += 1;
-                    progress(Avanzamento::Lettura {
+                    progress(Progress::Reading {
                         record: batch.last,
                         bytes,
                         bytes_totali: len,
@@ -62,7 +62,7 @@ pub fn elabora(
                 Pezzo::Fine(mut batch, totali) => {
                     batch.last = batch.last.max(resume as u64);
                     batch.commit(conn, Some(totali))?;
-                    progress(Avanzamento::Applicazione { record: totali });
+                    progress(Progress::Applying { record: totali });
                     applica(conn, f)?;
                     tracing::info!(protocollo = %f.protocollo, record = totali, "bulk file applied");
                     return Ok(Esito::Elaborato);
@@ -70,7 +70,7 @@ pub fn elabora(
                 Pezzo::Rifiuto(rifiuto) => {
                     let drop = format!("DROP TABLE IF EXISTS {}", partition(id));
                     import::rifiuta(conn, id, &rifiuto, &drop)?;
-                    import::rimuovi_spool(f);
+                    import::remove_spool(f);
                     tracing::info!(protocollo = %f.protocollo, motivo = %rifiuto.testo(), "bulk file refused");
                     return Ok(Esito::Rifiutato);
                 }
@@ -356,6 +356,6 @@ DROP TABLE {part};
         dup = Errore::RecordDuplicatoNelFlusso.codice(),
     );
     conn.transaction(|c| c.batch_execute(&sql))?;
-    import::rimuovi_spool(f);
+    import::remove_spool(f);
     Ok(())
 }

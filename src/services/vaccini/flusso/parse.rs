@@ -234,7 +234,7 @@ impl<R: Read> Lettore<R> {
                 Event::Text(t) if !repeated => push_capped(&mut self.fields[i], &t),
                 Event::CData(t) if !repeated => push_capped(&mut self.fields[i], &t),
                 Event::GeneralRef(r) => {
-                    let c = xml::riferimento(&r, at)?;
+                    let c = xml::char_reference(&r, at)?;
                     if !repeated {
                         push_capped(&mut self.fields[i], c.encode_utf8(&mut [0; 4]));
                     }
