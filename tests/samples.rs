@@ -1,4 +1,4 @@
-//! The sample requests in fixtures/requests/ (the ones README shows with curl) are accepted
+//! The sample requests in fixtures/requests/ (the ones README.md and docs/integrators.md show with curl) are accepted
 //! with esito 00 by the callers they are meant for, in the order a demo would send them.
 
 mod common;

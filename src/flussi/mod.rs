@@ -47,7 +47,7 @@ impl Stato {
     }
 }
 
-/// Why a whole file is refused, each with a stable code (listed in README.md); the same codes
+/// Why a whole file is refused, each with a stable code (listed in docs/integrators.md); the same codes
 /// for every kind of file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MotivoRifiuto {
@@ -155,11 +155,15 @@ mod tests {
 
     #[test]
     fn refusal_codes_are_unique_and_listed_in_the_readme() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../docs/integrators.md");
         let mut seen = std::collections::HashSet::new();
         for m in MotivoRifiuto::ALL {
             assert!(seen.insert(m.codice()));
-            assert!(readme.contains(m.codice()), "{} not in README", m.codice());
+            assert!(
+                readme.contains(m.codice()),
+                "{} not in docs/integrators.md",
+                m.codice()
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The single table of gateway fault codes, and the SOAP 1.1 Fault they render to.
 //!
 //! Business outcomes (esito 00/01/02) are answers, not faults: a fault means the request was not
-//! or could not be processed. Codes are stable and listed in the README; `faultstring` is Italian;
+//! or could not be processed. Codes are stable and listed in docs/integrators.md; `faultstring` is Italian;
 //! the detail carries the code, an Italian description and the transaction id, in our namespace.
 
 use http::StatusCode;
@@ -182,11 +182,11 @@ mod tests {
 
     #[test]
     fn every_code_is_listed_in_the_readme() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../docs/integrators.md");
         for f in FaultCode::ALL {
             assert!(
                 readme.contains(f.code()),
-                "{} missing from README.md",
+                "{} missing from docs/integrators.md",
                 f.code()
             );
         }

@@ -20,7 +20,7 @@ const TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
 const ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
 const BASIC: &str = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic";
 
-/// The attributes of an Assertion: SAML name, description (for the metadata and the README).
+/// The attributes of an Assertion: SAML name, description (for the metadata and docs/portal.md).
 pub const ATTRIBUTI: &[(&str, &str)] = &[
     (
         "fiscalNumber",

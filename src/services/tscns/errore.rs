@@ -1,5 +1,5 @@
 //! The reasons for esito 01 of the TS-CNS services, each with a stable code (listed in
-//! README.md, "Errors of the TS-CNS services"). Codes marked *file* only occur in a first-load
+//! docs/integrators.md, "Errors of the TS-CNS services"). Codes marked *file* only occur in a first-load
 //! file, whose records get no schema check of their own.
 
 /// One reason a TS-CNS record or request was refused.
@@ -155,14 +155,18 @@ mod tests {
 
     #[test]
     fn codes_are_unique_round_trip_and_are_listed_in_the_readme() {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../../../docs/integrators.md");
         let mut seen = std::collections::HashSet::new();
         for e in Errore::ALL {
             assert!(seen.insert(e.codice()), "{} twice", e.codice());
             assert_eq!(Errore::from_codice(e.codice()), Some(e));
             assert!(e.codice().len() <= 10);
             assert!(e.descrizione().chars().count() <= 255);
-            assert!(readme.contains(e.codice()), "{} not in README", e.codice());
+            assert!(
+                readme.contains(e.codice()),
+                "{} not in docs/integrators.md",
+                e.codice()
+            );
         }
     }
 }

@@ -32,7 +32,7 @@ impl TipoOperazione {
     }
 }
 
-/// The reasons for esito 01, each with a stable code (listed in README.md).
+/// The reasons for esito 01, each with a stable code (listed in docs/integrators.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Errore {
     TipoOperazioneNonValido,
@@ -447,11 +447,11 @@ mod tests {
 
     #[test]
     fn every_code_is_listed_in_the_readme() {
-        let readme = include_str!("../../../README.md");
+        let readme = include_str!("../../../docs/integrators.md");
         for e in Errore::ALL {
             assert!(
                 readme.contains(&format!("| {} |", e.codice())),
-                "{} missing from README.md",
+                "{} missing from docs/integrators.md",
                 e.codice()
             );
         }

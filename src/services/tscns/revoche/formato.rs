@@ -1,6 +1,6 @@
 //! The file layout of a region's pending revocation notices: fixed-width records, one a line
 //! (LF), a header, one detail record per notice (by idComunicazione), a trailer. Documented in
-//! README.md, "TS-CNS revocation notices"; this is the only code that writes it.
+//! docs/services/tscns.md, "TS-CNS revocation notices"; this is the only code that writes it.
 
 use super::repo::Comunicazione;
 use crate::domain::tempo::data_roma;

@@ -38,12 +38,16 @@ pub static GENERE: Genere = Genere {
 mod tests {
     #[test]
     fn record_shape_codes_are_listed_in_the_readme() {
-        let readme = include_str!("../../../../README.md");
+        let readme = include_str!("../../../../docs/integrators.md");
         for e in [
             crate::services::vaccini::avn::Errore::ElementoNonPrevisto,
             crate::services::vaccini::avn::Errore::ElementoRipetuto,
         ] {
-            assert!(readme.contains(e.codice()), "{} not in README", e.codice());
+            assert!(
+                readme.contains(e.codice()),
+                "{} not in docs/integrators.md",
+                e.codice()
+            );
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The file layout of the multiple-booking notices (decree section 5.4): fixed-width ASCII
 //! records, one a line (LF), a header, one detail record per patient, a trailer. The layout is
-//! documented in README.md, "Multiple-booking notices"; this is the only code that writes it.
+//! documented in docs/services/vaccini.md, "Multiple-booking notices"; this is the only code that writes it.
 
 use chrono::{DateTime, Utc};
 

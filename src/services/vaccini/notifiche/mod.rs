@@ -48,7 +48,7 @@ pub enum NotificheError {
 }
 
 impl NotificheError {
-    /// The esito recorded for this failure (README, "Multiple-booking notices").
+    /// The esito recorded for this failure (docs/services/vaccini.md, "Multiple-booking notices").
     pub fn esito(&self) -> &'static str {
         match self {
             Self::RegioneSconosciuta(_) => "REGIONE_SCONOSCIUTA",
