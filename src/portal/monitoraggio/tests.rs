@@ -1,7 +1,10 @@
-//! Tests of `monitoraggio` (kept apart: the module stays readable in one sitting).
+//! Tests of the monitoring pages: formats, the rows' `dettaglio`, the form, the inline charts.
 
+use super::viste::svg_in_linea;
 use super::*;
-use crate::monitoraggio::{Filtro, Grafico, Serie, Tabella, TipoGrafico};
+use crate::monitoraggio::{
+    Cella, Dimensione, Filtro, Grafico, Granularita, Report, Serie, Sezione, Tabella, TipoGrafico,
+};
 use chrono::NaiveDate;
 
 fn richiesta() -> Richiesta {

@@ -1,42 +1,43 @@
-//! Tests of `grafico` (kept apart: the module stays readable in one sitting).
+//! Tests of `grafico`'s whole documents, and the helpers that parse them (shared with `disposizione_tests`).
 
 use super::*;
+use crate::monitoraggio::modello::{Grafico, Serie, TipoGrafico};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
 /// An element of the parsed document.
 #[derive(Debug)]
-struct Nodo {
-    nome: String,
-    attributi: Vec<(String, String)>,
+pub(super) struct Nodo {
+    pub(super) nome: String,
+    pub(super) attributi: Vec<(String, String)>,
     /// The text directly inside, references resolved.
-    testo: String,
+    pub(super) testo: String,
     /// The `class` of the enclosing elements.
-    classi: Vec<String>,
+    pub(super) classi: Vec<String>,
 }
 
 impl Nodo {
-    fn attr(&self, nome: &str) -> Option<&str> {
+    pub(super) fn attr(&self, nome: &str) -> Option<&str> {
         self.attributi
             .iter()
             .find(|(k, _)| k == nome)
             .map(|(_, v)| v.as_str())
     }
 
-    fn num(&self, nome: &str) -> f64 {
+    pub(super) fn num(&self, nome: &str) -> f64 {
         self.attr(nome)
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{} without a numeric {nome}", self.nome))
     }
 
-    fn dentro(&self, classe: &str) -> bool {
+    pub(super) fn dentro(&self, classe: &str) -> bool {
         self.classi.iter().any(|c| c == classe)
     }
 }
 
 /// Parses the document with quick-xml, asserting it is well formed (one `svg` root, every
 /// element closed), and returns its elements in document order.
-fn analizza(svg: &str) -> Vec<Nodo> {
+pub(super) fn analizza(svg: &str) -> Vec<Nodo> {
     fn nodo(e: &BytesStart<'_>, classi: &[String]) -> Nodo {
         let attributi = e
             .attributes()
@@ -118,14 +119,14 @@ fn analizza(svg: &str) -> Vec<Nodo> {
     nodi
 }
 
-fn testi<'a>(nodi: &'a [Nodo], classe: &str) -> Vec<&'a Nodo> {
+pub(super) fn testi<'a>(nodi: &'a [Nodo], classe: &str) -> Vec<&'a Nodo> {
     nodi.iter()
         .filter(|n| n.nome == "text" && n.dentro(classe))
         .collect()
 }
 
 /// Every number in a coordinate attribute has at most one decimal digit.
-fn coordinate_brevi(nodi: &[Nodo]) {
+pub(super) fn coordinate_brevi(nodi: &[Nodo]) {
     for n in nodi {
         for (k, v) in &n.attributi {
             if [
@@ -158,7 +159,7 @@ fn coordinate_brevi(nodi: &[Nodo]) {
     }
 }
 
-fn grafico(tipo: TipoGrafico, etichette: &[&str], serie: &[(&str, &[f64])]) -> Grafico {
+pub(super) fn grafico(tipo: TipoGrafico, etichette: &[&str], serie: &[(&str, &[f64])]) -> Grafico {
     Grafico {
         tipo,
         titolo: "Chiamate per periodo".into(),
@@ -176,7 +177,7 @@ fn grafico(tipo: TipoGrafico, etichette: &[&str], serie: &[(&str, &[f64])]) -> G
     }
 }
 
-fn etichette(n: usize) -> Vec<String> {
+pub(super) fn etichette(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("P{i:04}")).collect()
 }
 
@@ -291,7 +292,7 @@ fn altri_is_grey_and_does_not_use_up_a_colour() {
             valori: vec![1.0],
         })
         .collect();
-    let c = super::colori(&serie);
+    let c = super::serie::colori(&serie);
     assert_eq!(c[7], "#0072B2");
     assert!(!c.contains(&"#F0E442"));
     // A single-series bar chart greys its "Altri" bar.
@@ -419,60 +420,6 @@ fn every_text_is_escaped() {
         assert!(desc(&nodi).contains(brutta));
     }
 }
-
-#[test]
-fn the_ticks_are_nice() {
-    let s = Scala::nuova(0.0, 87.0);
-    assert_eq!((s.min, s.max, s.passo, s.decimali), (0.0, 100.0, 20.0, 0));
-    assert_eq!(s.tacche().count(), 6);
-    let s = Scala::nuova(0.0, 100.0);
-    assert_eq!((s.max, s.passo), (100.0, 20.0));
-    let s = Scala::nuova(0.0, 0.0);
-    assert_eq!((s.min, s.max, s.passo), (0.0, 5.0, 1.0));
-    let s = Scala::nuova(0.0, 1.0);
-    assert_eq!((s.max, s.passo, s.decimali), (1.0, 0.2, 1));
-    let tacche: Vec<String> = s.tacche().map(|t| numero(t, s.decimali)).collect();
-    assert_eq!(tacche, ["0", "0,2", "0,4", "0,6", "0,8", "1,0"]);
-    let s = Scala::nuova(0.0, 0.07);
-    assert_eq!(numero(s.passo, s.decimali), "0,02");
-    let s = Scala::nuova(0.0, 1_234_567.0);
-    let tacche: Vec<String> = s.tacche().map(|t| numero(t, s.decimali)).collect();
-    assert_eq!(tacche, ["0", "500.000", "1.000.000", "1.500.000"]);
-    let s = Scala::nuova(-30.0, 87.0);
-    assert!(s.min <= -30.0 && s.max >= 87.0);
-    // 4 to 7 ticks from 0, steps 1, 2 or 5 × 10^k, the top at or over the maximum.
-    let mut max = 0.013;
-    while max < 1e18 {
-        let s = Scala::nuova(0.0, max);
-        let n = s.tacche().count();
-        assert!((4..=7).contains(&n), "{max}: {n} ticks");
-        assert_eq!(s.min, 0.0);
-        assert!(s.max >= max && s.max - s.passo < max, "{max}: {s:?}");
-        let mantissa = s.passo / 10f64.powf(s.passo.log10().floor());
-        assert!(
-            [1.0, 2.0, 5.0].iter().any(|m| (mantissa - m).abs() < 1e-6),
-            "{max}: {s:?}"
-        );
-        max *= 1.37;
-    }
-    for m in [1e300, f64::MAX, 5e-324] {
-        let s = Scala::nuova(0.0, m);
-        assert!(s.max.is_finite() && s.passo > 0.0, "{s:?}");
-    }
-}
-
-#[test]
-fn italian_numbers() {
-    assert_eq!(numero(1_234_567.0, 0), "1.234.567");
-    assert_eq!(numero(0.5, 1), "0,5");
-    assert_eq!(numero(-1500.25, 2), "-1.500,25");
-    assert_eq!(numero(2e20, 0), "2e20");
-    assert_eq!(numero(1.5e20, 0), "1,5e20");
-    assert_eq!(valore_testo(87.0), "87");
-    assert_eq!(valore_testo(12.5), "12,5");
-    assert_eq!(valore_testo(1234.567), "1.234,57");
-}
-
 #[test]
 fn the_threshold_is_a_dashed_red_line_within_the_plot() {
     let mut g = grafico(
@@ -514,114 +461,6 @@ fn the_threshold_is_a_dashed_red_line_within_the_plot() {
     let nodi = analizza(&svg(&g, 600, 300));
     assert!(nodi.iter().all(|n| n.attr("class") != Some("soglia")));
 }
-
-#[test]
-fn a_thousand_labels_are_thinned() {
-    let e = etichette(1000);
-    let valori: Vec<f64> = (0..1000).map(|i| f64::from(i % 37)).collect();
-    for tipo in [TipoGrafico::Linee, TipoGrafico::Barre] {
-        for larghezza in [240u32, 640, 1200] {
-            let g = Grafico {
-                tipo,
-                titolo: "Mille".into(),
-                asse_x: "Periodo".into(),
-                asse_y: "Chiamate".into(),
-                etichette: e.clone(),
-                serie: vec![
-                    Serie {
-                        nome: "A".into(),
-                        valori: valori.clone(),
-                    },
-                    Serie {
-                        nome: "B".into(),
-                        valori: valori.iter().map(|v| v * 2.0).collect(),
-                    },
-                ],
-                soglia: None,
-            };
-            let s = svg(&g, larghezza, 400);
-            let nodi = analizza(&s);
-            coordinate_brevi(&nodi);
-            let x = testi(&nodi, "asse-x");
-            assert!(
-                x.len() as f64 <= f64::from(larghezza) / 20.0,
-                "{tipo:?} {larghezza}: {} labels",
-                x.len()
-            );
-            assert_eq!(x.first().unwrap().testo, "P0000");
-            assert_eq!(x.last().unwrap().testo, "P0999");
-            // Rotated, evenly spaced far enough apart.
-            assert!(x[0].attr("transform").unwrap().starts_with("rotate(-45"));
-            let xs: Vec<f64> = x.iter().map(|n| n.num("x")).collect();
-            assert!(xs.windows(2).all(|w| w[1] - w[0] >= PASSO_RUOTATE - 0.2));
-            if tipo == TipoGrafico::Linee {
-                assert!(nodi.iter().all(|n| n.nome != "circle"));
-            } else {
-                let barre = nodi
-                    .iter()
-                    .filter(|n| n.nome == "rect" && n.dentro("serie"))
-                    .count();
-                assert_eq!(barre, 2000);
-            }
-        }
-    }
-}
-
-#[test]
-fn flat_labels_do_not_overlap() {
-    for n in [1usize, 2, 7, 31, 90] {
-        let e: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
-        let g = Grafico {
-            tipo: TipoGrafico::Linee,
-            titolo: String::new(),
-            asse_x: String::new(),
-            asse_y: String::new(),
-            etichette: e.clone(),
-            serie: vec![Serie {
-                nome: "A".into(),
-                valori: vec![3.0; n],
-            }],
-            soglia: None,
-        };
-        let nodi = analizza(&svg(&g, 400, 250));
-        let x = testi(&nodi, "asse-x");
-        assert_eq!(x.first().unwrap().testo, "1");
-        assert_eq!(x.last().unwrap().testo, n.to_string());
-        assert!(x.iter().all(|n| n.attr("transform").is_none()));
-        for w in x.windows(2) {
-            let spazio = w[1].num("x") - w[0].num("x");
-            let serve = (larghezza_testo(&w[0].testo) + larghezza_testo(&w[1].testo)) / 2.0;
-            assert!(spazio >= serve, "{n}: {} {}", w[0].testo, w[1].testo);
-        }
-        // No title, no axis titles, no legend for a single series.
-        assert_eq!(
-            nodi.iter()
-                .filter(|n| n.nome == "text" && !n.dentro("asse-x") && !n.dentro("asse-y"))
-                .count(),
-            0
-        );
-    }
-}
-
-#[test]
-fn long_labels_are_rotated_and_shortened() {
-    let lunga = "Azienda Sanitaria Locale Roma 1 — Presidio Ospedaliero";
-    let g = grafico(
-        TipoGrafico::Barre,
-        &[lunga, "Breve", lunga],
-        &[("Chiamate", &[1.0, 2.0, 3.0])],
-    );
-    let nodi = analizza(&svg(&g, 400, 300));
-    let x = testi(&nodi, "asse-x");
-    assert_eq!(x.len(), 3);
-    assert!(x[0].attr("transform").unwrap().starts_with("rotate(-45"));
-    assert_eq!(x[0].testo.chars().count(), MAX_CAR_RUOTATA);
-    assert!(x[0].testo.ends_with('…'));
-    assert_eq!(x[1].testo, "Breve");
-    assert!(nodi.iter().any(|n| n.nome == "title" && n.testo == lunga));
-    assert!(x[0].num("x") - x[0].testo.chars().count() as f64 * PX_CARATTERE * 0.71 > 0.0);
-}
-
 #[test]
 fn gaps_and_odd_values() {
     let g = grafico(
@@ -686,50 +525,4 @@ fn gaps_and_odd_values() {
             coordinate_brevi(&nodi);
         }
     }
-}
-
-#[test]
-fn the_legend_wraps_into_rows() {
-    let nomi: Vec<String> = (0..12).map(|i| format!("Regione numero {i}")).collect();
-    let serie: Vec<Serie> = nomi
-        .iter()
-        .map(|n| Serie {
-            nome: n.clone(),
-            valori: vec![1.0, 2.0],
-        })
-        .collect();
-    let g = Grafico {
-        serie: serie.clone(),
-        ..grafico(TipoGrafico::Linee, &["a", "b"], &[])
-    };
-    let nodi = analizza(&svg(&g, 640, 600));
-    let legenda = testi(&nodi, "legenda");
-    assert_eq!(legenda.len(), 12);
-    let mut righe: Vec<i64> = legenda.iter().map(|n| n.num("y") as i64).collect();
-    righe.dedup();
-    assert!(righe.len() > 1);
-    assert!(legenda
-        .iter()
-        .all(|n| n.num("x") + larghezza_testo(&n.testo) <= 640.0));
-    // Too many for the room: the last ones are counted instead.
-    let molte: Vec<Serie> = (0..200)
-        .map(|i| Serie {
-            nome: format!("Chiamante {i}"),
-            valori: vec![1.0, 2.0],
-        })
-        .collect();
-    let g = Grafico {
-        serie: molte,
-        ..grafico(TipoGrafico::Barre, &["a", "b"], &[])
-    };
-    let nodi = analizza(&svg(&g, 640, 360));
-    let legenda = testi(&nodi, "legenda");
-    let ultima = legenda.last().unwrap();
-    assert!(ultima.testo.starts_with("e altre "), "{}", ultima.testo);
-    let altre: usize = ultima.testo["e altre ".len()..]
-        .trim_end_matches(" serie")
-        .parse()
-        .unwrap();
-    assert_eq!(legenda.len() - 1 + altre, 200);
-    assert!(legenda.iter().all(|n| n.num("y") <= 360.0));
 }

@@ -1,4 +1,8 @@
+//! Tests of the envelope scanner: limits, SOAP structure, the Body fragment, documents and charsets.
+
 use super::*;
+use quick_xml::escape::unescape;
+use quick_xml::name::ResolveResult;
 
 const NS: &str = "urn:tsgate:vaccini:verificaAssistitoFuoriRegione";
 
