@@ -224,7 +224,10 @@ pub(super) fn san_covers(cert: &X509Ref, name: &str) -> bool {
     })
 }
 
-/// `certificatePolicies` with one PolicyInformation (no qualifiers) per OID.
+/// `certificatePolicies` with one PolicyInformation (no qualifiers) per OID. The openssl crate
+/// has no builder for it and deprecates (since 0.10.51) the configuration-string constructors
+/// (`X509Extension::new_nid`) in favour of `new_from_der`, so the DER (two nested SEQUENCEs
+/// around each OID) is encoded here.
 fn certificate_policies(oids: &[&str]) -> anyhow::Result<X509Extension> {
     let mut infos = Vec::new();
     for oid in oids {
