@@ -158,7 +158,7 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
             .caller_by_fingerprint(fp)
             .is_some_and(|c| c.id == avn)
     };
-    let fiducia = firma::Fiducia {
+    let fiducia = firma::TrustAnchors {
         ca_file: pki.ca_pem_path(),
         crl_file: Some(pki.crl_pem_path()),
     };

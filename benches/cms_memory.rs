@@ -122,7 +122,7 @@ fn step(role: &str, args: &[String]) -> anyhow::Result<()> {
             std::fs::write(p7m, &signed)?;
         }
         "flusso" => {
-            let fiducia = firma::Fiducia {
+            let fiducia = firma::TrustAnchors {
                 ca_file: arg(1)?.into(),
                 crl_file: Some(arg(2)?.into()),
             };

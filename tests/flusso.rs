@@ -826,7 +826,7 @@ async fn an_interrupted_import_resumes_without_duplicates_or_losses() {
                 .caller_by_fingerprint(fp)
                 .is_some_and(|c| c.id == avn)
         };
-        let fiducia = firma::Fiducia::from_tls(&state.config.tls);
+        let fiducia = firma::TrustAnchors::from_tls(&state.config.tls);
         let mittente = ricevi::Mittente {
             chiamante: AVN,
             tipo: tsgate::catalogo::PRENOTAZIONI,
@@ -1018,7 +1018,7 @@ async fn damaged_envelopes_are_refused_never_panic() {
     let xml = document(&[rec("I", ROSSI, "030", 1, "2026-12-01").xml()]);
     let good = sign(&s, AVN, &xml);
     let dir = scratch_dir("damaged");
-    let fiducia = firma::Fiducia::from_tls(&s.config.tls);
+    let fiducia = firma::TrustAnchors::from_tls(&s.config.tls);
     let check = |bytes: &[u8], what: String| {
         let path = dir.join("f.p7m");
         std::fs::write(&path, bytes).expect("write");

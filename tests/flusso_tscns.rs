@@ -547,7 +547,7 @@ async fn registra_senza_worker(s: &TestServer, xml: &str) -> (i64, String) {
                 .caller_by_fingerprint(fp)
                 .is_some_and(|c| c.id == cms)
         };
-        let fiducia = firma::Fiducia::from_tls(&state_.config.tls);
+        let fiducia = firma::TrustAnchors::from_tls(&state_.config.tls);
         let mittente = Mittente {
             chiamante: LOMBARDIA,
             tipo: tsgate::catalogo::TSCNS,

@@ -81,7 +81,7 @@ pub async fn importa(
         spooled.size,
         spooled.sha256
     );
-    let fiducia = firma::Fiducia::from_tls(&config.tls);
+    let fiducia = firma::TrustAnchors::from_tls(&config.tls);
     let batch = config.flussi.batch_records;
     let (caller_id, caller_name) = (caller.id, caller.nome.clone());
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {

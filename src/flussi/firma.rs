@@ -32,12 +32,12 @@ const MAX_SIGNATURE_PART: u64 = 4 * 1024 * 1024;
 /// What a signer's certificate is checked against: the gateway CA and, when given, its CRL
 /// (the one the TLS layer checks, so a certificate revoked there cannot sign either).
 #[derive(Debug, Clone)]
-pub struct Fiducia {
+pub struct TrustAnchors {
     pub ca_file: PathBuf,
     pub crl_file: Option<PathBuf>,
 }
 
-impl Fiducia {
+impl TrustAnchors {
     pub fn from_tls(tls: &crate::config::TlsConfig) -> Self {
         Self {
             ca_file: tls.client_ca_file.clone(),
@@ -83,7 +83,7 @@ fn refuse(m: MotivoRifiuto, detail: impl Into<String>) -> Rifiuto {
 /// file is not at fault); `Ok(Err(_))` is a refused file.
 pub fn verifica(
     path: &Path,
-    fiducia: &Fiducia,
+    fiducia: &TrustAnchors,
     bound: &dyn Fn(&str) -> bool,
 ) -> anyhow::Result<Result<Verificato, Rifiuto>> {
     let file = File::open(path).with_context(|| format!("{}", path.display()))?;
@@ -272,7 +272,7 @@ fn is_signer(cert: &X509, s: &SignerInfo) -> bool {
 
 /// The chain up to a CA of `fiducia`, valid now and not revoked (any key usage: these are
 /// client certificates).
-fn issued_by_ca(cert: &X509, fiducia: &Fiducia) -> anyhow::Result<bool> {
+fn issued_by_ca(cert: &X509, fiducia: &TrustAnchors) -> anyhow::Result<bool> {
     let ca_file = &fiducia.ca_file;
     let pem = std::fs::read(ca_file).with_context(|| format!("{}", ca_file.display()))?;
     let mut store = X509StoreBuilder::new()?;

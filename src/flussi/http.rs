@@ -166,7 +166,7 @@ where
         .map_err(|e| internal("spool file not completed", e))?;
     let pool = state.pool.clone();
     let registry = state.registry.snapshot();
-    let fiducia = super::firma::Fiducia::from_tls(&state.config.tls);
+    let fiducia = super::firma::TrustAnchors::from_tls(&state.config.tls);
     let (caller_id, caller_name) = (caller.id, caller.nome.clone());
     // The access-log row commits with the file's row: accepted (00) or refused (01).
     let righe = ricevi::LogRows {

@@ -139,7 +139,7 @@ pub fn registra(
     spooled: &Spooled,
     tx: Uuid,
     mittente: Mittente<'_>,
-    fiducia: &firma::Fiducia,
+    fiducia: &firma::TrustAnchors,
     bound: &dyn Fn(&str) -> bool,
     log: Option<&LogRows>,
 ) -> anyhow::Result<Ricevuta> {

@@ -6,7 +6,7 @@
 //! the seed, each with its page.
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::{self, Cornice};
 use super::repo::Utente;
 use super::{repo, ErrorePortale};
@@ -49,7 +49,7 @@ pub struct PaginaRegistra {
 }
 
 /// GET /accesso/cns
-pub fn accesso(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn accesso(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let c = ctx.cornice(Cornice::new(ACCESSO, &[]))?;
     ctx.pagina(StatusCode::OK, &PaginaAccesso { c })
 }
@@ -61,7 +61,7 @@ pub fn errore(
     operazione: &str,
     cf: Option<&str>,
     e: &ErroreCertificato,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     tracing::info!(codice = e.codice(), errore = ?e, "CNS access refused");
     ctx.registra(cf, operazione, e.codice(), None)?;
     let stato = match e.classe() {
@@ -124,7 +124,7 @@ fn pagina_registra(
     cert: &CertificatoCns,
     u: &Utente,
     registrato: bool,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     let c = ctx.cornice(Cornice::new("Registra CNS", &[(ACCESSO, "/accesso/cns")]))?;
     ctx.pagina(
         StatusCode::OK,
@@ -142,7 +142,7 @@ fn pagina_registra(
 }
 
 /// GET /accesso/cns/registra: the checks, then the confirmation form.
-pub fn registra_form(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn registra_form(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     match verificato(ctx)? {
         Err((cf, e)) => errore(ctx, "Registra CNS", "REGISTRA_CNS", cf.as_deref(), &e),
         Ok((cert, u)) => {
@@ -153,7 +153,7 @@ pub fn registra_form(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> 
 }
 
 /// POST /accesso/cns/registra (CSRF already checked): checks again, binds the certificate.
-pub fn registra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn registra(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let (cert, u) = match verificato(ctx)? {
         Err((cf, e)) => return errore(ctx, "Registra CNS", "REGISTRA_CNS", cf.as_deref(), &e),
         Ok(x) => x,
@@ -182,7 +182,7 @@ pub fn registra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 /// answer to give (error page, or to "Registra CNS").
 pub fn registrato(
     ctx: &mut Contesto<'_>,
-) -> Result<Result<(CertificatoCns, Utente), Risposta>, ErrorePortale> {
+) -> Result<Result<(CertificatoCns, Utente), Response>, ErrorePortale> {
     let (cert, u) = match verificato(ctx)? {
         Err((cf, e)) => {
             return errore(ctx, "Effettua la login", "LOGIN_CNS", cf.as_deref(), &e).map(Err)
@@ -217,7 +217,7 @@ pub fn registrato(
 }
 
 /// GET /accesso/cns/login: a registered certificate of an enabled operator opens the services.
-pub fn login(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn login(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let (_, u) = match registrato(ctx)? {
         Ok(x) => x,
         Err(r) => return Ok(r),

@@ -2,7 +2,7 @@
 //! transaction), the session, the parsed request, the presented client certificate, and the
 //! helpers every page uses (render, the section 2.5 row, the login guard).
 
-use super::http::{self, Richiesta, Risposta};
+use super::http::{self, Request, Response};
 use super::pagine::Cornice;
 use super::repo::{self, Sessione, Utente};
 use super::{ErrorePortale, Portale};
@@ -25,7 +25,7 @@ pub struct Contesto<'a> {
     pub portale: &'a Portale,
     pub ip: IpAddr,
     pub ora: DateTime<Utc>,
-    pub req: &'a Richiesta,
+    pub req: &'a Request,
     pub sessione: Option<Sessione>,
     /// The session expired on this request (the page says so).
     pub scaduta: bool,
@@ -46,7 +46,7 @@ impl Contesto<'_> {
         &self,
         stato: StatusCode,
         pagina: &impl Template,
-    ) -> Result<Risposta, ErrorePortale> {
+    ) -> Result<Response, ErrorePortale> {
         Ok(http::html(stato, pagina.render()?))
     }
 
@@ -105,7 +105,7 @@ impl Contesto<'_> {
 
     /// The logged-in operator, or the answer for a visitor who is not one: back to the access
     /// page (saying when the session expired), or to the password change when it is due.
-    pub fn operatore(&mut self) -> Result<Result<Operatore, Risposta>, ErrorePortale> {
+    pub fn operatore(&mut self) -> Result<Result<Operatore, Response>, ErrorePortale> {
         let Some(s) = self.sessione.clone() else {
             return Ok(Err(self.non_connesso()));
         };
@@ -120,7 +120,7 @@ impl Contesto<'_> {
             self.nuovo_cookie = Some(None);
             return Ok(Err(http::redirect("/?esito=disabilitato")));
         }
-        if s.cambio_password && self.req.percorso != "/password" {
+        if s.cambio_password && self.req.path != "/password" {
             return Ok(Err(http::redirect("/password")));
         }
         Ok(Ok(Operatore {
@@ -129,7 +129,7 @@ impl Contesto<'_> {
         }))
     }
 
-    fn non_connesso(&self) -> Risposta {
+    fn non_connesso(&self) -> Response {
         if self.scaduta {
             http::redirect("/?esito=scaduta")
         } else {
@@ -144,7 +144,7 @@ impl Contesto<'_> {
         cf: &str,
         operazione: &str,
         dettaglio: Option<&str>,
-    ) -> Result<Risposta, ErrorePortale> {
+    ) -> Result<Response, ErrorePortale> {
         self.registra(Some(cf), operazione, "NON_ABILITATO", dettaglio)?;
         self.rifiuto(
             StatusCode::FORBIDDEN,
@@ -159,7 +159,7 @@ impl Contesto<'_> {
         stato: StatusCode,
         titolo: &str,
         paragrafi: Vec<String>,
-    ) -> Result<Risposta, ErrorePortale> {
+    ) -> Result<Response, ErrorePortale> {
         let ritorno = ("Torna alla Home".to_owned(), "/".to_owned());
         self.rifiuto_in(stato, titolo, &[], paragrafi, ritorno)
     }
@@ -172,7 +172,7 @@ impl Contesto<'_> {
         briciole: &[(&str, &str)],
         paragrafi: Vec<String>,
         ritorno: (String, String),
-    ) -> Result<Risposta, ErrorePortale> {
+    ) -> Result<Response, ErrorePortale> {
         let c = self.cornice(Cornice::new(titolo, briciole))?;
         self.pagina(
             stato,

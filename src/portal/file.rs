@@ -4,7 +4,7 @@
 //! of its kind (through the services' own `scarica`), in the request's transaction.
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::Cornice;
 use super::ErrorePortale;
 use crate::domain::CodiceRegione;
@@ -111,7 +111,7 @@ fn data_ora_roma(s: &str) -> String {
 fn abilitato(
     ctx: &mut Contesto<'_>,
     operazione: &str,
-) -> Result<Result<(String, CodiceRegione), Risposta>, ErrorePortale> {
+) -> Result<Result<(String, CodiceRegione), Response>, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(Err(r)),
@@ -133,7 +133,7 @@ fn abilitato(
 }
 
 /// GET /servizi/file: the region's files of both kinds, newest first, at most `LIMITE` of each.
-pub fn elenco(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn elenco(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let (cf, regione) = match abilitato(ctx, OP_ELENCO)? {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -219,7 +219,7 @@ fn non_disponibile(
     cf: &str,
     esito: &str,
     dettaglio: &str,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     ctx.registra(Some(cf), OP_DOWNLOAD, esito, Some(dettaglio))?;
     let c = ctx.cornice(Cornice::new(
         "File non disponibile",
@@ -242,7 +242,7 @@ fn non_disponibile(
 /// attachment when it is the operator's region's. Every attempt that names a file records the
 /// section 5.5 DOWNLOAD row of its kind, failed or not; a refusal is a page (404), returned as
 /// `Ok` so that row commits with the request.
-pub fn scarica(ctx: &mut Contesto<'_>, percorso: &str) -> Result<Risposta, ErrorePortale> {
+pub fn scarica(ctx: &mut Contesto<'_>, percorso: &str) -> Result<Response, ErrorePortale> {
     let (cf, regione) = match abilitato(ctx, OP_DOWNLOAD)? {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -275,7 +275,7 @@ pub fn scarica(ctx: &mut Contesto<'_>, percorso: &str) -> Result<Risposta, Error
                 "OK",
                 Some(&format!("{dettaglio} {nome}")),
             )?;
-            Ok(http::allegato(
+            Ok(http::attachment(
                 "text/plain; charset=utf-8",
                 &nome,
                 contenuto,

@@ -2,7 +2,7 @@
 //! form fields, cookies) and the responses they give, each with the security headers.
 
 use ::http::header::{self, HeaderValue};
-use ::http::{Method, Response, StatusCode};
+use ::http::{Method, StatusCode};
 use bytes::Bytes;
 use http_body_util::Full;
 use std::collections::HashMap;
@@ -11,37 +11,37 @@ use std::collections::HashMap;
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// Name of the session cookie: `__Host-` binds it to this host, path `/`, Secure.
-pub const COOKIE_SESSIONE: &str = "__Host-tsgate-sessione";
+pub const SESSION_COOKIE: &str = "__Host-tsgate-sessione";
 
 /// A portal request, parsed.
 #[derive(Debug, Clone)]
-pub struct Richiesta {
-    pub metodo: Method,
-    pub percorso: String,
+pub struct Request {
+    pub method: Method,
+    pub path: String,
     pub query: HashMap<String, String>,
     /// The query string as sent (the HTTP-Redirect binding signs its encoded form).
-    pub query_grezza: String,
+    pub raw_query: String,
     pub form: HashMap<String, String>,
-    pub cookie: HashMap<String, String>,
+    pub cookies: HashMap<String, String>,
 }
 
-impl Richiesta {
+impl Request {
     pub fn new(
-        metodo: Method,
+        method: Method,
         uri: &http::Uri,
         headers: &http::HeaderMap,
         corpo: &[u8],
-    ) -> Richiesta {
+    ) -> Request {
         let form = match headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
         {
             Some(ct) if ct.starts_with("application/x-www-form-urlencoded") => {
-                campi(&String::from_utf8_lossy(corpo))
+                form_pairs(&String::from_utf8_lossy(corpo))
             }
             _ => HashMap::new(),
         };
-        let cookie = headers
+        let cookies = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -49,48 +49,50 @@ impl Richiesta {
             .filter_map(|c| c.trim().split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        Richiesta {
-            metodo,
-            percorso: uri.path().to_owned(),
-            query: uri.query().map(campi).unwrap_or_default(),
-            query_grezza: uri.query().unwrap_or("").to_owned(),
+        Request {
+            method,
+            path: uri.path().to_owned(),
+            query: uri.query().map(form_pairs).unwrap_or_default(),
+            raw_query: uri.query().unwrap_or("").to_owned(),
             form,
-            cookie,
+            cookies,
         }
     }
 
     /// A form field, trimmed ("" when absent).
-    pub fn campo(&self, nome: &str) -> &str {
+    pub fn field(&self, nome: &str) -> &str {
         self.form.get(nome).map(|s| s.trim()).unwrap_or("")
     }
 
     /// A form field as typed (passwords are not trimmed).
-    pub fn campo_esatto(&self, nome: &str) -> &str {
+    pub fn field_exact(&self, nome: &str) -> &str {
         self.form.get(nome).map(String::as_str).unwrap_or("")
     }
 }
 
 /// `application/x-www-form-urlencoded` pairs; a repeated name keeps its first value.
-pub fn campi(s: &str) -> HashMap<String, String> {
+pub fn form_pairs(s: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for pair in s.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.entry(decodifica(k)).or_insert_with(|| decodifica(v));
+        out.entry(percent_decode(k))
+            .or_insert_with(|| percent_decode(v));
     }
     out
 }
 
 /// A percent-encoded query or form value, `+` as a space.
-pub fn decodifica(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let piu = s.replace('+', " ");
     percent_encoding::percent_decode_str(&piu)
         .decode_utf8_lossy()
         .into_owned()
 }
 
-pub type Risposta = Response<Full<Bytes>>;
+/// A portal response: a full body in memory.
+pub type Response = ::http::Response<Full<Bytes>>;
 
-fn con_intestazioni(mut r: Risposta) -> Risposta {
+fn with_security_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     let set = |h: &mut http::HeaderMap, k: header::HeaderName, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));
@@ -115,21 +117,21 @@ fn con_intestazioni(mut r: Risposta) -> Risposta {
     r
 }
 
-fn risposta(stato: StatusCode, tipo: &'static str, corpo: impl Into<Bytes>) -> Risposta {
-    let mut r = Response::new(Full::new(corpo.into()));
+fn response(stato: StatusCode, tipo: &'static str, corpo: impl Into<Bytes>) -> Response {
+    let mut r = ::http::Response::new(Full::new(corpo.into()));
     *r.status_mut() = stato;
     r.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(tipo));
-    con_intestazioni(r)
+    with_security_headers(r)
 }
 
-pub fn html(stato: StatusCode, corpo: String) -> Risposta {
-    risposta(stato, "text/html; charset=utf-8", corpo)
+pub fn html(stato: StatusCode, corpo: String) -> Response {
+    response(stato, "text/html; charset=utf-8", corpo)
 }
 
 /// A page whose only form goes to `destinazione` (another site: a SAML ACS), submitted by
 /// `/static/sso_invio.js`; the CSP allows that script and that form target, nothing else.
-pub fn html_verso(stato: StatusCode, corpo: String, destinazione: &str) -> Risposta {
+pub fn html_with_form_action(stato: StatusCode, corpo: String, destinazione: &str) -> Response {
     let mut r = html(stato, corpo);
     let origine: String = destinazione
         .chars()
@@ -146,8 +148,8 @@ pub fn html_verso(stato: StatusCode, corpo: String, destinazione: &str) -> Rispo
 }
 
 /// An XML document (the SAML metadata).
-pub fn xml(corpo: String) -> Risposta {
-    let mut r = risposta(StatusCode::OK, "application/samlmetadata+xml", corpo);
+pub fn xml(corpo: String) -> Response {
+    let mut r = response(StatusCode::OK, "application/samlmetadata+xml", corpo);
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
@@ -156,8 +158,8 @@ pub fn xml(corpo: String) -> Risposta {
 }
 
 /// A `303 See Other` to a path of the portal.
-pub fn redirect(a: &str) -> Risposta {
-    let mut r = risposta(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "");
+pub fn redirect(a: &str) -> Response {
+    let mut r = response(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "");
     if let Ok(v) = HeaderValue::from_str(a) {
         r.headers_mut().insert(header::LOCATION, v);
     }
@@ -165,8 +167,8 @@ pub fn redirect(a: &str) -> Risposta {
 }
 
 /// A file to save, named `nome` (a name made by the gateway, never by a user).
-pub fn allegato(tipo: &'static str, nome: &str, corpo: Vec<u8>) -> Risposta {
-    let mut r = risposta(StatusCode::OK, tipo, corpo);
+pub fn attachment(tipo: &'static str, nome: &str, corpo: Vec<u8>) -> Response {
+    let mut r = response(StatusCode::OK, tipo, corpo);
     let nome: String = nome
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -177,8 +179,8 @@ pub fn allegato(tipo: &'static str, nome: &str, corpo: Vec<u8>) -> Risposta {
     r
 }
 
-pub fn statico(tipo: &'static str, corpo: &'static [u8]) -> Risposta {
-    let mut r = risposta(StatusCode::OK, tipo, Bytes::from_static(corpo));
+pub fn static_asset(tipo: &'static str, corpo: &'static [u8]) -> Response {
+    let mut r = response(StatusCode::OK, tipo, Bytes::from_static(corpo));
     r.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
@@ -188,10 +190,10 @@ pub fn statico(tipo: &'static str, corpo: &'static [u8]) -> Risposta {
 
 /// Adds the session cookie: `__Host-` prefix, Secure, HttpOnly, SameSite=Strict, path `/`.
 /// `None` clears it.
-pub fn imposta_cookie(r: &mut Risposta, token: Option<&str>) {
+pub fn set_session_cookie(r: &mut Response, token: Option<&str>) {
     let v = match token {
-        Some(t) => format!("{COOKIE_SESSIONE}={t}; Path=/; Secure; HttpOnly; SameSite=Strict"),
-        None => format!("{COOKIE_SESSIONE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
+        Some(t) => format!("{SESSION_COOKIE}={t}; Path=/; Secure; HttpOnly; SameSite=Strict"),
+        None => format!("{SESSION_COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"),
     };
     if let Ok(v) = HeaderValue::from_str(&v) {
         r.headers_mut().append(header::SET_COOKIE, v);
@@ -204,7 +206,7 @@ mod tests {
 
     #[test]
     fn form_fields_are_decoded() {
-        let f = campi("codice=RSSMRA80A01H501U&parola=a%2Bb+c%26d&vuoto=&codice=altro");
+        let f = form_pairs("codice=RSSMRA80A01H501U&parola=a%2Bb+c%26d&vuoto=&codice=altro");
         assert_eq!(f["codice"], "RSSMRA80A01H501U");
         assert_eq!(f["parola"], "a+b c&d");
         assert_eq!(f["vuoto"], "");
@@ -213,7 +215,7 @@ mod tests {
     #[test]
     fn cookie_has_the_host_prefix_attributes() {
         let mut r = redirect("/");
-        imposta_cookie(&mut r, Some("abc"));
+        set_session_cookie(&mut r, Some("abc"));
         let c = r.headers()[header::SET_COOKIE].to_str().unwrap();
         assert!(c.starts_with("__Host-tsgate-sessione=abc; Path=/;"));
         for a in ["Secure", "HttpOnly", "SameSite=Strict"] {

@@ -6,7 +6,7 @@
 //! `portal.otp_invii_ora` an hour per operator.
 
 use super::contesto::{Contesto, Operatore};
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::{self, Cornice};
 use super::{captcha, repo, ErrorePortale};
 use crate::db::schema::{invio_otp, sessione, utente};
@@ -63,7 +63,7 @@ fn cornice() -> Cornice {
 fn ammesso(
     ctx: &mut Contesto<'_>,
     operazione: &str,
-) -> Result<Result<Operatore, Risposta>, ErrorePortale> {
+) -> Result<Result<Operatore, Response>, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(Err(r)),
@@ -89,7 +89,7 @@ fn ammesso(
 }
 
 /// GET /servizi/otp: the pincode page, or the form (a new captcha each time: "altra immagine").
-pub fn pagina(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn pagina(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ammesso(ctx, "INVIO_OTP_PAGINA")? {
         Ok(op) => op,
         Err(r) => return Ok(r),
@@ -123,7 +123,7 @@ fn modulo(
     stato: StatusCode,
     campi: Campi,
     messaggio: Option<String>,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     let immagine = captcha::genera().map_err(|e| ErrorePortale::Interno(e.to_string()))?;
     diesel::update(sessione::table.find(&op.sessione.token_hash))
         .set((
@@ -166,7 +166,7 @@ fn modulo(
 }
 
 /// POST /servizi/otp/pincode (CSRF already checked).
-pub fn pincode(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn pincode(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ammesso(ctx, "INVIO_OTP_PINCODE")? {
         Ok(op) => op,
         Err(r) => return Ok(r),
@@ -177,7 +177,7 @@ pub fn pincode(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         .find(op.utente.id)
         .select(utente::pincode_cifrato)
         .first(ctx.conn)?;
-    let inserito = ctx.req.campo("pincode").to_owned();
+    let inserito = ctx.req.field("pincode").to_owned();
     let Some(blob) = blob else {
         ctx.registra(Some(&cf), "INVIO_OTP_PINCODE", "PINCODE_NON_GENERATO", None)?;
         let c = ctx.cornice(cornice())?;
@@ -254,7 +254,7 @@ fn registra_invio(
 }
 
 /// POST /servizi/otp (CSRF already checked): limit, validation, then the call.
-pub fn invia(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn invia(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let inizio = std::time::Instant::now();
     let op = match ammesso(ctx, "INVIO_OTP")? {
         Ok(op) => op,
@@ -307,8 +307,8 @@ pub fn invia(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     }
 
     let mut campi = Campi {
-        otp: ctx.req.campo("otp").chars().take(20).collect(),
-        data: ctx.req.campo("data").chars().take(10).collect(),
+        otp: ctx.req.field("otp").chars().take(20).collect(),
+        data: ctx.req.field("data").chars().take(10).collect(),
         ..Campi::default()
     };
     let otp = match Otp::parse(&campi.otp) {
@@ -333,7 +333,7 @@ pub fn invia(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
             None
         }
     };
-    let captcha_ok = matches!((&atteso, scade), (Some(a), Some(s)) if s > ctx.ora && captcha::verifica(a, ctx.req.campo("captcha")));
+    let captcha_ok = matches!((&atteso, scade), (Some(a), Some(s)) if s > ctx.ora && captcha::verifica(a, ctx.req.field("captcha")));
     if !captcha_ok {
         campi.errore_captcha = Some(
             "Codice di sicurezza errato o scaduto: inserire i caratteri della nuova immagine."

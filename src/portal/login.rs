@@ -2,7 +2,7 @@
 //! and logout.
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::{self, Cornice};
 use super::regole::{self, Ammissione, REGOLE_PASSWORD};
 use super::{password, repo, sessione, ErrorePortale};
@@ -12,7 +12,7 @@ use ::http::StatusCode;
 pub const TITOLO_LOGIN: &str = "Autenticazione";
 const CREDENZIALI_ERRATE: &str = "Codice Identificativo o Parola chiave errati.";
 
-pub fn form(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn form(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     if ctx.sessione.as_ref().is_some_and(|s| s.utente_id.is_some()) {
         return Ok(http::redirect("/servizi"));
     }
@@ -25,7 +25,7 @@ fn mostra(
     stato: StatusCode,
     codice: String,
     errore: Option<String>,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     let mut c = Cornice::new(TITOLO_LOGIN, &[]);
     if let Some(e) = &errore {
         c = c.errore(e.clone());
@@ -82,15 +82,15 @@ fn fallito(ctx: &mut Contesto<'_>, cf: &str, esito: &str) -> Result<(), ErrorePo
 }
 
 /// POST /accesso/credenziali (CSRF already checked).
-pub fn entra(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn entra(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let codice: String = ctx
         .req
-        .campo("codice")
+        .field("codice")
         .to_uppercase()
         .chars()
         .take(32)
         .collect();
-    let parola = ctx.req.campo_esatto("parola").to_owned();
+    let parola = ctx.req.field_exact("parola").to_owned();
     let politica = ctx.portale.politica;
     let Some((u, hash)) = repo::per_login(ctx.conn, &codice)? else {
         // Same cost as a wrong password: the answer must not tell which part was wrong.
@@ -189,7 +189,7 @@ pub fn apri_sessione(
     Ok(())
 }
 
-pub fn form_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn form_password(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),
@@ -216,7 +216,7 @@ fn mostra_password(
     stato: StatusCode,
     motivo: String,
     [errore_attuale, errore_nuova, errore_conferma]: [Option<String>; 3],
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     let mut c = Cornice::new("Cambio Password", &[("Servizi On Line", "/servizi")]);
     if errore_attuale.is_some() || errore_nuova.is_some() || errore_conferma.is_some() {
         c = c.errore("La parola chiave non è stata modificata: correggere i campi indicati.");
@@ -236,15 +236,15 @@ fn mostra_password(
 }
 
 /// POST /password (CSRF already checked).
-pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),
     };
     let (attuale, nuova, conferma) = (
-        ctx.req.campo_esatto("attuale").to_owned(),
-        ctx.req.campo_esatto("nuova").to_owned(),
-        ctx.req.campo_esatto("conferma").to_owned(),
+        ctx.req.field_exact("attuale").to_owned(),
+        ctx.req.field_exact("nuova").to_owned(),
+        ctx.req.field_exact("conferma").to_owned(),
     );
     let hash = repo::password_hash(ctx.conn, op.utente.id)?;
     let u = &op.utente;
@@ -294,7 +294,7 @@ pub fn cambia_password(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
 }
 
 /// POST /esci (CSRF already checked).
-pub fn esci(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn esci(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     if let Some(s) = ctx.sessione.take() {
         repo::elimina_sessione(ctx.conn, &s.token_hash)?;
         if let Some(id) = s.utente_id {

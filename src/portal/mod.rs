@@ -82,17 +82,17 @@ pub async fn handle(
     ip: IpAddr,
     certificato: Option<Arc<CertificatoPresentato>>,
     req: hyper::Request<hyper::body::Incoming>,
-) -> http::Risposta {
+) -> http::Response {
     if req.method() == ::http::Method::GET {
         match req.uri().path() {
             "/static/portale.css" => {
-                return http::statico(
+                return http::static_asset(
                     "text/css; charset=utf-8",
                     include_bytes!("../../static/portale.css"),
                 )
             }
             "/static/sso_invio.js" => {
-                return http::statico(
+                return http::static_asset(
                     "text/javascript; charset=utf-8",
                     include_bytes!("../../static/sso_invio.js"),
                 )
@@ -114,7 +114,7 @@ pub async fn handle(
             );
         }
     };
-    let richiesta = http::Richiesta::new(parts.method, &parts.uri, &parts.headers, &corpo);
+    let richiesta = http::Request::new(parts.method, &parts.uri, &parts.headers, &corpo);
     // The portal may hold at most half of the database pool, so a burst of logins (argon2id
     // under a row lock) cannot starve the SOAP services; a request that cannot get a slot in
     // time gets a 503 page.
@@ -122,20 +122,20 @@ pub async fn handle(
     let _slot = match tokio::time::timeout(attesa, portale.lavori.clone().acquire_owned()).await {
         Ok(Ok(slot)) => slot,
         _ => {
-            tracing::warn!(%ip, percorso = %richiesta.percorso, "portal busy: request refused");
+            tracing::warn!(%ip, percorso = %richiesta.path, "portal busy: request refused");
             return routes::failure_page(&ErrorePortale::Pool("portal busy".into()));
         }
     };
     let pool = state.pool.clone();
     let (percorso, token) = (
-        richiesta.percorso.clone(),
-        richiesta.cookie.get(http::COOKIE_SESSIONE).cloned(),
+        richiesta.path.clone(),
+        richiesta.cookies.get(http::SESSION_COOKIE).cloned(),
     );
     let esito = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(|e| ErrorePortale::Pool(e.to_string()))?;
         conn.transaction(|c| {
             let ora = chrono::Utc::now().trunc_subsecs_ms();
-            let token = richiesta.cookie.get(http::COOKIE_SESSIONE).cloned();
+            let token = richiesta.cookies.get(http::SESSION_COOKIE).cloned();
             let (sessione, scaduta) =
                 match sessione::carica(c, token.as_deref(), ora, &portale.cfg)? {
                     sessione::Caricata::Attiva(s) => (Some(s), false),
@@ -155,7 +155,7 @@ pub async fn handle(
             };
             let mut risposta = routes::dispatch(&mut ctx)?;
             if let Some(cookie) = ctx.nuovo_cookie.take() {
-                http::imposta_cookie(&mut risposta, cookie.as_deref());
+                http::set_session_cookie(&mut risposta, cookie.as_deref());
             }
             Ok::<_, ErrorePortale>(risposta)
         })

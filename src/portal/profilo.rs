@@ -2,7 +2,7 @@
 //! pincode (printed as a PDF, regenerable).
 
 use super::contesto::Contesto;
-use super::http::Risposta;
+use super::http::Response;
 use super::pagine::{self, o_non_presente, Cornice};
 use super::ErrorePortale;
 use crate::db::schema::utente;
@@ -44,7 +44,7 @@ fn indirizzo(
 }
 
 /// GET /profilo
-pub fn pagina(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn pagina(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),

@@ -3,25 +3,25 @@
 //! session's CSRF token.
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::{
     cns, file, invio_otp, login, monitoraggio, profilo, servizi, sso, stampa, utenze, ErrorePortale,
 };
 use crate::monitoraggio::TipoReport;
 use ::http::{Method, StatusCode};
 
-pub fn dispatch(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
-    let percorso = ctx.req.percorso.clone();
+pub fn dispatch(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
+    let percorso = ctx.req.path.clone();
     // The IdP's endpoints: a platform POSTs its AuthnRequest, authenticated by its signature.
     if let Some(r) = sso::dispatch(ctx) {
         return r;
     }
-    if ctx.req.metodo == Method::POST {
+    if ctx.req.method == Method::POST {
         if let Some(r) = csrf_rifiutato(ctx, &percorso)? {
             return Ok(r);
         }
     }
-    match (&ctx.req.metodo, percorso.as_str()) {
+    match (&ctx.req.method, percorso.as_str()) {
         (&Method::GET, "/") => servizi::home(ctx),
         (&Method::GET, "/accesso/credenziali") => login::form(ctx),
         (&Method::POST, "/accesso/credenziali") => login::entra(ctx),
@@ -70,8 +70,8 @@ pub fn dispatch(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 fn csrf_rifiutato(
     ctx: &mut Contesto<'_>,
     percorso: &str,
-) -> Result<Option<Risposta>, ErrorePortale> {
-    let inviato = ctx.req.campo("csrf").to_owned();
+) -> Result<Option<Response>, ErrorePortale> {
+    let inviato = ctx.req.field("csrf").to_owned();
     let valido = ctx
         .sessione
         .as_ref()
@@ -116,7 +116,7 @@ pub fn operation_of(percorso: &str) -> String {
 }
 
 /// The answer to a failure no page handled (the caller logs it): a plain page, no template.
-pub fn failure_page(e: &ErrorePortale) -> Risposta {
+pub fn failure_page(e: &ErrorePortale) -> Response {
     let (stato, testo) = match e {
         ErrorePortale::Db(_) | ErrorePortale::Pool(_) => (
             StatusCode::SERVICE_UNAVAILABLE,

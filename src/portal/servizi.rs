@@ -1,7 +1,7 @@
 //! The access page (choice of login) and the services page of a logged-in operator.
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::{self, Cornice, DatiUtente};
 use super::{repo, ErrorePortale};
 use crate::db::schema::{asl, regione};
@@ -9,7 +9,7 @@ use ::http::StatusCode;
 use diesel::prelude::*;
 
 /// GET /: "Area riservata Operatori", or the services of a logged-in operator.
-pub fn home(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn home(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     if ctx.sessione.as_ref().is_some_and(|s| s.utente_id.is_some()) {
         return Ok(http::redirect("/servizi"));
     }
@@ -32,7 +32,7 @@ pub fn home(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 }
 
 /// GET /servizi: the operator's data and the services of their profiles (only those).
-pub fn servizi(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn servizi(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),

@@ -8,7 +8,7 @@
 //! of ours that moves on to `/sso/continua` (a same-site navigation, which carries the cookie).
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::Cornice;
 use super::{repo, ErrorePortale};
 use crate::sso::repo::{self as sso_repo, Destinazione, RichiestaSso};
@@ -65,7 +65,7 @@ fn idp<'a>(ctx: &Contesto<'a>) -> Option<&'a Idp> {
     ctx.portale.idp.as_deref()
 }
 
-fn non_configurato(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+fn non_configurato(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     ctx.rifiuto(
         StatusCode::SERVICE_UNAVAILABLE,
         "Servizio non disponibile",
@@ -78,8 +78,8 @@ fn non_configurato(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 
 /// The routes of this module, or `None` for a path that is not theirs. `/sso/login` comes
 /// before the CSRF check: a platform POSTs it, authenticated by its signature.
-pub fn dispatch(ctx: &mut Contesto<'_>) -> Option<Result<Risposta, ErrorePortale>> {
-    let r = match (&ctx.req.metodo, ctx.req.percorso.as_str()) {
+pub fn dispatch(ctx: &mut Contesto<'_>) -> Option<Result<Response, ErrorePortale>> {
+    let r = match (&ctx.req.method, ctx.req.path.as_str()) {
         (&Method::GET, crate::sso::PERCORSO_SSO) => sso(ctx, true),
         (&Method::POST, crate::sso::PERCORSO_SSO) => sso(ctx, false),
         (&Method::GET, crate::sso::PERCORSO_METADATA) => metadata(ctx),
@@ -90,7 +90,7 @@ pub fn dispatch(ctx: &mut Contesto<'_>) -> Option<Result<Risposta, ErrorePortale
 }
 
 /// GET /sso/metadata: the signed IdP metadata.
-fn metadata(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+fn metadata(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let Some(idp) = idp(ctx) else {
         return non_configurato(ctx);
     };
@@ -100,14 +100,14 @@ fn metadata(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 }
 
 /// The SSO endpoint: an AuthnRequest by HTTP-Redirect (`get`) or HTTP-POST.
-fn sso(ctx: &mut Contesto<'_>, get: bool) -> Result<Risposta, ErrorePortale> {
+fn sso(ctx: &mut Contesto<'_>, get: bool) -> Result<Response, ErrorePortale> {
     let Some(idp) = idp(ctx) else {
         return non_configurato(ctx);
     };
     let campi = if get { &ctx.req.query } else { &ctx.req.form };
     let saml = campi.get("SAMLRequest").cloned().unwrap_or_default();
     let relay = campi.get("RelayState").cloned().filter(|r| !r.is_empty());
-    let query = ctx.req.query_grezza.clone();
+    let query = ctx.req.raw_query.clone();
     let esito = accetta(ctx, idp, &saml, relay.as_deref(), get, &query)?;
     match esito {
         Ok(maniglia) => {
@@ -255,7 +255,7 @@ fn accetta(
 
 /// GET /sso/continua?r=…: binds the waiting request to this browser's session (a new
 /// anonymous one when there is none) and goes on to the login or to the choice.
-fn continua(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+fn continua(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let maniglia = ctx.req.query.get("r").cloned().unwrap_or_default();
     let trovata = match maniglia.len() {
         64 => sso_repo::per_maniglia(ctx.conn, &super::sessione::hash_token(&maniglia))?,
@@ -341,7 +341,7 @@ fn destinazioni(
 }
 
 /// GET /servizi/vaccinazioni: the operator's choice of ASL or virtual region.
-pub fn pagina(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn pagina(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),
@@ -374,7 +374,7 @@ fn mostra(
     attesa: Option<RichiestaSso>,
     serve_cns: bool,
     errore: Option<&str>,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     let voci: Vec<Voce> = dest
         .iter()
         .map(|d| Voce {
@@ -421,7 +421,7 @@ fn mostra(
 }
 
 /// POST /servizi/vaccinazioni (CSRF checked): the chosen destination, or "Annulla".
-pub fn invia_scelta(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn invia_scelta(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),
@@ -435,7 +435,7 @@ pub fn invia_scelta(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         return non_configurato(ctx);
     };
     let attesa = in_attesa(ctx)?;
-    if ctx.req.campo("annulla") == "1" {
+    if ctx.req.field("annulla") == "1" {
         let Some(r) = attesa else {
             return Ok(http::redirect("/servizi"));
         };
@@ -458,7 +458,7 @@ pub fn invia_scelta(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         ctx.registra(Some(&cf), OP_INVIO, "ANNULLATO", Some(&dettaglio))?;
         return invia(ctx, &dest.acs_url, &xml, r.relay_state);
     }
-    let chiave = ctx.req.campo("destinazione").to_owned();
+    let chiave = ctx.req.field("destinazione").to_owned();
     let dest = destinazioni(ctx, u.id, &u.tipo_operatore, attesa.as_ref())?;
     let scelta = dest.iter().find(|d| d.chiave() == chiave).cloned();
     let livello = livello_sessione(ctx);
@@ -543,7 +543,7 @@ fn invia(
     acs: &str,
     xml: &str,
     relay_state: Option<String>,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     let c = ctx.cornice(Cornice::new("Accesso alla piattaforma", &[]))?;
     let pagina = Invio {
         c,
@@ -551,5 +551,9 @@ fn invia(
         saml_response: openssl::base64::encode_block(xml.as_bytes()),
         relay_state,
     };
-    Ok(http::html_verso(StatusCode::OK, pagina.render()?, acs))
+    Ok(http::html_with_form_action(
+        StatusCode::OK,
+        pagina.render()?,
+        acs,
+    ))
 }

@@ -4,7 +4,7 @@
 //! The pincode is stored encrypted and never logged.
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pdf::{pdf_pincode, Credenziali, DatiPincode};
 use super::pincode::Pincode;
 use super::repo::Utente;
@@ -67,7 +67,7 @@ fn lettera(
 }
 
 /// GET /profilo/pincode
-pub fn stampa(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn stampa(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),
@@ -100,11 +100,11 @@ pub fn stampa(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         "OK",
         None,
     )?;
-    Ok(http::allegato("application/pdf", "pincode.pdf", pdf))
+    Ok(http::attachment("application/pdf", "pincode.pdf", pdf))
 }
 
 /// POST /profilo/pincode/rigenera (CSRF already checked)
-pub fn rigenera(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn rigenera(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(r),
@@ -127,7 +127,7 @@ pub fn rigenera(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 /// POST /accesso/cns/credenziali (CSRF already checked): after "Registra CNS", a Medico or
 /// Professionista gets the letter with a temporary password (changed at the first credentials
 /// login) and a new pincode. Only with the registered card of that very operator.
-pub fn credenziali_cns(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn credenziali_cns(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let (cert, u) = match super::cns::registrato(ctx)? {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -184,7 +184,7 @@ pub fn credenziali_cns(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale
     let cf = u.codice_fiscale.clone();
     ctx.registra(Some(&cf), "STAMPA_CREDENZIALI", "OK", Some(&cert.serial))?;
     super::audit(ctx, &cf, Azione::RilascioCredenziali, Some(&cf), "CNS")?;
-    Ok(http::allegato(
+    Ok(http::attachment(
         "application/pdf",
         "credenziali-pincode.pdf",
         pdf,

@@ -3,7 +3,7 @@
 //! change goes to the audit chain in the same transaction as the change itself.
 
 use super::contesto::{Contesto, Operatore};
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::{self, Cornice};
 use super::{repo, ErrorePortale};
 use crate::audit::catena::Azione;
@@ -48,7 +48,7 @@ pub struct Pagina {
 fn amministratore(
     ctx: &mut Contesto<'_>,
     operazione: &str,
-) -> Result<Result<(Operatore, String, String), Risposta>, ErrorePortale> {
+) -> Result<Result<(Operatore, String, String), Response>, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(Err(r)),
@@ -66,7 +66,7 @@ fn amministratore(
 }
 
 /// GET /servizi/utenze
-pub fn elenco(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn elenco(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let (op, regione, asl) = match amministratore(ctx, "UTENZE_ELENCO")? {
         Ok(x) => x,
         Err(r) => return Ok(r),
@@ -155,7 +155,7 @@ fn bersaglio(
     regione: &str,
     asl: &str,
 ) -> Result<Option<(i64, String, String)>, ErrorePortale> {
-    let Ok(id) = ctx.req.campo("utente").parse::<i64>() else {
+    let Ok(id) = ctx.req.field("utente").parse::<i64>() else {
         return Ok(None);
     };
     Ok(utente::table
@@ -172,7 +172,7 @@ fn fuori_asl(
     ctx: &mut Contesto<'_>,
     cf: &str,
     operazione: &str,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     ctx.registra(Some(cf), operazione, "UTENTE_NON_DELLA_ASL", None)?;
     ctx.rifiuto(
         StatusCode::FORBIDDEN,
@@ -186,7 +186,7 @@ fn fuori_asl(
 fn azione_su_utente(
     ctx: &mut Contesto<'_>,
     operazione: &str,
-) -> Result<Result<(String, i64, String), Risposta>, ErrorePortale> {
+) -> Result<Result<(String, i64, String), Response>, ErrorePortale> {
     let (op, regione, asl) = match amministratore(ctx, operazione)? {
         Ok(x) => x,
         Err(r) => return Ok(Err(r)),
@@ -200,7 +200,7 @@ fn azione_su_utente(
 
 /// POST /servizi/utenze/profili: sets the assignable profiles of one operator of the ASL to
 /// the boxes ticked (`p_<CODICE>=on`); each profile switched on or off is one audit row.
-pub fn profili(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn profili(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     const OP: &str = "UTENZE_PROFILI";
     let (admin, id, cf) = match azione_su_utente(ctx, OP)? {
         Ok(x) => x,
@@ -214,7 +214,7 @@ pub fn profili(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
         .collect();
     let mut cambi = Vec::new();
     for p in assegnabili(ctx.conn)? {
-        let voluto = ctx.req.campo(&format!("p_{}", p.codice)) == "on";
+        let voluto = ctx.req.field(&format!("p_{}", p.codice)) == "on";
         let presente = attuali.contains(&p.codice);
         if voluto && !presente {
             diesel::insert_into(utente_profilo::table)
@@ -253,7 +253,7 @@ pub fn profili(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
 }
 
 /// POST /servizi/utenze/sblocca: ends the lock of an operator of the ASL.
-pub fn sblocca(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn sblocca(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     const OP: &str = "UTENZE_SBLOCCA";
     let (admin, id, cf) = match azione_su_utente(ctx, OP)? {
         Ok(x) => x,
@@ -270,7 +270,7 @@ pub fn sblocca(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
     messaggio_e_torna(ctx, &format!("Utenza {cf} sbloccata."))
 }
 
-fn messaggio_e_torna(ctx: &mut Contesto<'_>, messaggio: &str) -> Result<Risposta, ErrorePortale> {
+fn messaggio_e_torna(ctx: &mut Contesto<'_>, messaggio: &str) -> Result<Response, ErrorePortale> {
     if let Some(s) = &ctx.sessione {
         repo::messaggio_sessione(ctx.conn, &s.token_hash, Some(messaggio))?;
     }

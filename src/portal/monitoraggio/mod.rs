@@ -5,7 +5,7 @@
 //! refused, never narrowed. Every view and export writes its section 2.5 row.
 
 use super::contesto::Contesto;
-use super::http::{self, Risposta};
+use super::http::{self, Response};
 use super::pagine::Cornice;
 use super::ErrorePortale;
 use crate::monitoraggio::{self, esporta, Ambito, Richiesta, TipoReport};
@@ -90,7 +90,7 @@ struct Monitor {
 fn abilitato(
     ctx: &mut Contesto<'_>,
     operazione: &str,
-) -> Result<Result<Monitor, Risposta>, ErrorePortale> {
+) -> Result<Result<Monitor, Response>, ErrorePortale> {
     let op = match ctx.operatore()? {
         Ok(op) => op,
         Err(r) => return Ok(Err(r)),
@@ -185,7 +185,7 @@ pub struct Indice {
 }
 
 /// GET /servizi/monitoraggio: the three views, one line each.
-pub fn indice(ctx: &mut Contesto<'_>) -> Result<Risposta, ErrorePortale> {
+pub fn indice(ctx: &mut Contesto<'_>) -> Result<Response, ErrorePortale> {
     let m = match abilitato(ctx, OP_INDICE)? {
         Ok(m) => m,
         Err(r) => return Ok(r),
@@ -248,7 +248,7 @@ fn non_valida(
     m: &Monitor,
     stato: StatusCode,
     messaggio: String,
-) -> Result<Risposta, ErrorePortale> {
+) -> Result<Response, ErrorePortale> {
     ctx.registra(
         Some(&m.cf),
         operazione(tipo),
@@ -270,7 +270,7 @@ fn non_valida(
 
 /// GET /servizi/monitoraggio/{traffico|vaccinazioni|anomalie}: the report as a page, or one
 /// of its exports (`formato=csv|json|svg`, `sezione=<id>` for CSV and SVG).
-pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Risposta, ErrorePortale> {
+pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Response, ErrorePortale> {
     let op = operazione(tipo);
     let m = match abilitato(ctx, op)? {
         Ok(m) => m,
@@ -339,7 +339,7 @@ pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Risposta, Erro
                 "OK",
                 Some(&dettaglio(formato, None, &richiesta)),
             )?;
-            Ok(http::allegato(
+            Ok(http::attachment(
                 "application/json",
                 &nome(None, "json"),
                 esporta::json(&report).into_bytes(),
@@ -368,7 +368,7 @@ pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Risposta, Erro
             let d = dettaglio(formato, Some(sezione.id), &richiesta);
             if formato == Formato::Csv {
                 ctx.registra(Some(&m.cf), op, "OK", Some(&d))?;
-                return Ok(http::allegato(
+                return Ok(http::attachment(
                     "text/csv; charset=utf-8",
                     &nome(Some(sezione.id), "csv"),
                     esporta::csv(sezione).into_bytes(),
@@ -389,7 +389,7 @@ pub fn pagina(ctx: &mut Contesto<'_>, tipo: TipoReport) -> Result<Risposta, Erro
                 );
             };
             ctx.registra(Some(&m.cf), op, "OK", Some(&d))?;
-            Ok(http::allegato(
+            Ok(http::attachment(
                 "image/svg+xml",
                 &nome(Some(sezione.id), "svg"),
                 svg.into_bytes(),
