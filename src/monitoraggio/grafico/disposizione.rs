@@ -1,5 +1,6 @@
 //! The layout of a chart with data: the plot area, the Y grid and axis, the X labels (thinned, rotated when long), the threshold and where the legend goes.
 
+use super::area::{passo_x, Disposizione};
 use super::legenda::Legenda;
 use super::scala::Scala;
 use super::serie::{colori, serie};
@@ -8,60 +9,9 @@ use super::{
     ALTEZZA_RIGA_LEGENDA, ASSE, GRIGLIA, LIMITE_VALORI, MAX_CAR_RUOTATA, MIN_CAR_RUOTATA,
     PASSO_RUOTATE, PX_CARATTERE, ROSSO_SOGLIA, TESTO, TESTO_TENUE,
 };
-use crate::monitoraggio::modello::{Grafico, TipoGrafico};
+use crate::monitoraggio::modello::Grafico;
 use std::borrow::Cow;
 use std::fmt::Write as _;
-
-/// Where things go: the plot area and what is around it.
-pub(super) struct Disposizione {
-    /// The plot area.
-    sinistra: f64,
-    destra: f64,
-    alto: f64,
-    basso: f64,
-    pub(super) n: usize,
-    tipo: TipoGrafico,
-    scala: Scala,
-}
-
-impl Disposizione {
-    fn larghezza(&self) -> f64 {
-        self.destra - self.sinistra
-    }
-
-    /// The centre of label `j`: evenly spaced points for lines, the middle of a slot for bars.
-    pub(super) fn x(&self, j: usize) -> f64 {
-        let pw = self.larghezza();
-        match self.tipo {
-            TipoGrafico::Linee if self.n <= 1 => self.sinistra + pw / 2.0,
-            TipoGrafico::Linee => self.sinistra + j as f64 * pw / (self.n - 1) as f64,
-            TipoGrafico::Barre => self.sinistra + (j as f64 + 0.5) * pw / self.n.max(1) as f64,
-        }
-    }
-
-    /// The distance between two consecutive labels.
-    pub(super) fn passo_x(&self) -> f64 {
-        passo_x(self.tipo, self.n, self.larghezza())
-    }
-
-    pub(super) fn y(&self, v: f64) -> f64 {
-        let Scala { min, max, .. } = self.scala;
-        let v = if v.is_finite() {
-            v.clamp(min, max)
-        } else {
-            min
-        };
-        self.alto + (max - v) / (max - min) * (self.basso - self.alto)
-    }
-}
-
-fn passo_x(tipo: TipoGrafico, n: usize, larghezza: f64) -> f64 {
-    match tipo {
-        TipoGrafico::Linee if n > 1 => larghezza / (n - 1) as f64,
-        TipoGrafico::Linee => larghezza,
-        TipoGrafico::Barre => larghezza / n.max(1) as f64,
-    }
-}
 
 /// Draws the axes, the series, the threshold and the legend of a chart with data.
 pub(super) fn disegna(out: &mut String, g: &Grafico, w: f64, h: f64, min: f64, max: f64) {

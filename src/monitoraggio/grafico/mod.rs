@@ -25,6 +25,7 @@ macro_rules! scrivi {
     }};
 }
 
+mod area;
 mod descrizione;
 mod disposizione;
 mod legenda;

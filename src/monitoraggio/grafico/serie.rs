@@ -1,6 +1,6 @@
 //! The series: their colours (Okabe–Ito, «Altri» grey), their lines or bars with tooltips, their finite values.
 
-use super::disposizione::Disposizione;
+use super::area::Disposizione;
 use super::testo::{valore_testo, C, E};
 use super::{LIMITE_VALORI, MAX_MARCATORI};
 use crate::monitoraggio::modello::{Grafico, Serie, TipoGrafico};
