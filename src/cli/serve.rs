@@ -120,7 +120,7 @@ pub fn print_demo_help(config: &Config, base_url: &str) {
          --data-binary @fixtures/requests/VerificaAssistitoFuoriRegione.xml {base_url}{path}\n\n\
          WSDL: {base_url}{path}?wsdl (same client certificate)\n\
          The other operations: the same command with fixtures/requests/<Operation>.xml, its path\n\
-         and SOAPAction (see README); the AVN transmissions with {pki}/clients/avn.pem and .key.\n\
+         and SOAPAction (see docs/integrators.md); the AVN transmissions with {pki}/clients/avn.pem and .key.\n\
          Metrics: http://{admin}/metrics\n\
          Operators' portal: https://{portal}/ (demo operators in fixtures/demo_operatori.toml, e.g.\n  \
          RSSMRA80A01H501U / Demo.Tsgate1; security administrator VRDLCU70M10H501X / Demo.Tsgate1);\n  \

@@ -154,7 +154,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refusal_codes_are_unique_and_listed_in_the_readme() {
+    fn refusal_codes_are_unique_and_listed_in_the_integrators_guide() {
         let readme = include_str!("../../docs/integrators.md");
         let mut seen = std::collections::HashSet::new();
         for m in MotivoRifiuto::ALL {

@@ -154,7 +154,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_unique_round_trip_and_are_listed_in_the_readme() {
+    fn codes_are_unique_round_trip_and_are_listed_in_the_integrators_guide() {
         let readme = include_str!("../../../docs/integrators.md");
         let mut seen = std::collections::HashSet::new();
         for e in Errore::ALL {

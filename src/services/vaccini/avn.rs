@@ -446,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn every_code_is_listed_in_the_readme() {
+    fn every_code_is_listed_in_the_integrators_guide() {
         let readme = include_str!("../../../docs/integrators.md");
         for e in Errore::ALL {
             assert!(

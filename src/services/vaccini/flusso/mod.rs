@@ -37,7 +37,7 @@ pub static GENERE: Genere = Genere {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn record_shape_codes_are_listed_in_the_readme() {
+    fn record_shape_codes_are_listed_in_the_integrators_guide() {
         let readme = include_str!("../../../../docs/integrators.md");
         for e in [
             crate::services::vaccini::avn::Errore::ElementoNonPrevisto,
