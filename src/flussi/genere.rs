@@ -93,3 +93,7 @@ impl Generi {
             .ok_or_else(|| anyhow::anyhow!("bulk file {} of unknown kind {}", f.protocollo, f.tipo))
     }
 }
+
+#[cfg(test)]
+#[path = "genere_tests.rs"]
+mod tests;
