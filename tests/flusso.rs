@@ -10,7 +10,8 @@ use http_body_util::Full;
 use std::time::Duration;
 use tsgate::catalogo::PRENOTAZIONI;
 use tsgate::demo::CallerSpec;
-use tsgate::services::vaccini::flusso::{firma, import, ricevi, ESITO, INVIO};
+use tsgate::flussi::{firma, import, ricevi};
+use tsgate::services::vaccini::flusso::{ESITO, INVIO};
 
 const AVN: &str = "avn-flussi";
 const NS: &str = "urn:tsgate:vaccini:flussoPrenotazioni";
@@ -1157,7 +1158,7 @@ async fn a_file_whose_log_row_cannot_be_committed_is_not_recorded() {
 #[test]
 fn a_duplicate_insert_leaves_the_transaction_usable() {
     use diesel::Connection;
-    use tsgate::services::vaccini::flusso::repo;
+    use tsgate::flussi::repo;
     let db = TestDb::create();
     let mut conn = db.connection();
     let sha = "ab".repeat(32);

@@ -160,7 +160,7 @@ async fn the_bulk_file_receipt_and_outcome_are_valid_against_their_schemas() {
     let spool = scratch_dir("flussi");
     let s = TestServer::start_with(callers, |c| c.flussi.dir = spool).await;
     let (cert, key) = s.pki.client_paths("avn-flussi");
-    let signed = tsgate::services::vaccini::flusso::firma::firma(
+    let signed = tsgate::flussi::firma::firma(
         &std::fs::read(&sample).expect("sample"),
         &std::fs::read(cert).expect("cert"),
         &std::fs::read(key).expect("key"),

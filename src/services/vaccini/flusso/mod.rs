@@ -6,10 +6,6 @@ pub mod carica;
 pub mod esito;
 pub mod parse;
 
-// The shared machinery, where the bookings have always found it.
-pub use crate::flussi::{cli, firma, http, import, repo, ricevi, worker};
-pub use crate::flussi::{MotivoRifiuto, Rifiuto, Stato};
-
 use crate::access::TipoChiamante;
 use crate::flussi::Genere;
 
