@@ -96,6 +96,10 @@ pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> 
     };
     let state = Arc::new(AppState {
         concurrency: Arc::new(Semaphore::new(config.server.max_concurrent_requests)),
+        connections: crate::net::caps::ConnectionCaps::new(
+            config.server.max_connections,
+            config.server.max_connections_per_ip,
+        ),
         contracts: Contracts::new(crate::catalogo::operazioni(), &base_url),
         operations: crate::catalogo::operazioni(),
         generi: crate::catalogo::GENERI,

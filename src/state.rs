@@ -30,6 +30,8 @@ pub struct AppState {
     pub generi: Generi,
     pub contracts: Contracts,
     pub concurrency: Arc<Semaphore>,
+    /// `server.max_connections` and `server.max_connections_per_ip` of the SOAP port.
+    pub connections: Arc<crate::net::caps::ConnectionCaps>,
     pub xml_limits: XmlLimits,
     /// The operators' portal (its TLS material, pincode key, limits).
     pub portale: Arc<Portale>,

@@ -278,6 +278,43 @@ async fn concurrency_cap_answers_503() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn connection_caps_close_connections_beyond_them_before_the_handshake() {
+    let s = TestServer::start_with(standard_callers(), |c| {
+        c.server.max_connections = 3;
+        c.server.max_connections_per_ip = 2;
+    })
+    .await;
+    let client = s.client("regione-lombardia");
+    let mut first = client.connect().await.expect("first connection");
+    let second = client.connect().await.expect("second connection");
+    // A third from the same address is closed before the handshake: connect fails.
+    assert!(client.connect().await.is_err(), "beyond the per-IP cap");
+    // The connections within the cap still serve requests.
+    let r = first
+        .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+        .await
+        .expect("reply");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let refused = s.state().metrics.render();
+    assert!(
+        refused.contains("reason=\"max_connections_per_ip\""),
+        "the refusal is counted"
+    );
+    // Closing one gives its slot back.
+    drop(second);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(c) = client.connect().await {
+            again = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "a slot is free once a connection closes");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn tls_policy_refuses_old_protocols_and_weak_ciphers() {
     use openssl::ssl::SslVersion;
     let s = TestServer::start().await;

@@ -11,6 +11,9 @@ pub struct ServerConfig {
     pub public_base_url: String,
     pub max_body_bytes: usize,
     pub max_concurrent_requests: usize,
+    /// Open connections of the SOAP port, in all and from one address.
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
     pub handshake_timeout_ms: u64,
     pub header_read_timeout_ms: u64,
     pub request_timeout_ms: u64,
@@ -25,6 +28,8 @@ impl Default for ServerConfig {
             public_base_url: String::new(),
             max_body_bytes: 1024 * 1024,
             max_concurrent_requests: 200,
+            max_connections: 20_000,
+            max_connections_per_ip: 2_000,
             handshake_timeout_ms: 10_000,
             header_read_timeout_ms: 10_000,
             request_timeout_ms: 30_000,
@@ -55,6 +60,11 @@ impl ServerConfig {
             (
                 "server.max_concurrent_requests",
                 self.max_concurrent_requests as u64,
+            ),
+            ("server.max_connections", self.max_connections as u64),
+            (
+                "server.max_connections_per_ip",
+                self.max_connections_per_ip as u64,
             ),
             ("server.handshake_timeout_ms", self.handshake_timeout_ms),
             ("server.header_read_timeout_ms", self.header_read_timeout_ms),

@@ -2,6 +2,7 @@
 //! plain-HTTP admin port on loopback.
 
 pub mod admin;
+pub mod caps;
 pub mod listen;
 pub mod server;
 pub mod tls;

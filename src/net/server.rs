@@ -46,8 +46,20 @@ fn admit(
         tracing::info!(%ip, "connection dropped: address outside every registered range");
         return None;
     }
+    let slot = match state.connections.open(ip) {
+        Ok(slot) => slot,
+        Err(refused) => {
+            state.metrics.connection_refused(refused.reason());
+            tracing::info!(%ip, reason = refused.reason(), "connection dropped: too many open");
+            return None;
+        }
+    };
     let _ = tcp.set_nodelay(true);
-    Some(connection(state.clone(), tcp, ip, shutdown))
+    let task = connection(state.clone(), tcp, ip, shutdown);
+    Some(async move {
+        task.await;
+        drop(slot);
+    })
 }
 
 async fn connection(
