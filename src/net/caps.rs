@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Why a connection was refused (the `reason` label of `tsgate_connections_refused_total`).
@@ -28,8 +27,13 @@ impl Refused {
 pub struct ConnectionCaps {
     max: usize,
     max_per_ip: usize,
-    open: AtomicUsize,
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
+    open: Mutex<Open>,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
 }
 
 impl ConnectionCaps {
@@ -37,23 +41,22 @@ impl ConnectionCaps {
         Arc::new(Self {
             max,
             max_per_ip,
-            open: AtomicUsize::new(0),
-            per_ip: Mutex::new(HashMap::new()),
+            open: Mutex::new(Open::default()),
         })
     }
 
     /// Takes a slot for a connection from `ip`; the slot is given back when dropped.
     pub fn open(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, Refused> {
-        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if self.open.load(Ordering::Relaxed) >= self.max {
+        let mut open = self.lock();
+        if open.total >= self.max {
             return Err(Refused::Total);
         }
-        let n = per_ip.entry(ip).or_insert(0);
+        let n = open.per_ip.entry(ip).or_insert(0);
         if *n >= self.max_per_ip {
             return Err(Refused::PerIp);
         }
         *n += 1;
-        self.open.fetch_add(1, Ordering::Relaxed);
+        open.total += 1;
         Ok(Slot {
             caps: self.clone(),
             ip,
@@ -62,7 +65,12 @@ impl ConnectionCaps {
 
     /// Connections open now.
     pub fn open_now(&self) -> usize {
-        self.open.load(Ordering::Relaxed)
+        self.lock().total
+    }
+
+    /// The counts stay consistent even if a holder panicked: each update is one step.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -75,14 +83,14 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut per_ip = self.caps.per_ip.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = per_ip.get_mut(&self.ip) {
+        let mut open = self.caps.lock();
+        if let Some(n) = open.per_ip.get_mut(&self.ip) {
             *n -= 1;
             if *n == 0 {
-                per_ip.remove(&self.ip);
+                open.per_ip.remove(&self.ip);
             }
         }
-        self.caps.open.fetch_sub(1, Ordering::Relaxed);
+        open.total -= 1;
     }
 }
 

@@ -55,17 +55,15 @@ fn admit(
         }
     };
     let _ = tcp.set_nodelay(true);
-    let task = connection(state.clone(), tcp, ip, shutdown);
-    Some(async move {
-        task.await;
-        drop(slot);
-    })
+    Some(connection(state.clone(), tcp, ip, slot, shutdown))
 }
 
 async fn connection(
     state: Arc<AppState>,
     tcp: TcpStream,
     ip: std::net::IpAddr,
+    // Held until the connection ends, then given back to `server.max_connections`.
+    _slot: crate::net::caps::Slot,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let acceptor = state.tls.acceptor();
