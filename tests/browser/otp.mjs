@@ -15,9 +15,11 @@ async function captchaDi(ctx) {
     `SELECT captcha FROM sessione WHERE token_hash = sha256(convert_to('${token}', 'UTF8'))`], { encoding: 'utf8' }).trim();
 }
 
+// Today + n days in Italian time, as the gateway counts them (a UTC date is a day behind
+// between midnight in Rome and midnight UTC).
 function giorni(n) {
-  const d = new Date(Date.now() + n * 86400000);
-  return d.toISOString().slice(0, 10);
+  return execFileSync('psql', [DB, '-Atc',
+    `SELECT ((now() AT TIME ZONE 'Europe/Rome')::date + ${Number(n)})::text`], { encoding: 'utf8' }).trim();
 }
 
 async function invia(page, ctx, { otp, data, captcha }) {
