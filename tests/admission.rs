@@ -387,3 +387,32 @@ async fn a_disabled_caller_is_refused_on_an_open_connection() {
     assert_eq!(fault_code(&r).as_deref(), Some("TSG-0102"), "{}", r.body);
     s.stop().await;
 }
+
+/// Revocation is checked against the CRL held in memory, not a file read per handshake: with
+/// the CRL file gone (and a reload attempted, which keeps the loaded context), the revoked
+/// certificate is still refused and a valid one still admitted, handshake after handshake.
+#[tokio::test(flavor = "multi_thread")]
+async fn revocation_is_checked_from_memory_without_reading_the_crl_file() {
+    let s = TestServer::start().await;
+    let crl = s.pki.crl_pem_path();
+    let away = crl.with_extension("pem.away");
+    std::fs::rename(&crl, &away).unwrap();
+    s.state().tls.reload_if_changed();
+    for _ in 0..3 {
+        assert!(
+            s.client("regione-lombardia-revocato")
+                .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+                .await
+                .is_err(),
+            "revoked certificate accepted with the CRL file gone"
+        );
+        let r = s
+            .client("regione-lombardia")
+            .soap(VAFR_PATH, VAFR_ACTION, ok_body())
+            .await
+            .expect("valid certificate refused with the CRL file gone");
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    std::fs::rename(&away, &crl).unwrap();
+    s.stop().await;
+}
