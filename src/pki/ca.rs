@@ -29,6 +29,8 @@ pub const CIE_POLICY_OID: &str = "1.3.76.47.4";
 
 /// Certificates start this long before they are made, for peers whose clock is a little behind.
 const BACKDATE_SECS: i64 = 3600;
+/// How far a CRL's lastUpdate is set before its signing time.
+const CRL_BACKDATE_SECS: i64 = 60;
 
 /// Lowercase hex SHA-256 of the certificate's DER encoding (64 characters, no separators):
 /// `openssl x509 -noout -fingerprint -sha256` lowercased without the colons. This is how the
@@ -262,8 +264,11 @@ pub(super) fn cns_common_name(codice_fiscale: &str) -> anyhow::Result<String> {
     Ok(format!("{tag}.{hash}"))
 }
 
-/// Signs a CRL listing `revoked` (serial in hex, revocation date), valid from `now` for
-/// `days` days, with CRL number `number` and the CA's key identifier.
+/// Signs a CRL listing `revoked` (serial in hex, revocation date), valid until `days` days
+/// after `now`, with CRL number `number` and the CA's key identifier. Its lastUpdate is
+/// backdated a minute: OpenSSL checks it against `time()`, which on Linux reads the coarse
+/// clock and can be a few milliseconds behind `now`, so a CRL signed in the first
+/// milliseconds of a second was "not yet valid" for the rest of it.
 pub(super) fn sign_crl(
     ca: &X509Ref,
     key: &PKeyRef<Private>,
@@ -274,7 +279,9 @@ pub(super) fn sign_crl(
 ) -> anyhow::Result<X509Crl> {
     let mut b = X509CrlBuilder::new()?;
     b.set_issuer_name(ca.subject_name())?;
-    b.set_last_update(&*to_asn1(now)?)?;
+    b.set_last_update(&*to_asn1(
+        now - chrono::Duration::seconds(CRL_BACKDATE_SECS),
+    )?)?;
     b.set_next_update(&*to_asn1(now + chrono::Duration::days(i64::from(days)))?)?;
     for (serial, date) in revoked {
         let mut r = X509RevokedBuilder::new()?;
