@@ -88,6 +88,24 @@ pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> 
     };
     let (access_log, writer) =
         AccessLogWriter::start(pool.clone(), metrics.clone(), config.access_log.batch_max);
+    let batches = |kind, threads| {
+        crate::soap::batch::Batches::start(
+            kind,
+            pool.clone(),
+            metrics.clone(),
+            threads,
+            config.access_log.batch_max,
+        )
+        .context("cannot start the batch threads")
+    };
+    let lookups = batches(
+        crate::soap::batch::Kind::Lookups,
+        config.database.lookup_threads,
+    )?;
+    let writes = batches(
+        crate::soap::batch::Kind::Writes,
+        config.database.write_threads,
+    )?;
     let xml_limits = XmlLimits {
         max_depth: config.xml.max_depth,
         max_attributes: config.xml.max_attributes,
@@ -107,6 +125,8 @@ pub async fn start(mut config: Config, pool: PgPool) -> anyhow::Result<Running> 
         pool,
         registry,
         access_log,
+        lookups,
+        writes,
         metrics,
         tls,
         xml_limits,

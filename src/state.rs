@@ -10,6 +10,7 @@ use crate::flussi::genere::Generi;
 use crate::metrics::Metrics;
 use crate::net::tls::TlsContext;
 use crate::portal::stato::Portale;
+use crate::soap::batch::Batches;
 use crate::soap::envelope::XmlLimits;
 use crate::soap::operation::Operation;
 use crate::soap::wsdl::Contracts;
@@ -22,6 +23,10 @@ pub struct AppState {
     pub pool: PgPool,
     pub registry: CallerRegistry,
     pub access_log: AccessLogWriter,
+    /// The handlers of concurrent requests and their rows, batched (`soap::batch`): the
+    /// look-ups, and the writes (one transaction a batch, a savepoint a request).
+    pub lookups: Batches,
+    pub writes: Batches,
     pub metrics: Arc<Metrics>,
     pub tls: TlsContext,
     /// Every SOAP operation served (`catalogo::operazioni`).

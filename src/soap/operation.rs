@@ -77,8 +77,19 @@ impl Outcome {
     }
 }
 
-/// A handler runs on the blocking pool with a database connection.
-pub type Handler = fn(&mut PgConnection, &RequestCtx, &str) -> Result<Outcome, DbError>;
+/// A handler's function: the request's body element in, its outcome out, on a database
+/// connection.
+pub type HandlerFn = fn(&mut PgConnection, &RequestCtx, &str) -> Result<Outcome, DbError>;
+
+/// How a handler runs, by what it does to the database.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Reads only: runs in a look-up batch (`soap::batch`), its row committed with the batch's.
+    Read(HandlerFn),
+    /// Writes: runs on the blocking pool in its own transaction, with its row when it answers
+    /// `Outcome::logged` (`services::scrittura`).
+    Write(HandlerFn),
+}
 
 pub struct Operation {
     /// Operation name, as in the WSDL and in entitlements (`chiamante.operazioni`).

@@ -3,10 +3,10 @@
 //! The contract documents (`?wsdl`, `?xsd=`) are not transactions and get no row.
 
 use super::envelope::{self, EnvelopeError};
-use super::{operation, Fault, FaultCode, Operation, Outcome, RequestCtx};
+use super::{batch, operation, Fault, FaultCode, Operation, Outcome, RequestCtx};
 use crate::access::{Caller, RateDecision, TipoChiamante};
 use crate::audit::{AccessRecord, LogFields};
-use crate::db::{self, DbError};
+use crate::db::DbError;
 use crate::flussi;
 use crate::state::AppState;
 use bytes::Bytes;
@@ -66,6 +66,8 @@ struct Exchange {
     /// The operation name when it is not a SOAP operation (bulk files).
     op_name: Option<&'static str>,
     rate: Option<RateDecision>,
+    /// The row was committed with the request's batch (`soap::batch`).
+    logged: bool,
 }
 
 /// Serves one HTTP request of a mutually authenticated connection.
@@ -95,6 +97,7 @@ where
         operation: None,
         op_name: None,
         rate: None,
+        logged: false,
     };
     let span = tracing::info_span!(
         "request",
@@ -210,9 +213,49 @@ where
         peer_ip: conn.peer_ip,
         started: ex.started,
     };
-    let handler = op.handler;
     let body_xml = scanned.body_xml;
-    match db::blocking(&state.pool, move |c| handler(c, &ctx, &body_xml)).await {
+    // The handler and its row in one batch (look-ups or writes): the row is built here from
+    // the outcome, and the answer leaves only once the batch committed.
+    let (batches, handler) = match op.handler {
+        operation::Handler::Read(h) => (&state.lookups, h),
+        operation::Handler::Write(h) => (&state.writes, h),
+    };
+    let (caller_id, peer_ip) = (conn.caller_id(), conn.peer_ip);
+    let (ts, tx, started, name) = (ex.ts, ex.tx, ex.started, op.name);
+    let batched = batches
+        .run(move |c| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler(c, &ctx, &body_xml)
+            }))
+            .unwrap_or_else(|_| Err(DbError::Task("handler panicked".to_owned())));
+            let row = match &result {
+                Ok(outcome) if outcome.logged => None,
+                _ => {
+                    let (code, log) = row_outcome(&result);
+                    Some(
+                        AccessRecord::new(ts, tx, Some(name), caller_id, peer_ip, code, log)
+                            .durata_da(started),
+                    )
+                }
+            };
+            batch::Member {
+                keep: result.is_ok(),
+                value: result,
+                row,
+            }
+        })
+        .await;
+    let result = match batched {
+        Ok(result) => {
+            ex.logged = true;
+            result
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "batch not committed");
+            return Err(refuse(FaultCode::Unavailable));
+        }
+    };
+    match result {
         Ok(Outcome {
             response: Ok((body, esito)),
             log,
@@ -236,6 +279,27 @@ where
             tracing::error!(error = %e, "handler failed");
             Err(refuse(FaultCode::Internal))
         }
+    }
+}
+
+/// The outcome and fields a handler's result writes in its access-log row: what `finish`
+/// would write for the same result.
+fn row_outcome(
+    result: &Result<Outcome, DbError>,
+) -> (Result<&'static str, &'static str>, LogFields) {
+    match result {
+        Ok(Outcome {
+            response: Ok((_, esito)),
+            log,
+            ..
+        }) => (Ok(esito), log.clone()),
+        Ok(Outcome {
+            response: Err(fault),
+            log,
+            ..
+        }) => (Err(fault.code.code()), log.clone()),
+        Err(DbError::Unavailable(_)) => (Err(FaultCode::Unavailable.code()), LogFields::default()),
+        Err(_) => (Err(FaultCode::Internal.code()), LogFields::default()),
     }
 }
 
@@ -323,7 +387,7 @@ async fn finish(
 ) -> Response<Full<Bytes>> {
     let op_name = ex.op_name.or(ex.operation.map(|o| o.name));
     let tx = ex.tx.to_string();
-    let mut logged = false;
+    let mut logged = ex.logged;
     let (status, xml, outcome_code, log) = match result {
         Ok(Answer::Document(doc)) => {
             drop(permit);
@@ -335,11 +399,11 @@ async fn finish(
             log,
             logged: in_handler,
         }) => {
-            logged = in_handler;
+            logged |= in_handler;
             (StatusCode::OK, wrap_body(&body), Ok(esito), log)
         }
         Ok(Answer::Flusso(r)) => {
-            logged = r.logged;
+            logged |= r.logged;
             (r.status, r.body, Ok(r.esito), LogFields::default())
         }
         Err((fault, log)) => {

@@ -9,7 +9,7 @@ use crate::contracts::attivazione_tscns::{
 };
 use crate::db::DbError;
 use crate::services::scrittura;
-use crate::soap::{typed, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Handler, Operation, Outcome, RequestCtx};
 use diesel::PgConnection;
 
 pub static ATTIVAZIONE_TSCNS: Operation = Operation {
@@ -21,7 +21,7 @@ pub static ATTIVAZIONE_TSCNS: Operation = Operation {
     wsdl: include_str!("../../../wsdl/AttivazioneTSCNS.wsdl"),
     schemas: crate::tscns_schemas!("AttivazioneTSCNS"),
     callers: super::CHIAMANTI,
-    handler: handle,
+    handler: Handler::Write(handle),
 };
 
 fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {

@@ -15,7 +15,7 @@ use crate::contracts::verifica_rinnovo_certificato::{
 };
 use crate::db::DbError;
 use crate::services::scrittura::{self, Esito};
-use crate::soap::{typed, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Handler, Operation, Outcome, RequestCtx};
 use diesel::PgConnection;
 
 pub static VERIFICA_RINNOVO_CERTIFICATO: Operation = Operation {
@@ -27,7 +27,7 @@ pub static VERIFICA_RINNOVO_CERTIFICATO: Operation = Operation {
     wsdl: include_str!("../../../wsdl/VerificaRinnovoCertificato.wsdl"),
     schemas: crate::tscns_schemas!("VerificaRinnovoCertificato"),
     callers: super::CHIAMANTI,
-    handler: verifica,
+    handler: Handler::Read(verifica),
 };
 
 pub static REGISTRA_RINNOVO_CERTIFICATO: Operation = Operation {
@@ -39,7 +39,7 @@ pub static REGISTRA_RINNOVO_CERTIFICATO: Operation = Operation {
     wsdl: include_str!("../../../wsdl/RegistraRinnovoCertificato.wsdl"),
     schemas: crate::tscns_schemas!("RegistraRinnovoCertificato"),
     callers: super::CHIAMANTI,
-    handler: registra,
+    handler: Handler::Write(registra),
 };
 
 fn verifica(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {

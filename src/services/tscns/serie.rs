@@ -9,7 +9,7 @@ use crate::contracts::elenco_serie_carte::{
     SoftwareType, NAMESPACE,
 };
 use crate::db::DbError;
-use crate::soap::{typed, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Handler, Operation, Outcome, RequestCtx};
 use diesel::PgConnection;
 
 pub static ELENCO_SERIE_CARTE: Operation = Operation {
@@ -21,7 +21,7 @@ pub static ELENCO_SERIE_CARTE: Operation = Operation {
     wsdl: include_str!("../../../wsdl/ElencoSerieCarte.wsdl"),
     schemas: crate::tscns_schemas!("ElencoSerieCarte"),
     callers: super::CHIAMANTI,
-    handler: handle,
+    handler: Handler::Read(handle),
 };
 
 fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {

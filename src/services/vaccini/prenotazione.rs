@@ -12,7 +12,7 @@ use crate::contracts::trasmissione_prenotazione::{
 };
 use crate::db::DbError;
 use crate::soap::operation::TIPI_DATI_XSD;
-use crate::soap::{typed, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Handler, Operation, Outcome, RequestCtx};
 use diesel::PgConnection;
 
 pub static TRASMISSIONE_PRENOTAZIONE: Operation = Operation {
@@ -30,7 +30,7 @@ pub static TRASMISSIONE_PRENOTAZIONE: Operation = Operation {
         TIPI_DATI_XSD,
     ],
     callers: &[TipoChiamante::Avn],
-    handler: handle,
+    handler: Handler::Write(handle),
 };
 
 fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {

@@ -16,7 +16,7 @@ use crate::contracts::trasmissione_somministrazione::{
 };
 use crate::db::DbError;
 use crate::soap::operation::TIPI_DATI_XSD;
-use crate::soap::{typed, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Handler, Operation, Outcome, RequestCtx};
 use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
 
@@ -35,7 +35,7 @@ pub static TRASMISSIONE_SOMMINISTRAZIONE: Operation = Operation {
         TIPI_DATI_XSD,
     ],
     callers: &[TipoChiamante::Avn],
-    handler: handle,
+    handler: Handler::Write(handle),
 };
 
 fn handle(conn: &mut PgConnection, ctx: &RequestCtx, body: &str) -> Result<Outcome, DbError> {

@@ -17,7 +17,7 @@ use crate::db::DbError;
 use crate::domain::{CodiceFiscale, CodiceRegione, DomainError};
 use crate::soap::operation::TIPI_DATI_XSD;
 use crate::soap::typed;
-use crate::soap::{Fault, FaultCode, Operation, Outcome, RequestCtx};
+use crate::soap::{Fault, FaultCode, Handler, Operation, Outcome, RequestCtx};
 use chrono::NaiveDate;
 use diesel::PgConnection;
 
@@ -36,7 +36,7 @@ pub static VERIFICA_ASSISTITO_FUORI_REGIONE: Operation = Operation {
         TIPI_DATI_XSD,
     ],
     callers: &[TipoChiamante::Regione, TipoChiamante::PiattaformaNazionale],
-    handler: handle,
+    handler: Handler::Read(handle),
 };
 
 /// The decision of the service, before it is written as a Ricevuta.

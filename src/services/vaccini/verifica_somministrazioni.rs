@@ -18,7 +18,7 @@ use crate::contracts::verifica_somministrazioni::{
 use crate::db::DbError;
 use crate::domain::{CodiceFiscale, DomainError};
 use crate::soap::operation::TIPI_DATI_XSD;
-use crate::soap::{typed, Fault, FaultCode, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Fault, FaultCode, Handler, Operation, Outcome, RequestCtx};
 use diesel::PgConnection;
 
 pub static VERIFICA_SOMMINISTRAZIONI: Operation = Operation {
@@ -36,7 +36,7 @@ pub static VERIFICA_SOMMINISTRAZIONI: Operation = Operation {
         TIPI_DATI_XSD,
     ],
     callers: &[TipoChiamante::Regione, TipoChiamante::PiattaformaNazionale],
-    handler: handle,
+    handler: Handler::Read(handle),
 };
 
 const CF_SCONOSCIUTO: &str = "Codice fiscale non presente nella banca dati del Sistema TS";

@@ -18,7 +18,7 @@ use crate::services::scrittura::{self, Abort};
 use crate::services::tscns::errore::Errore;
 use crate::services::tscns::regione;
 use crate::soap::operation::TIPI_DATI_XSD;
-use crate::soap::{typed, Fault, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Fault, Handler, Operation, Outcome, RequestCtx};
 use diesel::prelude::*;
 use std::collections::BTreeSet;
 
@@ -37,7 +37,7 @@ pub static CONFERMA_REVOCHE: Operation = Operation {
         TIPI_DATI_XSD,
     ],
     callers: &[TipoChiamante::Cms],
-    handler: handle,
+    handler: Handler::Write(handle),
 };
 
 fn ricevuta(ctx: &RequestCtx, confermate: usize, rifiutate: &[i64]) -> (Ricevuta, &'static str) {

@@ -15,7 +15,7 @@ use crate::contracts::elenco_revoche::{
 use crate::db::DbError;
 use crate::domain::tempo::data_roma;
 use crate::soap::operation::TIPI_DATI_XSD;
-use crate::soap::{typed, Fault, FaultCode, Operation, Outcome, RequestCtx};
+use crate::soap::{typed, Fault, FaultCode, Handler, Operation, Outcome, RequestCtx};
 use diesel::PgConnection;
 
 pub static ELENCO_REVOCHE: Operation = Operation {
@@ -33,7 +33,7 @@ pub static ELENCO_REVOCHE: Operation = Operation {
         TIPI_DATI_XSD,
     ],
     callers: &[TipoChiamante::Cms],
-    handler: handle,
+    handler: Handler::Read(handle),
 };
 
 /// `numeroMassimo` when the request has none.
