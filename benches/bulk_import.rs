@@ -9,7 +9,7 @@ mod common;
 #[path = "misure.rs"]
 mod misure;
 
-use misure::{loadavg, memory, rate};
+use misure::{loadavg, memory, rate, tabella};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::CopyFormat;
@@ -137,6 +137,7 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
     // Resets the peak RSS, so the peak printed after the import is the import's own.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let (rss_before, _) = memory();
+    let cpu = (misure::cpu_ticks_self(), misure::cpu_ticks_postgres());
     let start = Instant::now();
     let spooled = runtime.block_on(async {
         let mut input = tokio::fs::File::open(&p7m).await?;
@@ -227,6 +228,18 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
     );
     println!("load average after the import: {}", loadavg());
     let (_, peak) = memory();
+    let per_record =
+        |ticks: u64| format!("{:.1}", ticks as f64 * misure::MICROS_PER_TICK / n as f64);
+    let import_row = vec![
+        "Bulk bookings, signed file end to end (records/s)".to_owned(),
+        format!("{:.0}", rate(n, total)),
+        "-".into(),
+        "-".into(),
+        per_record(misure::cpu_ticks_self() - cpu.0),
+        per_record(misure::cpu_ticks_postgres() - cpu.1),
+        format!("{} = {n}: {}", written.n, written.n as usize == n),
+        format!("{peak:.0}"),
+    ];
     println!(
         "memory: RSS {rss_before:.0} MB before the import, peak {peak:.0} MB during it \
          (the {:.0} MB file is never held in memory)",
@@ -246,6 +259,7 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
             1 + i % 28
         )?;
     }
+    let cpu = (misure::cpu_ticks_self(), misure::cpu_ticks_postgres());
     let start = Instant::now();
     diesel::copy_from(prenotazione::table)
         .from_raw_data(
@@ -272,6 +286,21 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         rate(n, copy)
     );
     println!("load average after: {}", loadavg());
+    println!(
+        "import / plain COPY: {:.2}",
+        rate(n, total) / rate(n, copy).max(1e-9)
+    );
+    tabella(&import_row);
+    tabella(&[
+        "Bulk bookings, plain COPY of the same rows (rows/s)".to_owned(),
+        format!("{:.0}", rate(n, copy)),
+        "-".into(),
+        "-".into(),
+        per_record(misure::cpu_ticks_self() - cpu.0),
+        per_record(misure::cpu_ticks_postgres() - cpu.1),
+        "-".into(),
+        "-".into(),
+    ]);
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }

@@ -16,7 +16,6 @@
 //! `cargo bench --bench cms_memory` (sizes 256 and 1024 MiB; `TSGATE_BENCH_MB=64,512` for
 //! others). Needs about three times the largest size in free memory, for `genera` and `intero`.
 
-#[allow(dead_code)]
 #[path = "misure.rs"]
 mod misure;
 

@@ -138,6 +138,7 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
     let tx = uuid::Uuid::now_v7();
     println!("load average before the import: {}", loadavg());
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let cpu = (misure::cpu_ticks_self(), misure::cpu_ticks_postgres());
     let start = Instant::now();
     let spooled = runtime.block_on(async {
         let mut input = tokio::fs::File::open(&p7m).await?;
@@ -234,6 +235,18 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
         memory().1,
         size as f64 / 1e6
     );
+    let per_record =
+        |ticks: u64| format!("{:.1}", ticks as f64 * misure::MICROS_PER_TICK / n as f64);
+    misure::tabella(&[
+        "TS-CNS first load, signed file end to end (records/s)".to_owned(),
+        format!("{:.0}", rate(n, total)),
+        "-".into(),
+        "-".into(),
+        per_record(misure::cpu_ticks_self() - cpu.0),
+        per_record(misure::cpu_ticks_postgres() - cpu.1),
+        format!("{} = {n}: {}", certs + revoked, certs + revoked == n),
+        format!("{:.0}", memory().1),
+    ]);
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
