@@ -228,15 +228,13 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
     );
     println!("load average after the import: {}", loadavg());
     let (_, peak) = memory();
-    let per_record =
-        |ticks: u64| format!("{:.1}", ticks as f64 * misure::MICROS_PER_TICK / n as f64);
     let import_row = vec![
         "Bulk bookings, signed file end to end (records/s)".to_owned(),
         format!("{:.0}", rate(n, total)),
         "-".into(),
         "-".into(),
-        per_record(misure::cpu_ticks_self() - cpu.0),
-        per_record(misure::cpu_ticks_postgres() - cpu.1),
+        misure::per_record(misure::cpu_ticks_self() - cpu.0, n),
+        misure::per_record(misure::cpu_ticks_postgres() - cpu.1, n),
         format!("{} = {n}: {}", written.n, written.n as usize == n),
         format!("{peak:.0}"),
     ];
@@ -296,8 +294,8 @@ fn run(url: &str, n: usize) -> anyhow::Result<()> {
         format!("{:.0}", rate(n, copy)),
         "-".into(),
         "-".into(),
-        per_record(misure::cpu_ticks_self() - cpu.0),
-        per_record(misure::cpu_ticks_postgres() - cpu.1),
+        misure::per_record(misure::cpu_ticks_self() - cpu.0, n),
+        misure::per_record(misure::cpu_ticks_postgres() - cpu.1, n),
         "-".into(),
         "-".into(),
     ]);

@@ -118,6 +118,11 @@ pub fn peak_rss_kib() -> u64 {
     status_kib("self", "VmHWM:")
 }
 
+/// CPU microseconds per record of `ticks` over `n` records, for the table.
+pub fn per_record(ticks: u64, n: usize) -> String {
+    format!("{:.1}", ticks as f64 * MICROS_PER_TICK / n.max(1) as f64)
+}
+
 /// Prints the row `scripts/bench` puts in its table: benchmark, rate, p50 and p99 (ms), CPU µs
 /// per request or record of the measured process and of PostgreSQL, rows committed against
 /// answers, peak RSS (MiB); `-` where a column does not apply.

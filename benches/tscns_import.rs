@@ -235,15 +235,13 @@ fn run(url: &str, n: usize, batch: usize) -> anyhow::Result<()> {
         memory().1,
         size as f64 / 1e6
     );
-    let per_record =
-        |ticks: u64| format!("{:.1}", ticks as f64 * misure::MICROS_PER_TICK / n as f64);
     misure::tabella(&[
         "TS-CNS first load, signed file end to end (records/s)".to_owned(),
         format!("{:.0}", rate(n, total)),
         "-".into(),
         "-".into(),
-        per_record(misure::cpu_ticks_self() - cpu.0),
-        per_record(misure::cpu_ticks_postgres() - cpu.1),
+        misure::per_record(misure::cpu_ticks_self() - cpu.0, n),
+        misure::per_record(misure::cpu_ticks_postgres() - cpu.1, n),
         format!("{} = {n}: {}", certs + revoked, certs + revoked == n),
         format!("{:.0}", memory().1),
     ]);

@@ -27,6 +27,16 @@ fn record(tx: Uuid, outcome: Result<&str, &str>) -> AccessRecord {
     )
 }
 
+/// A member answering `r`, its row 00, or TSG-0500 with its savepoint rolled back.
+fn member<T>(r: Result<T, String>, tx: Uuid) -> Member<Result<T, String>> {
+    let outcome = if r.is_ok() { Ok("00") } else { Err("TSG-0500") };
+    Member {
+        keep: r.is_ok(),
+        row: Some(record(tx, outcome)),
+        value: r,
+    }
+}
+
 #[derive(QueryableByName)]
 struct N {
     #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -44,12 +54,7 @@ fn lookup(
             .get_result::<N>(c)
             .map(|r| r.n)
             .map_err(|e| e.to_string());
-        let outcome = if r.is_ok() { Ok("00") } else { Err("TSG-0500") };
-        Member {
-            keep: r.is_ok(),
-            value: r,
-            row: Some(record(tx, outcome)),
-        }
+        member(r, tx)
     }
 }
 
@@ -187,14 +192,7 @@ async fn a_connection_killed_mid_batch_loses_no_answered_request() {
         ));
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(pg_terminate_backend(pid))::bigint AS n FROM pg_stat_activity \
-             WHERE query LIKE 'SELECT 1 AS n FROM pg_sleep%' AND pid <> pg_backend_pid()"
-        ),
-        1
-    );
+    assert_eq!(terminate(&db, "SELECT 1 AS n FROM pg_sleep%"), 1);
     // The killed member failed; whoever was answered has its row.
     let slow = slow.await.unwrap();
     assert!(
@@ -263,6 +261,17 @@ async fn a_lookup_is_answered_only_once_its_row_is_committed() {
     s.stop().await;
 }
 
+/// Terminates the backends running a query like `pattern`; returns how many.
+fn terminate(db: &TestDb, pattern: &str) -> i64 {
+    count(
+        db,
+        &format!(
+            "SELECT count(pg_terminate_backend(pid))::bigint AS n FROM pg_stat_activity \
+             WHERE query LIKE '{pattern}' AND pid <> pg_backend_pid()"
+        ),
+    )
+}
+
 fn exec(db: &TestDb, sql: &str) {
     diesel::sql_query(sql)
         .execute(&mut db.connection())
@@ -283,12 +292,7 @@ fn write(
         .execute(c)
         .map(|_| ())
         .map_err(|e| e.to_string());
-        let outcome = if r.is_ok() { Ok("00") } else { Err("TSG-0500") };
-        Member {
-            keep: r.is_ok(),
-            value: r,
-            row: Some(record(tx, outcome)),
-        }
+        member(r, tx)
     }
 }
 
@@ -370,14 +374,7 @@ async fn a_write_batch_killed_before_its_commit_stores_nothing_and_answers_no_me
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(blocker.await.unwrap().unwrap(), Ok(()));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        count(
-            &db,
-            "SELECT count(pg_terminate_backend(pid))::bigint AS n FROM pg_stat_activity \
-             WHERE query LIKE 'INSERT INTO scritture SELECT 2 %' AND pid <> pg_backend_pid()"
-        ),
-        1
-    );
+    assert_eq!(terminate(&db, "INSERT INTO scritture SELECT 2 %"), 1);
     for (tx, task) in members {
         let answer = task.await.unwrap();
         assert!(
