@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `db::MIGRATIONS` embeds migrations/: a migration added there rebuilds the crate.
+    println!("cargo:rerun-if-changed=migrations");
     match run(Path::new("xsd")) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -31,7 +31,7 @@
 //! TSGATE_BENCH_LOOKUP_THREADS and TSGATE_BENCH_WRITE_THREADS the gateway's
 //! `database.lookup_threads` and `database.write_threads`;
 //! the database server is TSGATE_TEST_DATABASE_URL (default the local PostgreSQL).
-//! TSGATE_BENCH_AGGREGATI=confronto alternates rounds with and without the trigger that keeps
+//! TSGATE_BENCH_AGGREGATI=confronto alternates rounds with and without the triggers that keep
 //! the monitoring aggregates (TSGATE_BENCH_ROUNDS, default 6) and prints what they cost.
 //!
 //! The last line, `TABELLA<TAB>…`, is the row `scripts/bench` puts in its table.
@@ -558,17 +558,20 @@ mod carico {
     }
 }
 
-/// Enables or disables the trigger that keeps the monitoring aggregates.
+/// Enables or disables the triggers that keep the monitoring aggregates (the access log's,
+/// and the bookings' and administrations').
 fn set_trigger(server: &TestServer, on: bool) {
     use diesel::connection::SimpleConnection;
     let verb = if on { "ENABLE" } else { "DISABLE" };
-    server
-        .db
-        .connection()
-        .batch_execute(&format!(
-            "ALTER TABLE access_log {verb} TRIGGER access_log_monitoraggio"
-        ))
-        .expect("trigger");
+    let mut sql = format!("ALTER TABLE access_log {verb} TRIGGER access_log_monitoraggio;");
+    for table in ["prenotazione", "somministrazione"] {
+        for what in ["ins", "upd", "del"] {
+            sql.push_str(&format!(
+                "ALTER TABLE {table} {verb} TRIGGER {table}_monitoraggio_{what};"
+            ));
+        }
+    }
+    server.db.connection().batch_execute(&sql).expect("trigger");
 }
 
 /// Valid codici fiscali of the demo registry, one per connection where there are enough.

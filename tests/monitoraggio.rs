@@ -807,3 +807,66 @@ async fn hours_follow_the_italian_clock_across_daylight_saving() {
         ]
     );
 }
+
+/// Every path of the bookings' and administrations' trigger (insert, transmitted change,
+/// cancellation; web service or bulk file) counts in mon_vaccinazioni by region and channel.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_vaccination_trigger_counts_every_kind_of_write_of_both_tables() {
+    let db = TestDb::new().await;
+    let mut c = db.connection();
+    let exec = |c: &mut diesel::PgConnection, sql: &str| {
+        diesel::sql_query(sql).execute(c).unwrap();
+    };
+    let booking = |dose: u8| {
+        format!(
+            "INSERT INTO prenotazione (codice_fiscale, dose, regione_prenotazione, codice_regione, \
+             codice_aic, data_prenotazione, identificativo_transazione) \
+             VALUES ('RSSMRA60C15F205L', {dose}, '030', '030', '049269018', CURRENT_DATE + 7, gen_random_uuid())"
+        )
+    };
+    exec(&mut c, &booking(1));
+    exec(
+        &mut c,
+        "UPDATE prenotazione SET data_prenotazione = CURRENT_DATE + 8, \
+         identificativo_transazione = gen_random_uuid() WHERE dose = 1",
+    );
+    exec(&mut c, "DELETE FROM prenotazione WHERE dose = 1");
+    c.transaction(|c| {
+        exec(c, "SET LOCAL tsgate.canale = 'FLUSSO'");
+        exec(c, &booking(2));
+        diesel::QueryResult::Ok(())
+    })
+    .unwrap();
+    exec(
+        &mut c,
+        "INSERT INTO somministrazione (codice_fiscale, dose, regione_somministrazione, codice_regione, \
+             codice_aic, data_somministrazione, deroga_sequenza, identificativo_transazione) \
+         VALUES ('RSSMRA60C15F205L', 1, '030', '030', '049269018', CURRENT_DATE, FALSE, gen_random_uuid())",
+    );
+    exec(&mut c, "DELETE FROM somministrazione");
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Riga {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        r: String,
+    }
+    let righe: Vec<String> = diesel::sql_query(
+        "SELECT concat_ws(' ', tipo, regione, canale, operazione, sum(numero)) AS r \
+         FROM mon_vaccinazioni GROUP BY tipo, regione, canale, operazione ORDER BY 1",
+    )
+    .load::<Riga>(&mut c)
+    .unwrap()
+    .into_iter()
+    .map(|r| r.r)
+    .collect();
+    assert_eq!(
+        righe,
+        [
+            "PRENOTAZIONE 030 FLUSSO INSERIMENTO 1",
+            "PRENOTAZIONE 030 WS CANCELLAZIONE 1",
+            "PRENOTAZIONE 030 WS INSERIMENTO 1",
+            "PRENOTAZIONE 030 WS VARIAZIONE 1",
+            "SOMMINISTRAZIONE 030 WS CANCELLAZIONE 1",
+            "SOMMINISTRAZIONE 030 WS INSERIMENTO 1",
+        ]
+    );
+}
