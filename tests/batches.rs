@@ -310,8 +310,9 @@ async fn a_failing_write_rolls_back_its_savepoint_alone_and_the_batch_commits_to
     let mut queued = Vec::new();
     for i in 0..6 {
         let tx = Uuid::now_v7();
-        // The fourth member inserts the id of the second: a unique violation.
-        let id = if i == 3 { 1 } else { i };
+        // The fourth member inserts the slow write's id, committed before: a unique violation
+        // whatever order the members reach the queue in.
+        let id = if i == 3 { 100 } else { i };
         let b = batches.clone();
         queued.push((
             i,
