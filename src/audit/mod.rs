@@ -7,5 +7,5 @@ pub mod record;
 pub mod retention;
 pub mod writer;
 
-pub use record::{insert_in, AccessRecord, LogFields};
+pub use record::{insert_in, insert_many, AccessRecord, LogFields};
 pub use writer::{AccessLogWriter, WriteError};

@@ -51,6 +51,19 @@ pub fn insert_in(
         .map(|_| ())
 }
 
+/// Inserts `rows` in one multi-row INSERT, in the caller's transaction if it has one: the
+/// group-commit writer's and a batch's (`soap::batch`).
+pub fn insert_many(
+    conn: &mut diesel::PgConnection,
+    rows: &[AccessRecord],
+) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    diesel::insert_into(access_log::table)
+        .values(rows)
+        .execute(conn)
+        .map(|_| ())
+}
+
 impl AccessRecord {
     /// A row for a request that was answered with `esito` or refused with `fault_code`.
     pub fn new(

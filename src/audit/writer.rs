@@ -3,9 +3,8 @@
 //! waiter. Under load, batches grow by themselves, so durability costs one commit per batch.
 
 use super::AccessRecord;
-use crate::db::{self, schema::access_log, PgPool};
+use crate::db::{self, PgPool};
 use crate::metrics::Metrics;
-use diesel::RunQueryDsl;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -124,9 +123,7 @@ async fn insert_with_retry(pool: &PgPool, rows: Vec<AccessRecord>) -> Result<(),
         }
         let batch = rows.clone();
         let result = db::blocking(pool, move |conn| {
-            diesel::insert_into(access_log::table)
-                .values(batch.as_slice())
-                .execute(conn)?;
+            super::insert_many(conn, batch.as_slice())?;
             Ok(())
         })
         .await;

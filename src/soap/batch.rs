@@ -16,9 +16,9 @@
 //! batch instead of two per request, and a write shares its commit (its fsync) with the batch.
 
 use crate::audit::{AccessRecord, WriteError};
-use crate::db::{schema::access_log, PgPool};
+use crate::db::PgPool;
 use crate::metrics::Metrics;
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -246,7 +246,7 @@ fn batch(kind: Kind, jobs: Vec<Box<dyn Job>>, pool: &PgPool, metrics: &Metrics) 
                     replies.push(ran.reply);
                 }
                 if !rows.is_empty() {
-                    insert(c, &rows)?;
+                    crate::audit::insert_many(c, &rows)?;
                 }
                 Ok(())
             })
@@ -261,27 +261,20 @@ fn batch(kind: Kind, jobs: Vec<Box<dyn Job>>, pool: &PgPool, metrics: &Metrics) 
     }
 }
 
-fn insert(conn: &mut PgConnection, rows: &[AccessRecord]) -> diesel::QueryResult<()> {
-    diesel::insert_into(access_log::table)
-        .values(rows)
-        .execute(conn)
-        .map(|_| ())
-}
-
 /// A look-up batch's rows in one INSERT; on failure twice more, on a fresh connection.
 fn insert_with_retry(
     pool: &PgPool,
     conn: &mut PgConnection,
     rows: &[AccessRecord],
 ) -> Result<(), WriteError> {
-    let mut last = match insert(conn, rows) {
+    let mut last = match crate::audit::insert_many(conn, rows) {
         Ok(()) => return Ok(()),
         Err(e) => e.to_string(),
     };
     for attempt in 1..3u64 {
         std::thread::sleep(Duration::from_millis(50 * attempt));
         match pool.get() {
-            Ok(mut fresh) => match insert(&mut fresh, rows) {
+            Ok(mut fresh) => match crate::audit::insert_many(&mut fresh, rows) {
                 Ok(()) => return Ok(()),
                 Err(e) => last = e.to_string(),
             },

@@ -228,33 +228,46 @@ where
                 handler(c, &ctx, &body_xml)
             }))
             .unwrap_or_else(|_| Err(DbError::Task("handler panicked".to_owned())));
-            let row = match &result {
-                Ok(outcome) if outcome.logged => None,
-                _ => {
-                    let (code, log) = row_outcome(&result);
-                    Some(
-                        AccessRecord::new(ts, tx, Some(name), caller_id, peer_ip, code, log)
-                            .durata_da(started),
-                    )
-                }
-            };
+            let keep = result.is_ok();
+            let answer = soap_answer(result);
+            // The row `finish` would write for this answer, unless the handler committed it.
+            let row = match &answer {
+                Ok(Answer::Soap {
+                    esito,
+                    log,
+                    logged: false,
+                    ..
+                }) => Some((Ok(*esito), log.clone())),
+                Err((fault, log)) => Some((Err(fault.code.code()), log.clone())),
+                _ => None,
+            }
+            .map(|(code, log)| {
+                AccessRecord::new(ts, tx, Some(name), caller_id, peer_ip, code, log)
+                    .durata_da(started)
+            });
             batch::Member {
-                keep: result.is_ok(),
-                value: result,
+                keep,
+                value: answer,
                 row,
             }
         })
         .await;
-    let result = match batched {
-        Ok(result) => {
+    match batched {
+        Ok(answer) => {
             ex.logged = true;
-            result
+            answer
         }
         Err(e) => {
             tracing::error!(error = %e, "batch not committed");
-            return Err(refuse(FaultCode::Unavailable));
+            Err(refuse(FaultCode::Unavailable))
         }
-    };
+    }
+}
+
+/// A handler's result as the pipeline answers it: its SOAP answer, its fault, or 503 / 500 for
+/// a database that failed it.
+fn soap_answer(result: Result<Outcome, DbError>) -> Result<Answer, Refusal> {
+    let refuse = |code: FaultCode| (Fault::new(code), LogFields::default());
     match result {
         Ok(Outcome {
             response: Ok((body, esito)),
@@ -279,27 +292,6 @@ where
             tracing::error!(error = %e, "handler failed");
             Err(refuse(FaultCode::Internal))
         }
-    }
-}
-
-/// The outcome and fields a handler's result writes in its access-log row: what `finish`
-/// would write for the same result.
-fn row_outcome(
-    result: &Result<Outcome, DbError>,
-) -> (Result<&'static str, &'static str>, LogFields) {
-    match result {
-        Ok(Outcome {
-            response: Ok((_, esito)),
-            log,
-            ..
-        }) => (Ok(esito), log.clone()),
-        Ok(Outcome {
-            response: Err(fault),
-            log,
-            ..
-        }) => (Err(fault.code.code()), log.clone()),
-        Err(DbError::Unavailable(_)) => (Err(FaultCode::Unavailable.code()), LogFields::default()),
-        Err(_) => (Err(FaultCode::Internal.code()), LogFields::default()),
     }
 }
 
